@@ -1,0 +1,208 @@
+"""Every input check and pvcal's exception classes, in one place.
+
+Public functions call the ``check_*`` helpers at their top, before any work,
+so that bad input fails early with a message that names the file, row, column
+or item and what was expected (scikit-learn's ``utils/validation.py`` habit).
+Never use bare ``assert`` for input checks: they vanish under ``python -O``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "PvcalError",
+    "DataError",
+    "SchemaError",
+    "ModelError",
+    "ConvergenceWarning",
+    "RegistryError",
+    "check_choice",
+    "check_columns",
+    "check_positive",
+    "check_probability",
+    "check_increasing",
+    "check_finite",
+    "check_int_scores",
+    "check_1d",
+    "check_rng",
+    "where",
+]
+
+
+class PvcalError(ValueError):
+    """Base class of every pvcal input error (a ``ValueError`` subclass)."""
+
+
+class DataError(PvcalError):
+    """Response, item or candidate data that is malformed or inconsistent."""
+
+
+class SchemaError(PvcalError):
+    """A rules or parameter file that does not follow its schema."""
+
+
+class ModelError(PvcalError):
+    """A model specification that cannot be fitted or used as asked."""
+
+
+class RegistryError(PvcalError):
+    """A registry operation that would break its rules (e.g. a second result)."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative estimator stopped before meeting its tolerance."""
+
+
+def where(file: str | None = None, row: Any = None, column: Any = None, item: Any = None) -> str:
+    """Format a location prefix such as ``"responses.csv, row 12, column 'score': "``."""
+    parts = []
+    if file is not None:
+        parts.append(str(file))
+    if row is not None:
+        parts.append(f"row {row}")
+    if column is not None:
+        parts.append(f"column {column!r}")
+    if item is not None:
+        parts.append(f"item {item!r}")
+    return (", ".join(parts) + ": ") if parts else ""
+
+
+def check_choice(name: str, value: Any, allowed: Iterable[Any], *, error=PvcalError) -> Any:
+    """Check that ``value`` is one of ``allowed`` (strings compared case-insensitively)."""
+    allowed = list(allowed)
+    if isinstance(value, str):
+        lookup = {str(a).lower(): a for a in allowed}
+        if value.lower() in lookup:
+            return lookup[value.lower()]
+    elif value in allowed:
+        return value
+    raise error(f"{name}={value!r} is not one of {allowed}")
+
+
+def check_columns(
+    df: pd.DataFrame, required: Sequence[str], *, file: str | None = None, error=DataError
+) -> None:
+    """Check that ``df`` has every column of ``required``."""
+    if not isinstance(df, pd.DataFrame):
+        raise error(f"{where(file)}expected a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise error(
+            f"{where(file)}missing column(s) {missing}; expected {list(required)}, "
+            f"found {list(df.columns)}"
+        )
+
+
+def check_positive(name: str, value: float, *, strict: bool = True, error=PvcalError) -> float:
+    """Check that a scalar is a finite positive (or non-negative) number."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise error(f"{name} must be a number, got {value!r}") from None
+    if not np.isfinite(v) or (v <= 0 if strict else v < 0):
+        raise error(f"{name} must be {'>' if strict else '>='} 0 and finite, got {value!r}")
+    return v
+
+
+def check_probability(name: str, value: float, *, open_interval: bool = True) -> float:
+    """Check that a scalar lies in (0, 1) (or [0, 1])."""
+    v = float(value)
+    ok = (0 < v < 1) if open_interval else (0 <= v <= 1)
+    if not ok:
+        rng = "(0, 1)" if open_interval else "[0, 1]"
+        raise PvcalError(f"{name} must lie in {rng}, got {value!r}")
+    return v
+
+
+def check_1d(name: str, values: Any, *, allow_nan: bool = False, min_size: int = 1) -> np.ndarray:
+    """Convert to a 1-d float array and check size and finiteness."""
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim != 1:
+        raise PvcalError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    if arr.size < min_size:
+        raise PvcalError(f"{name} needs at least {min_size} value(s), got {arr.size}")
+    if not allow_nan:
+        bad = np.flatnonzero(~np.isfinite(arr))
+        if bad.size:
+            raise PvcalError(
+                f"{name} has non-finite value(s) at position(s) {bad[:5].tolist()}; "
+                "expected finite numbers"
+            )
+    return arr
+
+
+def check_finite(name: str, values: Any) -> np.ndarray:
+    """Check that an array has no NaN or infinity."""
+    arr = np.asarray(values, dtype=float)
+    bad = np.argwhere(~np.isfinite(arr))
+    if bad.size:
+        raise PvcalError(f"{name} has non-finite value(s) at {bad[:5].tolist()}")
+    return arr
+
+
+def check_increasing(name: str, values: Sequence[float], *, strict: bool = True) -> np.ndarray:
+    """Check that a sequence (e.g. cut scores) is increasing."""
+    arr = np.asarray(values, dtype=float)
+    d = np.diff(arr)
+    if np.any(d <= 0 if strict else d < 0):
+        raise PvcalError(
+            f"{name} must be {'strictly ' if strict else ''}increasing, got {arr.tolist()}"
+        )
+    return arr
+
+
+def check_int_scores(
+    wide: pd.DataFrame, max_score: pd.Series | None = None, *, file: str | None = None
+) -> None:
+    """Check a wide persons x items frame: integer scores 0..max_score or NaN.
+
+    Parameters
+    ----------
+    wide : DataFrame
+        Persons in rows, items in columns.
+    max_score : Series, optional
+        Highest allowed score per item (indexed by item id).
+    file : str, optional
+        File name used in messages.
+
+    Raises
+    ------
+    DataError
+        Naming the first offending item, row and value.
+    """
+    if wide.shape[0] == 0 or wide.shape[1] == 0:
+        raise DataError(f"{where(file)}empty response data (shape {wide.shape})")
+    values = wide.to_numpy(dtype=float, na_value=np.nan)
+    finite = np.isfinite(values)
+    bad = (~finite & ~np.isnan(values)) | (finite & (values != np.round(values)))
+    bad |= finite & (values < 0)
+    if max_score is not None:
+        ms = np.asarray(pd.Series(max_score).reindex(wide.columns), dtype=float)
+        unknown = [c for c, m in zip(wide.columns, ms) if np.isnan(m)]
+        if unknown:
+            raise DataError(f"{where(file)}unknown item(s) {unknown[:5]} not in the item bank")
+        bad |= finite & (values > ms[None, :])
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        item = wide.columns[c]
+        expected = "an integer score >= 0"
+        if max_score is not None:
+            expected = f"an integer score 0..{int(pd.Series(max_score)[item])} or missing"
+        raise DataError(
+            f"{where(file, row=wide.index[r], item=item)}score {values[r, c]!r}; "
+            f"expected {expected}"
+        )
+
+
+def check_rng(seed: Any) -> np.random.Generator:
+    """Turn ``seed`` (None, int or Generator) into a ``numpy.random.Generator``."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or isinstance(seed, (int, np.integer)):
+        return np.random.default_rng(seed)
+    raise PvcalError(f"seed must be None, an int or a numpy Generator, got {type(seed).__name__}")
