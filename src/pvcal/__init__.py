@@ -40,8 +40,18 @@ _LAZY = {
     "BenchmarkIndex": "pvcal.index",
 }
 _SUBMODULES = {
-    "data", "irt", "equating", "standards", "index", "peer", "diagnose", "integrity",
-    "registry", "report", "pipeline", "cli",
+    "data",
+    "irt",
+    "equating",
+    "standards",
+    "index",
+    "peer",
+    "diagnose",
+    "integrity",
+    "registry",
+    "report",
+    "pipeline",
+    "cli",
 }
 
 __all__ = sorted(_LAZY) + sorted(_SUBMODULES) + ["__version__"]
