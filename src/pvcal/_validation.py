@@ -20,6 +20,7 @@ __all__ = [
     "SchemaError",
     "ModelError",
     "ConvergenceWarning",
+    "DataWarning",
     "RegistryError",
     "check_choice",
     "check_columns",
@@ -56,6 +57,10 @@ class RegistryError(PvcalError):
 
 class ConvergenceWarning(UserWarning):
     """An iterative estimator stopped before meeting its tolerance."""
+
+
+class DataWarning(UserWarning):
+    """Data accepted with a change the caller should know about (e.g. an item excluded)."""
 
 
 def where(file: str | None = None, row: Any = None, column: Any = None, item: Any = None) -> str:
