@@ -1,0 +1,277 @@
+"""The one door to calibration: :func:`calibrate`."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import ModelError, PvcalError, check_choice, check_positive
+from .estimate import default_priors, fit_em, prepare, quadrature
+from .information import information, reported_covariance
+from .models import SHARED_SLOPE
+from .results import Calibration
+
+__all__ = ["calibrate"]
+
+_VARIANCE_FREE = frozenset({"Rasch", "PCM"})  # unit slopes, latent variance estimated
+
+
+def _check_priors(priors, models) -> dict:
+    if priors is None:
+        return default_priors(models)
+    if not isinstance(priors, dict):
+        raise PvcalError(f"priors must be a dict such as {{'c': ('beta', 5, 17)}}, got {priors!r}")
+    out = {}
+    for key, spec in priors.items():
+        if key not in ("a", "c"):
+            raise PvcalError(f"priors: unknown parameter {key!r}; priors are available for 'a' and 'c'")
+        if not (isinstance(spec, (tuple, list)) and len(spec) == 3):
+            raise PvcalError(f"priors[{key!r}] must be (family, p1, p2), got {spec!r}")
+        family = spec[0]
+        expected = {"c": "beta", "a": "lognormal"}[key]
+        if family != expected:
+            raise PvcalError(f"priors[{key!r}]: family {family!r} not supported; use {expected!r}")
+        out[key] = (family, float(spec[1]), float(spec[2]))
+    return out
+
+
+def _reporter(design):
+    """Functions mapping internal parameters to the reported item frame and latent sd."""
+    shared_var = any(m in _VARIANCE_FREE for m in design.models)
+
+    def latent_sd(params) -> float:
+        if not shared_var:
+            return 1.0
+        for blk, par in zip(design.blocks, params):
+            if blk.shared:
+                return float(par[0, 0])
+        return 1.0
+
+    def frame(params) -> pd.DataFrame:
+        rows: dict[int, dict] = {}
+        for blk, par in zip(design.blocks, params):
+            p = par.copy()
+            if blk.model_name in _VARIANCE_FREE:
+                p[:, 0] = 1.0  # θ carries the scale: a = 1, variance = slope²
+            irt = blk.item_model.to_irt(p)
+            for r, j in enumerate(blk.pos):
+                rows[j] = {k: float(v[r]) for k, v in irt.items()}
+        return pd.DataFrame([rows[j] for j in range(len(design.item_ids))])
+
+    def vector(params) -> np.ndarray:
+        f = frame(params)
+        vals = f.to_numpy(float).ravel()
+        vals = vals[np.isfinite(vals)]
+        return np.append(vals, latent_sd(params) ** 2) if shared_var else vals
+
+    return frame, latent_sd, vector, shared_var
+
+
+def calibrate(
+    responses: Any,
+    model: str | dict | list = "2PL",
+    *,
+    n_quad: int = 61,
+    bounds: tuple[float, float] = (-6.0, 6.0),
+    tol: float = 1e-4,
+    max_iter: int = 500,
+    se: str | bool = "crossprod",
+    priors: dict | None = None,
+    latent_variance: str | float = "free",
+    accelerate: bool = True,
+    progress: bool | None = None,
+) -> Calibration:
+    """Calibrate items by marginal maximum likelihood (Bock–Aitkin EM).
+
+    Parameters
+    ----------
+    responses : DataFrame or Responses
+        Wide persons x items frame of integer scores ``0..max`` with NaN for
+        missing responses (ignored in the likelihood), or a
+        :class:`pvcal.data.Responses` container (its ``.wide`` is used).
+    model : str, dict or list, default "2PL"
+        "Rasch", "1PL", "2PL", "3PL", "GRM", "GPCM" or "PCM"; a dict
+        ``{item: model}`` or a list (one per column) for mixed formats.
+    n_quad, bounds : int, tuple
+        Quadrature: ``n_quad`` equally spaced points on ``bounds`` with
+        normal weights (mirt's defaults: 61 points on [-6, 6]).
+    tol : float, default 1e-4
+        Stop when no internal parameter changes by more than ``tol`` in one
+        EM cycle (mirt's ``TOL``).
+    max_iter : int, default 500
+        Cap on EM cycles; a :class:`~pvcal.ConvergenceWarning` is issued when
+        it is reached.
+    se : {"crossprod", "observed", False}, default "crossprod"
+        Standard errors of item parameters: cross-product of score vectors
+        (fast, one pass) or the observed information (numerical Jacobian of
+        the analytic score; slower, best for small samples); False skips them.
+    priors : dict, optional
+        ``{"c": ("beta", alpha, beta), "a": ("lognormal", meanlog, sdlog)}``.
+        Default: Beta(5, 17) on the 3PL lower asymptote (BILOG-MG's default),
+        nothing otherwise; ``{}`` for none. Priors used are recorded.
+    latent_variance : "free" or float, default "free"
+        For "Rasch"/"PCM": estimate the latent variance (as mirt), or fix it
+        (``1.0`` gives the ltm ``rasch(..., constraint)`` model).
+    accelerate : bool, default True
+        SQUAREM acceleration of the EM map.
+    progress : bool, optional
+        Show a progress bar; default: only for large data (persons x items
+        above two million).
+
+    Returns
+    -------
+    Calibration
+        Item parameters (IRT parameterisation, D = 1), standard errors,
+        log-likelihood, convergence information, scoring and fit methods.
+
+    Raises
+    ------
+    DataError
+        Bad responses (see :func:`pvcal.irt.estimate.prepare`).
+    ModelError
+        Unknown model, a dichotomous model for a polytomous item, or an
+        unidentified mixture (Rasch/PCM with free-slope items).
+
+    Notes
+    -----
+    Rasch and PCM fix every slope at 1 and estimate the latent variance;
+    internally this is a common slope on a N(0, 1) latent scale (the same
+    likelihood), so the reported variance is that slope squared. 1PL reports
+    the common slope with θ ~ N(0, 1).
+
+    References
+    ----------
+    Bock, R. D., & Aitkin, M. (1981). Marginal maximum likelihood estimation of
+    item parameters: Application of an EM algorithm. *Psychometrika*, 46, 443-459.
+    Varadhan, R., & Roland, C. (2008). Simple and globally convergent methods for
+    accelerating the convergence of any EM algorithm. *Scand. J. Statist.*, 35, 335-353.
+    Chalmers, R. P. (2012). mirt: A multidimensional item response theory package
+    for the R environment. *J. Stat. Softw.*, 48(6).
+
+    Examples
+    --------
+    >>> import pandas as pd, pvcal
+    >>> lsat7 = pd.read_csv("tests/reference/lsat7.csv", index_col=0)   # doctest: +SKIP
+    >>> cal = pvcal.calibrate(lsat7, model="2PL")                        # doctest: +SKIP
+    >>> cal.items[["a", "b"]].round(3)                                   # doctest: +SKIP
+    >>> # R: coef(mirt(LSAT7, 1, itemtype = "2PL"), IRTpars = TRUE, simplify = TRUE)
+    """
+    wide = getattr(responses, "wide", responses)
+    file = getattr(responses, "file", None)
+    n_quad = int(check_positive("n_quad", n_quad))
+    check_positive("tol", tol)
+    max_iter = int(check_positive("max_iter", max_iter))
+    if not (isinstance(bounds, (tuple, list)) and len(bounds) == 2 and bounds[0] < bounds[1]):
+        raise PvcalError(f"bounds must be (low, high) with low < high, got {bounds!r}")
+    se_method = False if se is False else check_choice("se", se, ["crossprod", "observed"])
+    fix_var = latent_variance != "free"
+    if fix_var:
+        var = check_positive("latent_variance", latent_variance)
+    design = prepare(wide, model, fix_slope=fix_var, file=file)
+    models = set(design.models)
+    if models & _VARIANCE_FREE and models - SHARED_SLOPE:
+        raise ModelError(
+            f"models {sorted(models)}: Rasch/PCM items (unit slopes, free latent variance) "
+            "cannot be mixed with free-slope items; use 1PL or fix latent_variance"
+        )
+    if fix_var and not models & _VARIANCE_FREE:
+        raise ModelError("latent_variance applies to Rasch/PCM models only")
+    pri = _check_priors(priors, design.models)
+    nodes, weights = quadrature(n_quad, tuple(bounds))
+    start = None
+    if fix_var:
+        from .estimate import start_values
+
+        start = start_values(design)
+        for blk, par in zip(design.blocks, start):
+            if blk.shared:
+                par[:, 0] = np.sqrt(var)
+    if progress is None:
+        progress = wide.shape[0] * wide.shape[1] > 2_000_000
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=max_iter, desc="EM", unit="cycle", leave=False)
+    try:
+        em = fit_em(
+            design,
+            nodes=nodes,
+            weights=weights,
+            priors=pri,
+            tol=tol,
+            max_iter=max_iter,
+            accelerate=accelerate,
+            start=start,
+            progress=bar,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+
+    frame_of, latent_sd, vector_of, shared_var = _reporter(design)
+    items = frame_of(em.params)
+    items.index = pd.Index(design.item_ids, name="item")
+    items.insert(0, "model", design.models)
+    sd = latent_sd(em.params)
+    latent = {"mean": 0.0, "sd": sd, "var": sd**2, "se_var": np.nan}
+    n_free = sum(int(b.free.sum()) * b.n_items for b in design.blocks)
+    n_free -= sum(b.n_items - 1 for b in design.blocks if b.shared and b.free[0])
+    shared_blocks = [b for b in design.blocks if b.shared and b.free[0]]
+    if len(shared_blocks) > 1:
+        n_free -= len(shared_blocks) - 1
+
+    cov = None
+    if se_method:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            info, fm = information(design, em.params, nodes, weights, pri, method=se_method)
+            cov = reported_covariance(info, fm, em.params, vector_of)
+        se_vals = np.sqrt(np.clip(np.diag(cov), 0, None))
+        values = items.drop(columns="model").to_numpy(float)
+        mask = np.isfinite(values)
+        flat = np.full(values.shape, np.nan)
+        k = int(mask.sum())
+        flat[mask] = se_vals[:k]
+        for j, col in enumerate(items.columns.drop("model")):
+            items[f"se_{col}"] = flat[:, j]
+        for name, blk in [(b.model_name, b) for b in design.blocks]:
+            if name in _VARIANCE_FREE or (blk.shared and not blk.free[0]):
+                items.loc[items.index[blk.pos], "se_a"] = np.nan  # fixed slope
+        if shared_var:
+            latent["se_var"] = float(se_vals[-1])
+    # descriptive columns
+    X = wide.to_numpy(float)
+    items["n"] = np.isfinite(X).sum(axis=0)
+    items["max_score"] = design.n_cat - 1
+    items["mean_score"] = np.nanmean(X, axis=0)
+    priors_used = {k: list(v) for k, v in pri.items()}
+    return Calibration(
+        items=items,
+        latent=latent,
+        loglik=em.loglik,
+        log_prior=em.log_prior,
+        n_persons=design.n_persons,
+        n_params=n_free,
+        n_iter=em.n_iter,
+        converged=em.converged,
+        settings={
+            "model": model if isinstance(model, str) else "mixed",
+            "n_quad": n_quad,
+            "bounds": list(map(float, bounds)),
+            "tol": float(tol),
+            "max_iter": max_iter,
+            "se": se_method or "none",
+            "priors": priors_used,
+            "latent_variance": "free" if not fix_var else float(var),
+            "accelerate": bool(accelerate),
+            "estimator": "MML-EM (Bock-Aitkin), SQUAREM" if accelerate else "MML-EM (Bock-Aitkin)",
+            "parameterisation": "IRT, logistic, D = 1",
+        },
+        history=tuple(em.history),
+        seconds=em.seconds,
+        max_change=em.max_change,
+    )

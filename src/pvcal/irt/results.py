@@ -1,0 +1,320 @@
+"""The :class:`Calibration` result: an immutable value, published and reused."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._summary import Summary
+from .._validation import PvcalError, SchemaError, check_choice
+from .models import item_information, threshold_columns
+
+__all__ = ["Calibration"]
+
+_SCORE_METHODS = ("EAP", "MAP", "ML", "WLE")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Result of :func:`pvcal.calibrate` (do not construct directly).
+
+    Attributes
+    ----------
+    items : DataFrame
+        Indexed by item id: ``model``, ``a``, ``b`` (dichotomous), ``c`` (3PL),
+        ``b1..bK`` (GRM/GPCM/PCM), their standard errors ``se_*``, and the
+        descriptive ``n``, ``max_score``, ``mean_score``.
+    latent : dict
+        Latent distribution: ``mean``, ``sd``, ``var`` (estimated for
+        Rasch/PCM, fixed at 1 otherwise) and ``se_var``.
+    loglik : float
+        Marginal log-likelihood at the estimate (priors excluded).
+    converged, n_iter : bool, int
+        Whether EM met its tolerance, and the number of EM cycles.
+    settings : dict
+        Every setting that changes the numbers (model, quadrature, tolerance,
+        priors, SE method, parameterisation).
+
+    Examples
+    --------
+    >>> cal = pvcal.calibrate(wide, model="2PL")       # doctest: +SKIP
+    >>> cal.summary()                                   # doctest: +SKIP
+    >>> cal.score(wide, method="WLE").head()           # doctest: +SKIP
+    >>> # R: coef(mod, IRTpars = TRUE); fscores(mod, method = "WLE")
+    """
+
+    items: pd.DataFrame
+    latent: dict
+    loglik: float
+    log_prior: float
+    n_persons: int
+    n_params: int
+    n_iter: int
+    converged: bool
+    settings: dict
+    history: tuple = field(default=(), repr=False)
+    seconds: float = float("nan")
+    max_change: float = float("nan")
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def model(self) -> str:
+        return self.settings.get("model", "mixed")
+
+    @cached_property
+    def aic(self) -> float:
+        """Akaike information criterion, ``-2 logL + 2k``."""
+        return -2 * self.loglik + 2 * self.n_params
+
+    @cached_property
+    def bic(self) -> float:
+        """Bayesian information criterion, ``-2 logL + k log N``."""
+        return -2 * self.loglik + self.n_params * np.log(self.n_persons)
+
+    @cached_property
+    def parameters(self) -> pd.DataFrame:
+        """Item parameters only (no standard errors or descriptives)."""
+        cols = [c for c in ("model", "a", "b", "c") if c in self.items.columns]
+        return self.items[cols + threshold_columns(self.items)].copy()
+
+    @property
+    def quadrature(self) -> tuple[np.ndarray, np.ndarray]:
+        """Nodes and weights of the fitted latent distribution."""
+        from .estimate import quadrature
+
+        lo, hi = self.settings["bounds"]
+        sd = self.latent["sd"]
+        return quadrature(self.settings["n_quad"], (lo * sd, hi * sd), self.latent["mean"], sd)
+
+    # ----------------------------------------------------------------- scoring
+    def score(self, responses: Any, method: str = "EAP", **kwargs) -> pd.DataFrame:
+        """Ability estimates with standard errors.
+
+        Parameters
+        ----------
+        responses : DataFrame or Responses
+            Wide persons x items (any subset of the calibrated items).
+        method : {"EAP", "MAP", "ML", "WLE"}
+
+        Returns
+        -------
+        DataFrame
+            Indexed like ``responses``: ``theta``, ``se``.
+
+        # R: mirt::fscores(mod, method = "EAP", full.scores.SE = TRUE)
+        """
+        from .scoring import score
+
+        method = check_choice("method", method, _SCORE_METHODS)
+        wide = getattr(responses, "wide", responses)
+        return score(
+            self.parameters,
+            wide,
+            method=method,
+            mean=self.latent["mean"],
+            sd=self.latent["sd"],
+            **kwargs,
+        )
+
+    def sum_score_table(self) -> pd.DataFrame:
+        """EAP ability for every summed score (Lord–Wingersky).
+
+        # R: mirt::fscores(mod, method = "EAPsum", full.scores = FALSE)
+        """
+        from .scoring import sum_score_table
+
+        return sum_score_table(self.parameters, mean=self.latent["mean"], sd=self.latent["sd"])
+
+    def information(self, theta=None) -> pd.DataFrame:
+        """Test information and conditional SEM on a θ grid."""
+        theta = np.linspace(-4, 4, 81) if theta is None else np.asarray(theta, float)
+        info = item_information(self.parameters, theta).sum(axis=1)
+        return pd.DataFrame(
+            {"theta": theta, "information": info, "csem": 1 / np.sqrt(info)}
+        ).set_index("theta")
+
+    def item_fit(self, responses: Any, **kwargs) -> pd.DataFrame:
+        """Orlando–Thissen S-X² item fit. # R: mirt::itemfit(mod, "S_X2")"""
+        from .fit import s_x2
+
+        nodes, weights = self.quadrature
+        return s_x2(
+            self.parameters, getattr(responses, "wide", responses), nodes=nodes, weights=weights,
+            **kwargs,
+        )
+
+    def person_fit(self, responses: Any, **kwargs) -> pd.DataFrame:
+        """Person fit (lz, lz*). # R: mirt::personfit(mod)"""
+        from .fit import person_fit
+
+        return person_fit(self.parameters, getattr(responses, "wide", responses), **kwargs)
+
+    # ----------------------------------------------------------------- display
+    def summary(self) -> Summary:
+        """Text/HTML summary: fit statistics, convergence and the item table."""
+        se_cols = [c for c in self.items.columns if c.startswith("se_")]
+        par = self.parameters.drop(columns="model")
+        table = par.copy()
+        for c in par.columns:
+            if f"se_{c}" in self.items:
+                table[f"se_{c}"] = self.items[f"se_{c}"]
+        table = table[[c for pc in par.columns for c in (pc, f"se_{pc}") if c in table]]
+        table.insert(0, "model", self.items["model"])
+        table["n"] = self.items["n"]
+        facts = {
+            "Model": self.model,
+            "Persons": self.n_persons,
+            "Items": len(self.items),
+            "Parameters": self.n_params,
+            "Log-likelihood": float(self.loglik),
+            "AIC": float(self.aic),
+            "BIC": float(self.bic),
+            "Converged": self.converged,
+            "EM cycles": self.n_iter,
+            "Latent var": float(self.latent["var"]),
+            "Quadrature": f"{self.settings['n_quad']} pts {self.settings['bounds']}",
+            "SE method": self.settings["se"],
+        }
+        notes = ["IRT parameterisation, logistic metric, D = 1 (mirt IRTpars = TRUE)."]
+        if self.settings.get("priors"):
+            notes.append(f"Priors: {self.settings['priors']}")
+        if not se_cols:
+            notes.append("Standard errors not computed.")
+        if not self.converged:
+            notes.append(f"NOT CONVERGED: last max change {self.max_change:.2e}.")
+        return Summary("Calibration (MML-EM)", facts, (("Item parameters", table),), tuple(notes))
+
+    def _repr_html_(self) -> str:
+        return self.summary().as_html()
+
+    # ------------------------------------------------------------------ plots
+    def plot_icc(self, items=None, ax=None, theta=None):
+        """Item characteristic (expected score) curves. # R: plot(mod, type = "trace")"""
+        import matplotlib.pyplot as plt
+
+        from .models import expected_score
+
+        theta = np.linspace(-4, 4, 161) if theta is None else np.asarray(theta)
+        par = self.parameters if items is None else self.parameters.loc[list(items)]
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 4))
+        es = expected_score(par, theta) / par.index.map(self.items["max_score"]).to_numpy(float)
+        for j, item in enumerate(par.index):
+            ax.plot(theta, es[:, j], lw=1, label=str(item))
+        ax.set(xlabel="θ", ylabel="expected score / max", title="Item characteristic curves")
+        if len(par) <= 12:
+            ax.legend(fontsize="small", ncol=2)
+        return ax
+
+    def plot_information(self, ax=None):
+        """Test information with the conditional SEM. # R: plot(mod, type = "infoSE")"""
+        import matplotlib.pyplot as plt
+
+        info = self.information()
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 4))
+        ax.plot(info.index, info["information"], color="C0", label="information")
+        ax.set(xlabel="θ", ylabel="test information", title="Test information and CSEM")
+        ax2 = ax.twinx()
+        ax2.plot(info.index, info["csem"], color="C3", ls="--", label="CSEM")
+        ax2.set_ylabel("conditional SEM")
+        ax2.set_ylim(0, min(2.0, float(info["csem"].max()) * 1.05))
+        return ax
+
+    def plot_wright_map(self, responses: Any, ax=None):
+        """Person–item map: EAP abilities beside item locations."""
+        import matplotlib.pyplot as plt
+
+        theta = self.score(responses)["theta"]
+        par = self.parameters
+        locs = []
+        for item, row in par.iterrows():
+            bs = [row[c] for c in ["b", *threshold_columns(par)] if c in row and np.isfinite(row[c])]
+            locs += [(item, b) for b in bs]
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 5))
+        ax.hist(theta, bins=40, orientation="horizontal", color="0.7", label="persons (EAP)")
+        xmax = ax.get_xlim()[1]
+        ys = np.array([b for _, b in locs])
+        ax.scatter(np.full(len(ys), -0.05 * xmax), ys, marker="_", s=200, color="C3", label="items")
+        ax.set(ylabel="θ", xlabel="persons", title="Person–item map")
+        ax.legend(fontsize="small")
+        return ax
+
+    # -------------------------------------------------------------- publishing
+    def to_dict(self) -> dict:
+        """JSON-ready dictionary (items in pandas 'split' orientation)."""
+        def plain(v):
+            v = v.item() if hasattr(v, "item") else v
+            return None if isinstance(v, float) and not np.isfinite(v) else v
+
+        items = {
+            "columns": [str(c) for c in self.items.columns],
+            "index": [str(i) for i in self.items.index],
+            "data": [[plain(v) for v in row] for row in self.items.itertuples(index=False)],
+        }
+        return {
+            "pvcal_type": "Calibration",
+            "version": 1,
+            "items": items,
+            "latent": {k: plain(float(v)) for k, v in self.latent.items()},
+            "loglik": float(self.loglik),
+            "log_prior": float(self.log_prior),
+            "n_persons": int(self.n_persons),
+            "n_params": int(self.n_params),
+            "n_iter": int(self.n_iter),
+            "converged": bool(self.converged),
+            "settings": self.settings,
+            "max_change": float(self.max_change),
+        }
+
+    def to_json(self, path=None, **kwargs) -> str:
+        """Serialise to JSON (and write it to ``path`` when given)."""
+        text = json.dumps(self.to_dict(), indent=kwargs.pop("indent", 1), **kwargs)
+        if path is not None:
+            from pathlib import Path
+
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    @classmethod
+    def from_json(cls, text_or_path) -> Calibration:
+        """Rebuild a calibration stored by :meth:`to_json` (a string or a path)."""
+        from pathlib import Path
+
+        text = str(text_or_path)
+        if not text.lstrip().startswith("{"):
+            text = Path(text_or_path).read_text(encoding="utf-8")
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise SchemaError(f"calibration JSON is not valid JSON: {err}") from None
+        if d.get("pvcal_type") != "Calibration":
+            raise SchemaError("JSON does not hold a pvcal Calibration (pvcal_type missing)")
+        sp = d["items"]
+        items = pd.DataFrame(sp["data"], columns=sp["columns"], index=sp["index"])
+        items.index.name = "item"
+        for c in items.columns:
+            if c != "model":
+                items[c] = pd.to_numeric(items[c], errors="coerce")
+        return cls(
+            items=items,
+            latent={k: (np.nan if v is None else v) for k, v in d["latent"].items()},
+            loglik=d["loglik"],
+            log_prior=d["log_prior"],
+            n_persons=d["n_persons"],
+            n_params=d["n_params"],
+            n_iter=d["n_iter"],
+            converged=d["converged"],
+            settings=d["settings"],
+            max_change=d.get("max_change") or float("nan"),
+        )
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.items, pd.DataFrame) or "a" not in self.items:
+            raise PvcalError("Calibration.items must be a DataFrame with an 'a' column")
