@@ -794,16 +794,17 @@ def lab_assessor(rng: np.random.Generator, out: Path) -> None:
         anchors: {policy: none}
         missing: {not_reached: ignore, omitted: ignore}
         peer:
-          method: algorithm_a       # ISO 13528:2022 C.3 robust mean and SD
-          statistic: z              # z = (x - x_pt) / sigma_pt
+          method: algorithm_a       # consensus x_pt: ISO 13528:2022 C.3 robust mean
           sigma_pt: {rule: relative, value: 0.10}   # fitness for purpose: 10 % of x_pt
-          one_sided: false          # |z| is judged; true would judge only high values
           aggregate: max_abs        # a person's peer result is the worst |z| over samples
           samples:
             S1: {measurand: lead in drinking water, unit: ug/L}
             S2: {measurand: cadmium in soil, unit: mg/kg}
             S3: {measurand: nitrate in surface water, unit: mg/L}
-          grades: {excellent: 1.0, good: 2.0, pass: 3.0}   # |z| <= threshold
+          grading:                  # as pvcal.peer.grade: |z| <= cut gives the grade
+            statistic: z            # z = (x - x_pt) / sigma_pt
+            one_sided: false        # false: |z| judged; "low"/"high": only that side counts
+            cuts: {excellent: 1.0, good: 2.0, pass: 3.0}
         combine: lower              # final grade = lower of exam grade and peer grade
         """
     (out / "rules.yml").write_text(textwrap.dedent(rules))

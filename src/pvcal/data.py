@@ -131,7 +131,8 @@ _METHOD_PANEL = {
 }
 _LINKING = ("mean-mean", "mean-sigma", "haebara", "stocking-lord")
 _ROUNDING = ("half_up", "half_even", "floor", "ceil", "none")
-_PEER_METHODS = ("algorithm_a", "median_niqr", "reference_value")
+# as pvcal.peer (kept here because data sits left of peer in the data flow)
+_PEER_METHODS = ("algorithm_a", "q_hampel", "median_niqr", "made", "mean")
 _PEER_STATISTICS = ("z", "z_prime", "zeta", "En")
 _SIGMA_RULES = ("fixed", "relative", "robust_sd")
 
@@ -1183,18 +1184,28 @@ def _check_grades(grades: dict, scale: dict, file: str | None) -> dict:
 
 
 def _check_peer(peer: Any, file: str | None) -> dict:
+    """The ``peer`` section: consensus method, sigma_pt rule, grading (as pvcal.peer.grade)."""
     peer = _mapping(peer, "peer", file)
     peer["method"] = _choice(
         _get(peer, "method", "peer.method", file), "peer.method", _PEER_METHODS, file
     )
-    peer["statistic"] = _choice(
-        peer.get("statistic", "z"), "peer.statistic", _PEER_STATISTICS, file
-    )
+    samples = {}
+    if "samples" in peer:
+        samples = {str(k): v for k, v in _mapping(peer["samples"], "peer.samples", file).items()}
+        for k, v in samples.items():
+            v = _mapping(v or {}, f"peer.samples.{k}", file)
+            if "sigma_pt" in v:
+                v["sigma_pt"] = _number(
+                    v["sigma_pt"], f"peer.samples.{k}.sigma_pt", file, lo=0, strict=True
+                )
+            samples[k] = v
+        peer["samples"] = samples
     sig = _mapping(_get(peer, "sigma_pt", "peer.sigma_pt", file), "peer.sigma_pt", file)
     sig["rule"] = _choice(
         _get(sig, "rule", "peer.sigma_pt.rule", file), "peer.sigma_pt.rule", _SIGMA_RULES, file
     )
-    if sig["rule"] in ("fixed", "relative"):
+    per_sample = bool(samples) and all("sigma_pt" in v for v in samples.values())
+    if sig["rule"] == "relative" or (sig["rule"] == "fixed" and not per_sample):
         sig["value"] = _number(
             _get(sig, "value", "peer.sigma_pt.value", file),
             "peer.sigma_pt.value",
@@ -1203,37 +1214,45 @@ def _check_peer(peer: Any, file: str | None) -> dict:
             strict=True,
         )
     peer["sigma_pt"] = sig
-    one = peer.get("one_sided", False)
-    if not isinstance(one, bool):
-        raise SchemaError(
-            f"{_prefix(file)}key 'peer.one_sided': expected true or false, got {one!r}"
-        )
-    peer["one_sided"] = one
     peer["aggregate"] = _choice(
         peer.get("aggregate", "max_abs"), "peer.aggregate", ("max_abs", "mean_abs"), file
     )
-    if "samples" in peer:
-        peer["samples"] = {
-            str(k): v for k, v in _mapping(peer["samples"], "peer.samples", file).items()
-        }
-    g = _mapping(_get(peer, "grades", "peer.grades", file), "peer.grades", file)
-    thresholds = []
-    for cut in ("excellent", "good", "pass"):
-        thresholds.append(
-            _number(
-                _get(g, cut, f"peer.grades.{cut}", file),
-                f"peer.grades.{cut}",
-                file,
-                lo=0,
-                strict=True,
-            )
-        )
-    if not thresholds[0] < thresholds[1] < thresholds[2]:
+    g = _mapping(_get(peer, "grading", "peer.grading", file), "peer.grading", file)
+    known = {"statistic", "one_sided", "unfavourable", "cuts", "boundary"}
+    extra = sorted(set(g) - known)
+    if extra:
         raise SchemaError(
-            f"{_prefix(file)}key 'peer.grades': |z| thresholds must increase from excellent to "
-            f"good to pass, got {dict(zip(('excellent', 'good', 'pass'), thresholds, strict=True))}"
+            f"{_prefix(file)}key 'peer.grading': unknown key(s) {extra}; expected some of "
+            f"{sorted(known)}"
         )
-    peer["grades"] = dict(zip(("excellent", "good", "pass"), thresholds, strict=True))
+    g["statistic"] = _choice(
+        g.get("statistic", "z"), "peer.grading.statistic", _PEER_STATISTICS, file
+    )
+    one = g.get("one_sided", False)
+    if one is True:
+        _choice(
+            _get(g, "unfavourable", "peer.grading.unfavourable", file),
+            "peer.grading.unfavourable",
+            ("low", "high"),
+            file,
+        )
+    elif one is not False:
+        g["one_sided"] = _choice(one, "peer.grading.one_sided", ("low", "high"), file)
+    if "boundary" in g:
+        g["boundary"] = _choice(g["boundary"], "peer.grading.boundary", ("closed", "open"), file)
+    cuts = _mapping(_get(g, "cuts", "peer.grading.cuts", file), "peer.grading.cuts", file)
+    order = ("excellent", "good", "pass")
+    vals = [
+        _number(_get(cuts, c, f"peer.grading.cuts.{c}", file), f"peer.grading.cuts.{c}", file, lo=0)
+        for c in order
+    ]
+    if not vals[0] < vals[1] < vals[2]:
+        raise SchemaError(
+            f"{_prefix(file)}key 'peer.grading.cuts': thresholds must increase from excellent "
+            f"to good to pass, got {dict(zip(order, vals, strict=True))}"
+        )
+    g["cuts"] = dict(zip(order, vals, strict=True))
+    peer["grading"] = g
     return peer
 
 
