@@ -449,6 +449,26 @@ def test_assess_bad_input():
         peer.assess(df, "result", sample_col="sample", sigma_pt={"E3": 0.04})
     with pytest.raises(PvcalError, match="method"):
         peer.assess(df, "result", sample_col="sample", method="mode")
+    nosample = df.copy()
+    nosample.loc[5, "sample"] = None
+    with pytest.raises(DataError, match=r"column 'sample' is missing at row\(s\) \[5\]"):
+        peer.assess(nosample, "result", sample_col="sample")
+    with pytest.raises(DataError, match="scores must be numbers"):
+        peer.grade(["good", "bad"])
+
+
+def test_assess_en_with_expanded_uncertainties():
+    # ISO 13528:2022 9.7: En = (x - x_pt)/sqrt(U(x)^2 + U(x_pt)^2), U(x_pt) = k u(x_pt).
+    df = _round_frame()
+    df["U"] = 0.02
+    cfg = {"statistic": "En", "cuts": {"excellent": 0.5, "good": 0.8, "pass": 1.0}}
+    rnd = peer.assess(df, "result", sample_col="sample", U_col="U", k=2.0, grading=cfg)
+    e3 = rnd.assigned.loc["E3"]
+    row = rnd.scores.iloc[33]  # 0.4246
+    exp = (0.4246 - e3["x_pt"]) / math.sqrt(0.02**2 + (2 * e3["u_x_pt"]) ** 2)
+    assert row["En"] == pytest.approx(exp) and row["grade"] == "Fail"
+    assert rnd.scores["zeta"].isna().all()
+    assert rnd.grading["statistic"] == "En"
 
 
 def test_degenerate_consensus_cannot_score():

@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from html import escape
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -1057,7 +1058,10 @@ def grade(scores: Any, config: Mapping[str, Any] | None = None) -> pd.Series:
     elif isinstance(scores, pd.Series):
         t = scores
     else:
-        t = pd.Series(np.asarray(scores, dtype=float))
+        try:
+            t = pd.Series(np.asarray(scores, dtype=float))
+        except (TypeError, ValueError):
+            raise DataError("scores must be numbers (one statistic per participant)") from None
     v = t.to_numpy(dtype=float, na_value=np.nan)
     if cfg["one_sided"] == "low":
         e = np.maximum(-v, 0.0)
@@ -1176,12 +1180,20 @@ class PeerRound:
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 3))
         vals = rows[stat].to_numpy(dtype=float)
-        colors = np.where(
-            np.abs(vals) >= 3, "tab:red", np.where(np.abs(vals) > 2, "tab:orange", "tab:blue")
-        )
+        palette = {
+            "Excellent": "tab:green",
+            "Good": "tab:blue",
+            "Pass": "tab:orange",
+            "Fail": "tab:red",
+        }
+        colors = [palette.get(g, "lightgrey") for g in rows["grade"].astype(object)]
         pos = np.arange(len(rows))
         ax.bar(pos, np.nan_to_num(vals), color=colors)
-        for y, style in ((2, "--"), (3, "-")):
+        # ISO 13528:2022 9.4.2 warning (+-2) and action (+-3) limits, or the
+        # configured good/pass cuts when plotting the grading statistic
+        cuts = self.grading["cuts"]
+        lines = (cuts["good"], cuts["pass"]) if stat == self.grading["statistic"] else (2, 3)
+        for y, style in zip(lines, ("--", "-"), strict=True):
             for sgn in (1, -1):
                 ax.axhline(sgn * y, color="grey", linestyle=style, linewidth=0.8)
         ax.axhline(0, color="black", linewidth=0.6)
@@ -1285,6 +1297,13 @@ def assess(
         )
     data[value_col] = vals
     data["sample"] = data[sample_col] if sample_col else "all"
+    for col in [participant_col] + ([sample_col] if sample_col else []):
+        missing = data.index[data[col].isna()]
+        if len(missing):
+            raise DataError(
+                f"column {col!r} is missing at row(s) {list(missing[:5])}; every result "
+                "needs a participant id (and a sample when sample_col is given)"
+            )
     dup = data.duplicated(["sample", participant_col], keep=False)
     if dup.any():
         first = data[dup].iloc[0]
@@ -1346,8 +1365,8 @@ def assess(
     return PeerRound(
         assigned=assigned,
         scores=scores,
-        estimates=estimates,
-        grading=cfg,
+        estimates=MappingProxyType(estimates),
+        grading=MappingProxyType(cfg),
         method=method,
         value_col=value_col,
         participant_col=participant_col,
