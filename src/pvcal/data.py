@@ -168,6 +168,11 @@ def _at_rows(file: str | None, positions: Sequence[int], limit: int = 5) -> str:
     return f"{prefix}row(s) {rows}{more} (0-based data rows)"
 
 
+def _show(value: Any) -> str:
+    """repr of a cell value without numpy's type wrapper (``2.5``, not ``np.float64(2.5)``)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def _prefix(file: str | None) -> str:
     return f"{file}: " if file else ""
 
@@ -222,7 +227,7 @@ def _require(df: pd.DataFrame, required: Iterable[str], file: str | None, what: 
             f"{required}, found {list(df.columns)}"
         )
     if len(df) == 0:
-        raise DataError(f"{_prefix(file)}empty {what}: no data rows")
+        raise DataError(f"{_prefix(file)}{what} is empty: no data rows")
 
 
 def _ids(df: pd.DataFrame, col: str, file: str | None) -> pd.Series:
@@ -274,8 +279,8 @@ def _numbers(
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise DataError(
-                f"{_at(file, i)}, column {col!r}: value {s.iloc[i]!r} is {why}; expected {what} "
-                f"({int(bad.sum())} row(s) affected)"
+                f"{_at(file, i)}, column {col!r}: value {_show(s.iloc[i])} is {why}; "
+                f"expected {what} ({int(bad.sum())} row(s) affected)"
             )
     return num
 
@@ -706,7 +711,7 @@ class Responses:
             r, c = np.argwhere(bad)[0]
             raise DataError(
                 f"{_prefix(file)}application {wide.index[r]!r}, item {wide.columns[c]!r}: score "
-                f"{values[r, c]!r}; expected an integer score >= 0 or NaN"
+                f"{values[r, c]:g}; expected an integer score >= 0 or NaN"
             )
         w = pd.DataFrame(values, index=wide.index.copy(), columns=wide.columns.copy())
         if items is None:

@@ -1,0 +1,779 @@
+"""Tests of pvcal.data: the sample disciplines, the loaders and every bad-input branch.
+
+The sample data are simulated by ``data/make_sample.py`` (seed 20250601) from
+the true parameters stored beside them (``true_*.csv``); the checks against
+those truths below use the closed-form 2PL (Birnbaum 1968) and graded
+response model (Samejima 1969) probabilities, D = 1.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pvcal._validation import DataError, DataWarning, SchemaError
+from pvcal.data import (
+    METHODS,
+    Discipline,
+    Responses,
+    Rules,
+    eligibility,
+    load_discipline,
+    read_candidates,
+    read_forms,
+    read_items,
+    read_panel,
+    read_peer,
+    read_responses,
+    read_rules,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+DISCIPLINES = ("qms-auditor", "food-safety-inspector", "lab-assessor")
+
+
+# ============================================================== fixtures
+@pytest.fixture(scope="module")
+def disciplines() -> dict[str, Discipline]:
+    return {d: load_discipline(SAMPLE / d) for d in DISCIPLINES}
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text.strip() + "\n")
+    return path
+
+
+ITEMS_CSV = """
+item_id,domain,max_score,anchor,forms,model
+i1,d1,1,1,A,2PL
+i2,d1,1,0,A,2PL
+i3,d2,3,0,A,GRM
+"""
+
+RESP_HEADER = "application_id,candidate_id,period,form,item_id,score,administered_on"
+
+
+def resp_csv(tmp_path: Path, rows: list[str], name: str = "responses.csv") -> Path:
+    return write(tmp_path / name, "\n".join([RESP_HEADER, *rows]))
+
+
+def good_rows() -> list[str]:
+    return [
+        "a1,c1,P1,A,i1,1,2025-01-01",
+        "a1,c1,P1,A,i2,0,2025-01-01",
+        "a1,c1,P1,A,i3,3,2025-01-01",
+        "a2,c2,P1,A,i1,0,2025-01-01",
+        "a2,c2,P1,A,i2,1,2025-01-01",
+        "a2,c2,P1,A,i3,1,2025-01-01",
+    ]
+
+
+@pytest.fixture
+def items(tmp_path: Path) -> pd.DataFrame:
+    return read_items(write(tmp_path / "items.csv", ITEMS_CSV))
+
+
+RULES = {
+    "discipline": "toy",
+    "model": "2PL",
+    "periods": ["P1", "P2"],
+    "base_period": "P1",
+    "scale": {
+        "standard_score": {
+            "pass_score": 60,
+            "scale": 10,
+            "min": 0,
+            "max": 100,
+            "rounding": "half_up",
+        }
+    },
+    "grades": {
+        "pass": {"method": "angoff"},
+        "good": {"method": "bookmark", "rp": 0.67},
+        "excellent": {"method": "normative", "percentile": 90},
+    },
+    "eligibility": {"min_study_hours": 40},
+}
+
+
+def rules_file(tmp_path: Path, **changes) -> Path:
+    """Write RULES with dotted-key changes (value None deletes the key)."""
+    raw = copy.deepcopy(RULES)
+    for key, value in changes.items():
+        *head, last = key.split("__")
+        node = raw
+        for h in head:
+            node = node.setdefault(h, {})
+        if value is None:
+            node.pop(last, None)
+        else:
+            node[last] = value
+    p = tmp_path / "rules.yml"
+    p.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return p
+
+
+# ============================================================== the sample
+@pytest.mark.parametrize("name", DISCIPLINES)
+def test_sample_loads_completely(disciplines, name):
+    d = disciplines[name]
+    truth = pd.read_csv(SAMPLE / name / "true_theta.csv", dtype=str)
+    r = d.responses
+    assert d.name == name
+    assert isinstance(d.rules, Rules)
+    # every simulated application is present, in the order of the truth file's periods
+    assert sorted(r.wide.index) == sorted(truth["application_id"])
+    assert r.persons["form"].to_numpy().tolist() == (
+        truth.set_index("application_id").loc[r.wide.index, "form"].tolist()
+    )
+    assert list(r.items.index) == [i for i in d.items.index if i in r.wide.columns]
+    assert r.models is not None and len(r.models) == r.n_items
+    # scores are integers within each item's range; NaN = missing
+    v = r.wide.to_numpy()
+    fin = np.isfinite(v)
+    assert np.all(v[fin] == np.round(v[fin]))
+    assert np.all(v[fin] <= r.max_score.to_numpy()[None, :].repeat(len(v), 0)[fin])
+    # the sample is messy on purpose: not-reached tails and ineligible candidates
+    elig = d.eligibility()
+    assert 0 < (~elig["eligible"]).sum() < 0.05 * len(elig)
+    assert elig["reason"].str.contains("not recorded").sum() == 2
+
+
+def test_sample_long_matches_files_exactly(disciplines):
+    """Every non-empty score row of the files appears once in the wide frame."""
+    d = disciplines["qms-auditor"]
+    raw = pd.concat(
+        [pd.read_parquet(SAMPLE / "qms-auditor" / f) for f in d.rules.files["responses"]],
+        ignore_index=True,
+    )
+    raw = raw[raw["score"].notna()]
+    long = d.responses.to_long()
+    assert len(long) == len(raw)
+    merged = raw.merge(long, on=["application_id", "item_id"], suffixes=("", "_w"))
+    assert len(merged) == len(raw)
+    assert (merged["score"].astype(int) == merged["score_w"].astype(int)).all()
+    assert (merged["period"] == merged["period_w"]).all()
+
+
+def test_sample_design(disciplines):
+    q = disciplines["qms-auditor"].responses
+    assert q.shape == (6000, 130)
+    for period, forms in {"2025H1": ["A", "B"], "2025H2": ["C", "D"]}.items():
+        sub = q.subset(period=period)
+        assert sub.shape == (3000, 70)
+        for f in forms:
+            assert q.subset(period=period, form=f).shape == (1500, 40)
+    anchors = disciplines["qms-auditor"].items.query("anchor == 1").index
+    assert len(anchors) == 10
+    assert set(anchors) <= set(q.subset(form="A").wide.columns) & set(
+        q.subset(form="D").wide.columns
+    )
+    f = disciplines["food-safety-inspector"].responses
+    assert sorted(set(f.models)) == ["2PL", "GRM"]
+    assert f.max_score.value_counts().to_dict() == {1: 40, 3: 10}
+    lab = disciplines["lab-assessor"]
+    assert lab.peer is not None and set(lab.peer["sample_id"]) == {"S1", "S2", "S3"}
+    assert lab.rules.peer["grading"]["cuts"] == {"excellent": 1.0, "good": 2.0, "pass": 3.0}
+    assert 60 <= lab.responses.n_persons <= 120 and 15 <= lab.responses.n_items <= 20
+    # not-reached items: some persons miss the end of their form
+    tail = q.subset(form="A")
+    last = disciplines["qms-auditor"].forms.query("form == 'A'").sort_values("position")
+    assert tail.wide[last["item_id"].iloc[-1]].isna().mean() > 0.01
+
+
+def _model_moments(theta: np.ndarray, row: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Model mean and variance of the item score at each theta: 2PL/Rasch or GRM, D = 1."""
+    if row["model"] in ("2PL", "Rasch"):
+        p = 1 / (1 + np.exp(-row["a"] * (theta - row["b"])))
+        return p, p * (1 - p)
+    bs = np.array([row["b1"], row["b2"], row["b3"]])
+    star = 1 / (1 + np.exp(-row["a"] * (theta[:, None] - bs[None, :])))
+    star = np.column_stack([np.ones(theta.size), star, np.zeros(theta.size)])
+    prob = star[:, :-1] - star[:, 1:]  # P(X = k), Samejima's differences
+    k = np.arange(prob.shape[1])
+    mean = prob @ k
+    return mean, prob @ k**2 - mean**2
+
+
+@pytest.mark.parametrize("name", ["qms-auditor", "food-safety-inspector"])
+def test_sample_agrees_with_its_true_parameters(disciplines, name):
+    """Observed item means match the model-implied means given the true thetas.
+
+    A generator that scrambled items, persons or categories would give |z| far
+    beyond 4.5 for many items (checked: swapping two items' truth rows fails).
+    """
+    r = disciplines[name].responses
+    truth = pd.read_csv(SAMPLE / name / "true_items.csv").set_index("item_id")
+    theta = pd.read_csv(SAMPLE / name / "true_theta.csv", dtype={"application_id": str})
+    theta = theta.set_index("application_id")["theta"].reindex(r.wide.index).to_numpy()
+    z = []
+    for item in r.wide.columns:
+        x = r.wide[item].to_numpy()
+        ok = np.isfinite(x)
+        m, v = _model_moments(theta[ok], truth.loc[item])
+        z.append((x[ok].sum() - m.sum()) / np.sqrt(v.sum()))
+    z = np.array(z)
+    assert np.max(np.abs(z)) < 4.5
+    assert 0.5 < np.std(z) < 1.5
+
+
+def test_generator_reproduces_committed_files(tmp_path):
+    """make_sample.py is deterministic: the lab-assessor folder is rebuilt bit for bit."""
+    spec = importlib.util.spec_from_file_location("make_sample", ROOT / "data" / "make_sample.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.lab_assessor(np.random.default_rng([mod.SEED, 3]), tmp_path)
+    for f in sorted((SAMPLE / "lab-assessor").iterdir()):
+        assert (tmp_path / f.name).read_bytes() == f.read_bytes(), f.name
+
+
+def test_rules_sample_values(disciplines):
+    r = disciplines["qms-auditor"].rules
+    assert r.standard_score["pass_score"] == 60 and r.standard_score["scale"] == 10
+    assert r.grades["good"] == {"method": "bookmark", "rp": 0.67, "round": 2}
+    assert r.grades["excellent"]["percentile"] == 90
+    assert r.min_study_hours == 40
+    assert r.base_period == "2025H1" and r.periods == ("2025H1", "2025H2")
+    assert disciplines["food-safety-inspector"].rules.model == "mixed"
+
+
+def test_panel_sample(disciplines):
+    p = disciplines["qms-auditor"].panel
+    assert set(p) == {"angoff", "bookmark", "bookmark_booklet", "hofstee", "beuk"}
+    a = p["angoff"]
+    assert a["panelist"].nunique() == 10 and set(a["round"]) == {1, 2}
+    assert a["rating"].between(0, 1).all()
+    assert set(p["bookmark"]["cut"]) == {"pass", "good", "excellent"}
+    assert p["bookmark"]["page"].between(1, len(p["bookmark_booklet"])).all()
+    g = disciplines["food-safety-inspector"].panel["global_ratings"]
+    assert g["rating"].between(1, 6).all()
+
+
+# ============================================================== round trip
+def test_round_trip_on_sample(disciplines):
+    r = disciplines["food-safety-inspector"].responses
+    back = Responses.from_long(r.to_long(), items=r.items)
+    assert back.equals(r)
+
+
+@st.composite
+def long_frames(draw):
+    n_p = draw(st.integers(1, 6))
+    n_i = draw(st.integers(1, 5))
+    k = draw(st.lists(st.integers(1, 3), min_size=n_i, max_size=n_i))
+    cells = []
+    for p in range(n_p):
+        for i in range(n_i):
+            s = draw(st.one_of(st.none(), st.integers(0, k[i])))
+            if s is not None or draw(st.booleans()):
+                cells.append((f"p{p}", f"item{i}", s))
+    order = draw(st.permutations(range(len(cells))))
+    df = pd.DataFrame([cells[j] for j in order], columns=["application_id", "item_id", "score"])
+    df["score"] = df["score"].astype("Int64")
+    items = pd.DataFrame({"item_id": [f"item{i}" for i in range(n_i)], "max_score": k})
+    return df, items
+
+
+def _valid(df: pd.DataFrame) -> bool:
+    obs = df.dropna(subset=["score"])
+    if obs.empty:
+        return False
+    cats = obs.groupby("item_id")["score"].nunique()
+    return (
+        set(cats.index) == set(df["item_id"])
+        and (cats >= 2).all()
+        and set(obs["application_id"]) == set(df["application_id"])
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(long_frames())
+def test_long_wide_round_trip(frame):
+    df, items = frame
+    if not _valid(df):
+        with pytest.raises(DataError):
+            Responses.from_long(df, items=items)
+        return
+    r = Responses.from_long(df, items=items)
+    # long -> wide -> long keeps every observed (application, item, score) triple
+    want = df.dropna(subset=["score"]).sort_values(["application_id", "item_id"])
+    got = r.to_long().sort_values(["application_id", "item_id"])
+    assert got[["application_id", "item_id"]].to_numpy().tolist() == (
+        want[["application_id", "item_id"]].to_numpy().tolist()
+    )
+    assert got["score"].astype(int).tolist() == want["score"].astype(int).tolist()
+    # wide -> long -> wide is the identity
+    assert Responses.from_long(r.to_long(), items=r.items).equals(r)
+    assert Responses.from_wide(r.wide, items=r.items, persons=r.persons).equals(r)
+
+
+def test_from_wide_and_subset(items):
+    wide = pd.DataFrame(
+        {"i1": [1, 0, np.nan], "i2": [0, 1, 1], "i3": [3, 1, 0]}, index=["a", "b", "c"]
+    )
+    r = Responses.from_wide(wide, items=items)
+    assert r.max_score.tolist() == [1, 1, 3]
+    assert r.models == ["2PL", "2PL", "GRM"]
+    s = r.subset(items=["i1"])  # c has nothing left on i1 and is dropped
+    assert list(s.wide.index) == ["a", "b"]
+    with pytest.raises(DataError, match="unknown item"):
+        r.subset(items=["zz"])
+    with pytest.raises(DataError, match="no 'period' column"):
+        r.subset(period="P1")
+
+
+def test_read_responses_csv_parquet_agree(tmp_path, items):
+    p = resp_csv(tmp_path, good_rows())
+    a = read_responses(p, items)
+    df = pd.read_csv(p, dtype=str)
+    df["score"] = df["score"].astype("Int64")
+    df.to_parquet(tmp_path / "responses.parquet")
+    b = read_responses(tmp_path / "responses.parquet", items)
+    assert a.wide.equals(b.wide) and a.persons.equals(b.persons)
+    assert a.wide.loc["a1"].tolist() == [1.0, 0.0, 3.0]
+
+
+def test_missing_scores_are_nan_not_wrong(tmp_path, items):
+    rows = good_rows()[:2] + ["a1,c1,P1,A,i3,,2025-01-01"] + good_rows()[3:]
+    rows += ["a3,c3,P1,A,i3,0,2025-01-01"]
+    r = read_responses(resp_csv(tmp_path, rows), items)
+    assert np.isnan(r.wide.loc["a1", "i3"])
+    assert r.to_long()["score"].notna().all()
+    assert len(r.to_long(dropna=False)) == 9  # 3 persons x 3 items
+
+
+# ============================================================== bad responses
+@pytest.mark.parametrize(
+    "row, match",
+    [
+        ("a3,c3,P1,A,i1,2.5,2025-01-01", r"line 8 .*'score'.*'?2.5'? is not an integer"),
+        ("a3,c3,P1,A,i1,x,2025-01-01", r"line 8 .*'score'.*'x' is not a number"),
+        ("a3,c3,P1,A,i1,-1,2025-01-01", r"line 8 .*'score'.*below 0"),
+        ("a3,c3,P1,A,i1,2,2025-01-01", r"line 8 .*item 'i1'.*out of range.*0\.\.1"),
+        ("a3,c3,P1,A,i3,4,2025-01-01", r"line 8 .*item 'i3'.*out of range.*0\.\.3"),
+        ("a3,c3,P1,A,zz,1,2025-01-01", r"line 8 .*unknown item.*'zz'"),
+        (",c3,P1,A,i1,1,2025-01-01", r"line 8 .*'application_id': missing identifier"),
+        ("a1,c1,P1,A,i1,0,2025-01-01", r"duplicate .*'a1', item 'i1'.*line 2.*line 8"),
+        (
+            "a3,c3,P1,A,i1,1,2025-01-01\na3,c3,P2,A,i2,0,2025-01-01",
+            r"line 9 .*'period': application 'a3' has period values \['P1', 'P2'\]",
+        ),
+    ],
+)
+def test_bad_response_rows(tmp_path, items, row, match):
+    with pytest.raises(DataError, match=match):
+        read_responses(resp_csv(tmp_path, [*good_rows(), row]), items)
+
+
+def test_missing_columns(tmp_path, items):
+    p = write(tmp_path / "r.csv", "application_id,item_id,score\na1,i1,1")
+    with pytest.raises(
+        DataError, match=r"missing column\(s\) \['candidate_id', 'period', 'form'\]"
+    ):
+        read_responses(p, items)
+    with pytest.raises(DataError, match=r"missing column\(s\) \['score'\]"):
+        Responses.from_long(pd.DataFrame({"application_id": ["a"], "item_id": ["i"]}))
+
+
+def test_empty_data(tmp_path, items):
+    with pytest.raises(DataError, match="the response data is empty: no data rows"):
+        read_responses(resp_csv(tmp_path, []), items)
+    with pytest.raises(DataError, match="empty file"):
+        read_responses(write(tmp_path / "e.csv", ""), items)
+    with pytest.raises(DataError, match="empty response data"):
+        Responses.from_wide(pd.DataFrame())
+
+
+def test_file_problems(tmp_path, items):
+    with pytest.raises(DataError, match="file not found"):
+        read_responses(tmp_path / "nope.csv", items)
+    with pytest.raises(DataError, match="unsupported file type '.xlsx'"):
+        read_responses(write(tmp_path / "r.xlsx", "x"), items)
+
+
+def test_item_nobody_answered(tmp_path, items):
+    rows = [r for r in good_rows() if ",i3," not in r]
+    rows += ["a1,c1,P1,A,i3,,2025-01-01", "a2,c2,P1,A,i3,,2025-01-01"]
+    with pytest.raises(DataError, match=r"item\(s\) \['i3'\] answered by nobody"):
+        read_responses(resp_csv(tmp_path, rows), items)
+
+
+def test_single_category_item(tmp_path, items):
+    rows = [r.replace(",i2,1,", ",i2,0,") for r in good_rows()]  # i2 always 0
+    p = resp_csv(tmp_path, rows)
+    with pytest.raises(DataError, match=r"single observed score category: 'i2' \(all 0\)"):
+        read_responses(p, items)
+    with pytest.warns(DataWarning, match="excluded 1 item"):
+        r = read_responses(p, items, drop_single_category=True)
+    assert list(r.wide.columns) == ["i1", "i3"]
+    assert r.excluded.loc["i2", "reason"] == "single observed category (all 0)"
+
+
+def test_person_without_responses(tmp_path, items):
+    rows = [*good_rows(), "a3,c3,P1,A,i1,,2025-01-01", "a3,c3,P1,A,i2,,2025-01-01"]
+    with pytest.raises(DataError, match=r"application\(s\) \['a3'\] have no observed response"):
+        read_responses(resp_csv(tmp_path, rows), items)
+
+
+def test_duplicates_across_files_and_parquet_rows(tmp_path, items):
+    p1 = resp_csv(tmp_path, good_rows(), "responses_1.csv")
+    df = pd.DataFrame(
+        [["a1", "c1", "P1", "A", "i2", 1, "2025-01-01"]], columns=RESP_HEADER.split(",")
+    )
+    df.to_parquet(tmp_path / "responses_2.parquet")
+    with pytest.raises(DataError, match=r"responses_1.csv, line 3 .*responses_2.parquet, row 0"):
+        read_responses([p1, tmp_path / "responses_2.parquet"], items)
+
+
+def test_from_wide_bad_cells(items):
+    with pytest.raises(DataError, match=r"application 'b', item 'i1': score 0.5;"):
+        Responses.from_wide(pd.DataFrame({"i1": [1, 0.5]}, index=["a", "b"]))
+    with pytest.raises(DataError, match=r"duplicate item\(s\) \['i1'\]"):
+        Responses.from_wide(pd.DataFrame([[1, 0], [0, 1]], columns=["i1", "i1"]))
+    with pytest.raises(DataError, match=r"unknown item\(s\) \['q'\]"):
+        Responses.from_wide(pd.DataFrame({"q": [1, 0]}), items=items)
+    with pytest.raises(DataError, match=r"item 'i1': score 2 is out of range; expected 0..1"):
+        Responses.from_wide(pd.DataFrame({"i1": [1, 2, 0]}), items=items)
+    with pytest.raises(DataError, match=r"row 1 \(0-based data row\).*not a number"):
+        Responses.from_long(
+            pd.DataFrame({"application_id": ["a", "b"], "item_id": ["i", "i"], "score": [1, "?"]})
+        )
+
+
+# ============================================================== items
+@pytest.mark.parametrize(
+    "line, match",
+    [
+        ("i4,d1,1,0,A,4PL", r"line 5 .*column 'model': model '4PL' is not one of"),
+        ("i4,d1,3,0,A,2PL", r"line 5 .*item 'i4': max_score 3 with model '2PL'.*takes 0 or 1"),
+        ("i4,d1,0,0,A,GRM", r"line 5 .*column 'max_score'.*below 1"),
+        ("i4,d1,1.5,0,A,GRM", r"line 5 .*column 'max_score'.*not an integer"),
+        ("i4,d1,1,2,A,2PL", r"line 5 .*column 'anchor'.*above 1; expected 0 or 1"),
+        ("i1,d1,1,0,A,2PL", r"line\(s\) 2, 5 .*duplicate item \{'item_id': 'i1'\}"),
+        (",d1,1,0,A,2PL", r"line 5 .*column 'item_id': missing identifier"),
+    ],
+)
+def test_bad_items(tmp_path, line, match):
+    with pytest.raises(DataError, match=match):
+        read_items(write(tmp_path / "items.csv", ITEMS_CSV.strip() + "\n" + line))
+
+
+def test_items_missing_columns(tmp_path):
+    with pytest.raises(DataError, match=r"missing column\(s\) \['anchor', 'forms', 'model'\]"):
+        read_items(write(tmp_path / "items.csv", "item_id,domain,max_score\ni1,d,1"))
+
+
+# ============================================================== candidates, eligibility
+CAND = "candidate_id,application_id,period,study_hours\nc1,a1,P1,50\nc2,a2,P1,12\nc3,a3,P1,"
+
+
+def test_candidates_and_eligibility(tmp_path):
+    c = read_candidates(write(tmp_path / "candidates.csv", CAND))
+    e = eligibility(c, read_rules(rules_file(tmp_path)))
+    assert e["eligible"].tolist() == [True, False, False]
+    assert e.loc["a2", "reason"] == "below the study-hour requirement: 12 < 40 h"
+    assert e.loc["a3", "reason"] == "study hours not recorded"
+    assert eligibility(c, {"eligibility": {"min_study_hours": 10}})["eligible"].sum() == 2
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        (CAND + "\nc4,a1,P1,40", r"line\(s\) 2, 5 .*duplicate application"),
+        (CAND + "\nc4,a4,P1,-3", r"line 5 .*column 'study_hours'.*below 0"),
+        (CAND + "\nc4,a4,P1,many", r"line 5 .*column 'study_hours'.*'many' is not a number"),
+        ("candidate_id,application_id,study_hours\nc1,a1,3", r"missing column\(s\) \['period'\]"),
+        ("candidate_id,application_id,period,study_hours", "the candidate register is empty"),
+    ],
+)
+def test_bad_candidates(tmp_path, text, match):
+    with pytest.raises(DataError, match=match):
+        read_candidates(write(tmp_path / "candidates.csv", text))
+
+
+def test_eligibility_bad_input():
+    c = pd.DataFrame({"application_id": ["a"], "hours": [3]})
+    with pytest.raises(DataError, match=r"missing column\(s\) \['study_hours'\]"):
+        eligibility(c, 40)
+    with pytest.raises(SchemaError, match="missing required key 'eligibility'"):
+        eligibility(c, {"discipline": "x"})
+    with pytest.raises(SchemaError, match="min_study_hours.*expected a number >= 0"):
+        eligibility(c, -1)
+
+
+# ============================================================== rules
+def test_rules_ok(tmp_path):
+    r = read_rules(rules_file(tmp_path))
+    assert r.grades["pass"] == {"method": "angoff"}
+    assert r.standard_score["rounding"] == "half_up"
+    assert set(METHODS) >= {r.grades[c]["method"] for c in ("pass", "good", "excellent")}
+
+
+@pytest.mark.parametrize(
+    "changes, match",
+    [
+        ({"grades__good__method": "delphi"}, r"key 'grades.good.method': 'delphi' is not one of"),
+        ({"model": "4PL"}, r"key 'model': '4PL' is not one of"),
+        ({"discipline": None}, r"missing required key 'discipline'"),
+        ({"eligibility": None}, r"missing required key 'eligibility'"),
+        ({"eligibility__min_study_hours": "forty"}, r"'eligibility.min_study_hours'.*number"),
+        ({"periods": "P1"}, r"key 'periods': expected a non-empty list"),
+        ({"periods": ["P1", "P1"]}, r"duplicate period"),
+        ({"base_period": "P9"}, r"key 'base_period': 'P9' is not one of periods"),
+        ({"scale__standard_score__scale": -10}, r"'scale.standard_score.scale'.*> 0"),
+        ({"scale__standard_score__pass_score": 120}, r"min < pass_score < max"),
+        ({"scale__standard_score__rounding": "up"}, r"'scale.standard_score.rounding'"),
+        ({"scale__standard_score": None}, r"missing required key 'scale.standard_score'"),
+        ({"grades__excellent": None}, r"missing required key 'grades.excellent'"),
+        ({"grades__best": {"method": "angoff"}}, r"unknown cut\(s\) \['best'\]"),
+        ({"grades__good": "bookmark"}, r"key 'grades.good': expected a mapping"),
+        ({"grades__good__rp": 1.5}, r"key 'grades.good.rp': expected a number < 1"),
+        ({"grades__good__round": 0}, r"'grades.good.round': expected an integer >= 1"),
+        ({"grades__excellent__percentile": None}, r"missing required key .*percentile'"),
+        ({"grades__excellent": {"method": "fixed"}}, r"'grades.excellent'.*exactly one of"),
+        (
+            {"grades__pass": {"method": "fixed", "standard_score": 55}},
+            r"'grades.pass.standard_score': 55 differs from .*pass_score 60",
+        ),
+        (
+            {"grades__excellent": {"method": "fixed", "standard_score": 101}},
+            r"'grades.excellent.standard_score': 101 outside the scale 0..100",
+        ),
+        (
+            {
+                "grades__good": {"method": "fixed", "standard_score": 80},
+                "grades__excellent": {"method": "fixed", "standard_score": 75},
+            },
+            r"'grades.excellent.standard_score': cuts must increase.*good = 80",
+        ),
+        (
+            {
+                "grades__pass": {"method": "fixed", "theta": 0.5},
+                "grades__good": {"method": "fixed", "theta": 0.2},
+            },
+            r"'grades.good.theta': cuts must increase.*pass = 0.5 and good = 0.2",
+        ),
+        (
+            {"grades__good": {"method": "normative", "percentile": 95}},
+            r"'grades.excellent.percentile': cuts must increase",
+        ),
+        ({"forms": {"P7": ["A"]}}, r"key 'forms.P7': period 'P7' is not one of"),
+        ({"anchors": {"linking": "magic"}}, r"key 'anchors.linking': 'magic'"),
+        ({"missing": {"not_reached": "half"}}, r"key 'missing.not_reached'"),
+        ({"combine": "average"}, r"key 'combine': 'average'"),
+    ],
+)
+def test_bad_rules(tmp_path, changes, match):
+    with pytest.raises(SchemaError, match=match):
+        read_rules(rules_file(tmp_path, **changes))
+
+
+PEER = {
+    "method": "algorithm_a",
+    "sigma_pt": {"rule": "relative", "value": 0.1},
+    "grading": {
+        "statistic": "z",
+        "one_sided": False,
+        "cuts": {"excellent": 1, "good": 2, "pass": 3},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        ({"method": "trimmed"}, r"key 'peer.method': 'trimmed' is not one of"),
+        ({"sigma_pt": {"rule": "guess"}}, r"key 'peer.sigma_pt.rule'"),
+        ({"sigma_pt": {"rule": "relative"}}, r"missing required key 'peer.sigma_pt.value'"),
+        ({"grading": {"statistic": "t", "cuts": PEER["grading"]["cuts"]}}, r"grading.statistic"),
+        ({"grading": {"one_sided": "left", "cuts": PEER["grading"]["cuts"]}}, r"one_sided"),
+        ({"grading": {"one_sided": True, "cuts": PEER["grading"]["cuts"]}}, r"unfavourable"),
+        ({"grading": {"cuts": {"excellent": 2, "good": 1, "pass": 3}}}, r"must increase"),
+        ({"grading": {"cuts": PEER["grading"]["cuts"], "colour": 1}}, r"unknown key\(s\)"),
+        ({"aggregate": "median"}, r"key 'peer.aggregate'"),
+    ],
+)
+def test_bad_peer_rules(tmp_path, change, match):
+    peer = {**copy.deepcopy(PEER), **change}
+    assert read_rules(rules_file(tmp_path, peer=PEER)).peer["method"] == "algorithm_a"
+    with pytest.raises(SchemaError, match=match):
+        read_rules(rules_file(tmp_path, peer=peer))
+
+
+def test_rules_file_problems(tmp_path):
+    with pytest.raises(SchemaError, match=r"rules.yml, line 3: invalid YAML"):
+        read_rules(write(tmp_path / "rules.yml", "a: 1\nb: [1, 2\nc: 3"))
+    with pytest.raises(SchemaError, match="empty rules file"):
+        read_rules(write(tmp_path / "rules.yml", "# nothing"))
+    with pytest.raises(SchemaError, match="expected a mapping of rules at the top level"):
+        read_rules(write(tmp_path / "rules.yml", "- a\n- b"))
+    with pytest.raises(SchemaError, match="file not found"):
+        read_rules(tmp_path / "none.yml")
+
+
+# ============================================================== panel, peer, forms
+def test_read_panel_kinds(tmp_path, items):
+    a = read_panel(write(tmp_path / "ratings.csv", "panelist,round,item_id,rating\np1,1,i3,1.5"))
+    assert a.attrs["kind"] == "angoff" and a["rating"].tolist() == [1.5]
+
+
+@pytest.mark.parametrize(
+    "name, text, match",
+    [
+        ("angoff.csv", "panelist,round,item_id,rating\np1,1,i1,1.2", r"line 2.*exceeds max"),
+        ("angoff.csv", "panelist,round,item_id,rating\np1,1,q9,0.5", r"line 2.*unknown item 'q9'"),
+        ("angoff.csv", "panelist,round,item_id,rating\np1,0,i1,0.5", r"line 2.*'round'.*below 1"),
+        ("angoff.csv", "panelist,round,item_id,rating\np1,1,i1,-1", r"line 2.*'rating'.*below 0"),
+        (
+            "angoff.csv",
+            "panelist,round,item_id,rating\np1,1,i1,0.5\np1,1,i1,0.6",
+            r"line\(s\) 2, 3 .*duplicate Angoff rating",
+        ),
+        ("angoff.csv", "panelist,round,item\np1,1,i1", r"missing column\(s\) \['item_id', 'rat"),
+        ("bookmark.csv", "panelist,round,cut,page\np1,1,best,3", r"'cut': 'best' is not one of"),
+        ("bookmark.csv", "panelist,round,cut,page\np1,1,pass,0", r"'page'.*below 1"),
+        ("hofstee.csv", "panelist,k_min,k_max,f_min,f_max\np1,60,50,5,20", r"k_min.*<= k_max"),
+        ("hofstee.csv", "panelist,k_min,k_max,f_min,f_max\np1,40,50,5,120", r"f_max.*above 100"),
+        ("beuk.csv", "panelist,cut,pass_rate\np1,60,", r"'pass_rate'.*missing"),
+        ("global_ratings.csv", "application_id,rater,rating\na1,x,2.5", r"not an integer"),
+        ("bookmark_booklet.csv", "page,item_id\n1,i1\n1,i2", r"duplicate booklet page"),
+        ("judgements.csv", "who,what\np1,1", r"cannot tell which panel judgement"),
+    ],
+)
+def test_bad_panel(tmp_path, items, name, text, match):
+    with pytest.raises(DataError, match=match):
+        read_panel(write(tmp_path / name, text), items=items)
+
+
+def test_read_panel_bad_kind(tmp_path):
+    with pytest.raises(DataError, match=r"kind='delphi' is not one of"):
+        read_panel(write(tmp_path / "x.csv", "a\n1"), kind="delphi")
+
+
+PEER_CSV = "application_id,candidate_id,sample_id,value,u_value,period\na1,c1,S1,10.2,0.3,P1"
+
+
+@pytest.mark.parametrize(
+    "extra, match",
+    [
+        ("a2,c2,S1,,0.3,P1", r"line 3 .*column 'value'.*missing"),
+        ("a2,c2,S1,9.9,-0.3,P1", r"line 3 .*column 'u_value'.*below 0"),
+        ("a1,c1,S1,9.9,0.3,P1", r"line\(s\) 2, 3 .*duplicate peer result"),
+        ("a2,c2,,9.9,0.3,P1", r"line 3 .*column 'sample_id': missing identifier"),
+    ],
+)
+def test_bad_peer_results(tmp_path, extra, match):
+    ok = read_peer(write(tmp_path / "peer_results.csv", PEER_CSV + "\na2,c2,S1,9.9,,P1"))
+    assert np.isnan(ok["u_value"].iloc[1])
+    with pytest.raises(DataError, match=match):
+        read_peer(write(tmp_path / "peer_results.csv", PEER_CSV + "\n" + extra))
+
+
+def test_bad_forms(tmp_path, items):
+    head = "form,period,position,item_id\nA,P1,1,i1\n"
+    with pytest.raises(DataError, match=r"line\(s\) 2, 3 .*duplicate form position"):
+        read_forms(write(tmp_path / "forms.csv", head + "A,P1,1,i2"), items)
+    with pytest.raises(DataError, match=r"line\(s\) 2, 3 .*duplicate item on a form"):
+        read_forms(write(tmp_path / "forms.csv", head + "A,P1,2,i1"), items)
+    with pytest.raises(DataError, match=r"line 3 .*column 'item_id': unknown item 'q'"):
+        read_forms(write(tmp_path / "forms.csv", head + "A,P1,2,q"), items)
+
+
+# ============================================================== load_discipline
+@pytest.fixture
+def lab(tmp_path) -> Path:
+    dst = tmp_path / "lab"
+    shutil.copytree(SAMPLE / "lab-assessor", dst)
+    return dst
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_load_discipline_copy_ok(lab):
+    d = load_discipline(lab)
+    assert d.responses.n_persons == 96 and d.peer is not None and d.forms is not None
+
+
+def test_load_unregistered_application(lab):
+    _edit(lab / "candidates.csv", "LAB25H2-0007,", "LAB25H2-9999,")
+    with pytest.raises(DataError, match=r"application\(s\) \['LAB25H2-0007'\].*not in .*candid"):
+        load_discipline(lab)
+
+
+def test_load_period_clash(lab):
+    _edit(lab / "rules.yml", "periods: [2025H2]", "periods: [2025H1, 2025H2]")
+    _edit(lab / "candidates.csv", "LAB25H2-0007,2025H2", "LAB25H2-0007,2025H1")
+    with pytest.raises(DataError, match=r"application 'LAB25H2-0007': period '2025H2' in the"):
+        load_discipline(lab)
+
+
+def test_load_period_not_in_rules(lab):
+    _edit(lab / "rules.yml", "periods: [2025H2]", "periods: [2025H1]")
+    _edit(lab / "rules.yml", "base_period: 2025H2", "base_period: 2025H1")
+    _edit(lab / "rules.yml", "2025H2: [K1]", "2025H1: [K1]")
+    with pytest.raises(DataError, match=r"period\(s\) \['2025H2'\] not in rules.yml periods"):
+        load_discipline(lab)
+
+
+def test_load_form_not_listed(lab):
+    _edit(lab / "rules.yml", "2025H2: [K1]", "2025H2: [K2]")
+    with pytest.raises(DataError, match=r"form 'K1' in period '2025H2' is not listed"):
+        load_discipline(lab)
+
+
+def test_load_model_contradiction(lab):
+    _edit(lab / "rules.yml", "model: Rasch", "model: 2PL")
+    with pytest.raises(DataError, match=r"item 'LK01': model 'Rasch' contradicts rules.yml"):
+        load_discipline(lab)
+
+
+def test_load_missing_panel_file(lab):
+    (lab / "angoff.csv").unlink()
+    with pytest.raises(DataError, match=r"grades.pass.method 'angoff' needs angoff.csv"):
+        load_discipline(lab)
+
+
+def test_load_peer_section_without_results(lab):
+    (lab / "peer_results.csv").unlink()
+    with pytest.raises(DataError, match=r"has a 'peer' section but no peer_results.csv"):
+        load_discipline(lab)
+
+
+def test_load_peer_sample_without_results(lab):
+    _edit(lab / "rules.yml", "S3: {", "S4: {")
+    with pytest.raises(DataError, match=r"sample\(s\) \['S4'\] listed in rules.yml"):
+        load_discipline(lab)
+
+
+def test_load_missing_files(lab, tmp_path):
+    (lab / "responses.csv").rename(lab / "answers.csv")
+    with pytest.raises(DataError, match="no response file"):
+        load_discipline(lab)
+    with pytest.raises(DataError, match="discipline folder not found"):
+        load_discipline(tmp_path / "nowhere")
+    (lab / "answers.csv").rename(lab / "responses.csv")
+    (lab / "candidates.csv").unlink()
+    with pytest.raises(DataError, match="no candidate register"):
+        load_discipline(lab)
+
+
+def test_load_bad_row_names_the_file_line(lab):
+    text = (lab / "responses.csv").read_text().splitlines()
+    text[10] = text[10].rsplit(",", 2)[0] + ",7," + text[10].rsplit(",", 1)[1]
+    (lab / "responses.csv").write_text("\n".join(text) + "\n")
+    with pytest.raises(DataError, match=r"responses.csv, line 11 .*score 7 is out of range"):
+        load_discipline(lab)
