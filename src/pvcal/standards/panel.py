@@ -64,6 +64,11 @@ def _items_frame(items: Any) -> pd.DataFrame:
     )
 
 
+def _py(v: Any) -> Any:
+    """A numpy scalar as the plain Python value (for readable error messages)."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
 def max_scores(items: Any) -> pd.Series:
     """Highest score of every item (1 for a dichotomous item, K for b1..bK), indexed by item id."""
     frame = _items_frame(items)
@@ -350,8 +355,8 @@ def angoff(
         row = ratings.index[k]
         rng_txt = f"0..{upper[k]:g} (the item's score range)" if rating == "score" else "0..1"
         raise DataError(
-            f"{file}, row {row}, panelist {ratings['panelist'].iloc[k]!r}, item {ids.iloc[k]!r}: "
-            f"rating {ratings['rating'].iloc[k]!r} is outside {rng_txt}"
+            f"{file}, row {row}, panelist {_py(ratings['panelist'].iloc[k])!r}, item {ids.iloc[k]!r}: "
+            f"rating {_py(ratings['rating'].iloc[k])!r} is outside {rng_txt}"
         )
     data = pd.DataFrame(
         {
@@ -366,7 +371,7 @@ def angoff(
         k = np.flatnonzero(dup.to_numpy())[0]
         raise DataError(
             f"{file}, row {ratings.index[k]}: duplicate rating for panelist "
-            f"{data['panelist'].iloc[k]!r}, round {data['round'].iloc[k]!r}, "
+            f"{_py(data['panelist'].iloc[k])!r}, round {_py(data['round'].iloc[k])!r}, "
             f"item {data['item_id'].iloc[k]!r}"
         )
     wide = data.pivot(index=["round", "panelist"], columns="item_id", values="score")
@@ -376,7 +381,7 @@ def angoff(
         rnd, pan = wide.index[np.flatnonzero(wide.isna().any(axis=1).to_numpy())[0]]
         miss = [c for c in wide.columns if pd.isna(wide.loc[(rnd, pan), c])]
         raise DataError(
-            f"{file}: panelist {pan!r} in round {rnd!r} has no rating for item(s) {miss[:5]}"
+            f"{file}: panelist {_py(pan)!r} in round {_py(rnd)!r} has no rating for item(s) {miss[:5]}"
             f"{' (never rated by anyone: ' + str(missing_cols[:5]) + ')' if missing_cols else ''}"
             "; the modified Angoff method needs a rating for every item"
         )
@@ -552,7 +557,7 @@ def bookmark_theta(pages, locations, *, placement: str = "before", file: str = "
     if bad.any():
         k = np.flatnonzero(bad)[0]
         raise DataError(
-            f"{file}: page {pg[k]!r} at position {k} is not a page number {lo}..{n} of the "
+            f"{file}: page {_py(pg[k])!r} at position {k} is not a page number {lo}..{n} of the "
             f"ordered item booklet (placement={placement!r}"
             + (": a bookmark on page 1 leaves no page before it" if lo == 2 else "")
             + ")"
@@ -629,7 +634,7 @@ def bookmark(
         row = placements.index[np.flatnonzero(dup.to_numpy())[0]]
         raise DataError(
             f"{file}, row {row}: a second bookmark for panelist "
-            f"{placements.loc[row, 'panelist']!r} in round {placements.loc[row, 'round']!r}"
+            f"{_py(placements.loc[row, 'panelist'])!r} in round {_py(placements.loc[row, 'round'])!r}"
         )
     book = ordered_item_booklet(items, rp=rp, D=D)
     theta = bookmark_theta(
