@@ -1,0 +1,937 @@
+"""Observed-score equating: random-groups, single-group and NEAT designs.
+
+Conventions follow Kolen & Brennan (2014), *Test Equating, Scaling, and
+Linking* (3rd ed.):
+
+* scores are integers on a unit grid; the continuised distribution spreads each
+  score's probability uniformly over ``[x - 0.5, x + 0.5)``;
+* percentile ranks and their inverse are K&B eq. 2.14 and 2.18 (the "upper"
+  inverse: the smallest score whose cumulative proportion exceeds ``P*``);
+* moments are population moments (divide by ``N``, not ``N - 1``);
+* in the NEAT design population 1 took the new form X (with anchor V) and
+  population 2 the old form Y; the synthetic population weights population 1
+  by ``w`` and population 2 by ``1 - w``.
+
+Methods
+-------
+random groups / single group: ``"mean"``, ``"linear"``, ``"equipercentile"``
+NEAT (``anchor=(vx, vy)``): ``"tucker"``, ``"levine"`` (observed score),
+``"levine-true"``, ``"chained-linear"``, ``"frequency-estimation"``,
+``"chained-equipercentile"``.
+
+References
+----------
+Kolen, M. J., & Brennan, R. L. (2014). *Test equating, scaling, and linking:
+Methods and practices* (3rd ed.). Springer. Chapters 2-5 and 7.
+Holland, P. W., & Thayer, D. T. (2000). Univariate and bivariate loglinear
+models for discrete test score distributions. *Journal of Educational and
+Behavioral Statistics*, 25, 133-183.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import DataError, PvcalError, check_choice, check_rng
+from ._plots import Summary, plot_equating_function
+
+__all__ = [
+    "METHODS",
+    "Equating",
+    "equate",
+    "loglinear_smooth",
+    "percentile_rank",
+    "percentile_inverse",
+    "equipercentile_function",
+    "moments",
+]
+
+RG_METHODS = ("mean", "linear", "equipercentile")
+NEAT_METHODS = (
+    "tucker",
+    "levine",
+    "levine-true",
+    "chained-linear",
+    "frequency-estimation",
+    "chained-equipercentile",
+)
+METHODS = RG_METHODS + NEAT_METHODS
+LINEAR_METHODS = frozenset({"mean", "linear", "tucker", "levine", "levine-true", "chained-linear"})
+_ALIASES = {
+    "levine-observed": "levine",
+    "levine observed": "levine",
+    "levine_true": "levine-true",
+    "levine true": "levine-true",
+    "chained linear": "chained-linear",
+    "frequency estimation": "frequency-estimation",
+    "fe": "frequency-estimation",
+    "chained equipercentile": "chained-equipercentile",
+    "ce": "chained-equipercentile",
+    "equip": "equipercentile",
+}
+
+
+# ---------------------------------------------------------------------------
+# Score distributions: input handling
+# ---------------------------------------------------------------------------
+
+
+def _scores_arg(spec, observed_max: int, observed_min: int, name: str) -> np.ndarray:
+    """Score grid from ``None`` (0..max observed), an int max, a (lo, hi) pair or an array."""
+    if spec is None:
+        lo, hi = min(0, observed_min), observed_max
+    elif np.isscalar(spec):
+        lo, hi = min(0, observed_min), int(spec)
+        if hi != spec:
+            raise PvcalError(f"{name} must be an integer maximum score, got {spec!r}")
+    else:
+        arr = np.asarray(spec)
+        if arr.size == 2 and arr.ndim == 1:
+            lo, hi = int(arr[0]), int(arr[1])
+        else:
+            arr = np.asarray(spec, dtype=float)
+            if arr.ndim != 1 or arr.size < 2 or np.any(np.diff(arr) != 1) or np.any(arr % 1):
+                raise PvcalError(
+                    f"{name} must be consecutive integer scores (lo..hi); got {arr[:6].tolist()}"
+                )
+            lo, hi = int(arr[0]), int(arr[-1])
+    if hi <= lo:
+        raise PvcalError(f"{name}: the score range {lo}..{hi} needs at least two scores")
+    if observed_max > hi or observed_min < lo:
+        raise DataError(
+            f"{name}: observed scores span {observed_min}..{observed_max}, outside the "
+            f"declared score range {lo}..{hi}"
+        )
+    return np.arange(lo, hi + 1)
+
+
+def _raw_scores(values, name: str) -> np.ndarray:
+    """Raw integer scores of one group: finite, whole numbers."""
+    arr = (
+        np.asarray(values, dtype=float).ravel()
+        if not isinstance(values, pd.Series)
+        else (values.to_numpy(dtype=float, na_value=np.nan))
+    )
+    if arr.size == 0:
+        raise DataError(f"{name} has no scores")
+    bad = np.flatnonzero(~np.isfinite(arr))
+    if bad.size:
+        raise DataError(
+            f"{name} has {bad.size} missing or non-finite score(s), first at position "
+            f"{bad[0]}; drop or score them before equating"
+        )
+    frac = np.flatnonzero(arr != np.round(arr))
+    if frac.size:
+        raise DataError(
+            f"{name} has a non-integer score {float(arr[frac[0]])} at position {frac[0]}; "
+            "expected whole-number summed scores"
+        )
+    return arr.astype(int)
+
+
+def _is_freq_table(obj) -> bool:
+    """A pandas Series is a frequency table (counts indexed by score); arrays are raw."""
+    return isinstance(obj, pd.Series)
+
+
+def _freq_table(series: pd.Series, name: str) -> tuple[np.ndarray, np.ndarray]:
+    idx = np.asarray(series.index, dtype=float)
+    counts = series.to_numpy(dtype=float, na_value=np.nan)
+    if np.any(idx != np.round(idx)) or not np.all(np.isfinite(idx)):
+        raise DataError(f"{name}: frequency table index must be integer scores")
+    bad = np.flatnonzero(~np.isfinite(counts) | (counts < 0))
+    if bad.size:
+        raise DataError(
+            f"{name}: frequency table has a negative or missing count {float(counts[bad[0]])} at "
+            f"score {int(idx[bad[0]])}; counts must be >= 0"
+        )
+    if counts.sum() <= 0:
+        raise DataError(f"{name}: frequency table has no positive count")
+    return idx.astype(int), counts
+
+
+def _distribution(obj, spec, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(scores grid, counts on the grid, raw scores or None) of one group."""
+    if _is_freq_table(obj):
+        idx, counts = _freq_table(obj, name)
+        pos = idx[counts > 0]
+        scores = _scores_arg(spec, int(idx.max()), int(pos.min()), name)
+        out = np.zeros(scores.size)
+        np.add.at(out, idx - scores[0], counts)
+        return scores, out, None
+    raw = _raw_scores(obj, name)
+    scores = _scores_arg(spec, int(raw.max()), int(raw.min()), name)
+    return scores, np.bincount(raw - scores[0], minlength=scores.size).astype(float), raw
+
+
+# ---------------------------------------------------------------------------
+# Percentile ranks and the equipercentile function (K&B chapter 2)
+# ---------------------------------------------------------------------------
+
+
+def percentile_rank(scores: np.ndarray, probs: np.ndarray, x) -> np.ndarray:
+    """K&B eq. 2.14 percentile rank (0-100) of (possibly non-integer) ``x``.
+
+    Parameters
+    ----------
+    scores : ndarray
+        Consecutive integer scores ``lo..hi``.
+    probs : ndarray
+        Relative frequencies at ``scores`` (summing to 1).
+    x : array_like
+        Values at which to evaluate.
+    """
+    x = np.asarray(x, dtype=float)
+    lo = scores[0]
+    F = np.concatenate([[0.0], np.cumsum(probs)])  # F[k] = cum prop through score lo+k-1
+    F[-1] = 1.0
+    u = x - lo
+    k = np.floor(u + 0.5)  # x* - lo
+    kk = np.clip(k, 0, scores.size - 1).astype(int)
+    p = F[kk] + (u - (kk - 0.5)) * (F[kk + 1] - F[kk])
+    p = np.where(u < -0.5, 0.0, np.where(u >= scores.size - 0.5, 1.0, p))
+    return 100.0 * p
+
+
+def percentile_inverse(scores: np.ndarray, probs: np.ndarray, p) -> np.ndarray:
+    """K&B eq. 2.18 (upper) inverse percentile rank: the score with rank ``p`` (0-100)."""
+    p = np.asarray(p, dtype=float) / 100.0
+    lo = scores[0]
+    G = np.cumsum(probs)
+    G[-1] = 1.0
+    # rounding: a rank within 1e-12 of 100 is 100 (-> K + 0.5, K&B's convention)
+    G = np.where(G > 1.0 - 1e-12, 1.0, G)
+    p = np.where(p > 1.0 - 1e-12, 1.0, p)
+    k = np.searchsorted(G, p, side="right")  # smallest index with G > p
+    kk = np.clip(k, 0, scores.size - 1)
+    G_prev = np.where(kk > 0, G[np.maximum(kk - 1, 0)], 0.0)
+    width = G[kk] - G_prev
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = (p - G_prev) / width + kk - 0.5 + lo
+    return np.where(k >= scores.size, scores[-1] + 0.5, y)
+
+
+def equipercentile_function(x_scores, px, y_scores, py, x=None) -> np.ndarray:
+    """``e_Y(x) = P_Y^{-1}[P_X(x)]`` (K&B eq. 2.17), at ``x`` (default the X scores)."""
+    x = x_scores if x is None else x
+    return percentile_inverse(y_scores, py, percentile_rank(x_scores, px, x))
+
+
+def moments(scores: np.ndarray, probs: np.ndarray) -> dict:
+    """Population mean, sd, skewness and kurtosis of a discrete distribution."""
+    mu = float(scores @ probs)
+    var = float(((scores - mu) ** 2) @ probs)
+    sd = np.sqrt(var)
+    skew = float(((scores - mu) ** 3) @ probs) / sd**3 if sd > 0 else np.nan
+    kurt = float(((scores - mu) ** 4) @ probs) / var**2 if sd > 0 else np.nan
+    return {"mean": mu, "sd": float(sd), "skew": skew, "kurt": kurt}
+
+
+# ---------------------------------------------------------------------------
+# Log-linear presmoothing (statsmodels GLM, Poisson)
+# ---------------------------------------------------------------------------
+
+
+def _poly_basis(s: np.ndarray, degree: int) -> np.ndarray:
+    """Orthonormal polynomial basis of degree 1..degree (same span as s, s², ...)."""
+    u = (s - s.mean()) / (s.std() if s.std() > 0 else 1.0)
+    V = np.vander(u, degree + 1, increasing=True)
+    q, _ = np.linalg.qr(V)
+    return q[:, 1:] * np.sqrt(len(s))
+
+
+def _glm_poisson(counts: np.ndarray, X: np.ndarray):
+    import statsmodels.api as sm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = sm.GLM(counts, sm.add_constant(X, has_constant="add"),
+                       family=sm.families.Poisson())  # fmt: skip
+        res = model.fit(tol=1e-12, maxiter=200)
+    return res
+
+
+def _smooth_univariate(counts: np.ndarray, degree, max_degree: int | None = None):
+    """Fitted frequencies and the degree used (AIC choice when ``degree == "aic"``)."""
+    s = np.arange(counts.size, dtype=float)
+    top = counts.size - 1 if max_degree is None else min(max_degree, counts.size - 1)
+    if degree == "aic":
+        best = None
+        for c in range(1, min(top, 10) + 1):
+            res = _glm_poisson(counts, _poly_basis(s, c))
+            if best is None or res.aic < best[0] - 1e-9:
+                best = (res.aic, c, res.fittedvalues)
+        return np.asarray(best[2]), best[1]
+    c = int(degree)
+    if c < 1 or c > counts.size - 1:
+        raise PvcalError(
+            f"log-linear degree must lie in 1..{counts.size - 1} for {counts.size} score "
+            f"points, got {degree!r}"
+        )
+    res = _glm_poisson(counts, _poly_basis(s, c))
+    return np.asarray(res.fittedvalues), c
+
+
+def _smooth_bivariate(counts: np.ndarray, feasible: np.ndarray, degree, n_cross: int = 1):
+    """Bivariate log-linear smoothing of an (X, V) table; structural zeros kept at 0."""
+    nx, nv = counts.shape
+    xs, vs = np.meshgrid(np.arange(nx, dtype=float), np.arange(nv, dtype=float), indexing="ij")
+    xf, vf, cf = xs[feasible], vs[feasible], counts[feasible]
+
+    def design(cx, cv):
+        ux = (xf - xf.mean()) / xf.std()
+        uv = (vf - vf.mean()) / vf.std()
+        cols = [ux**i for i in range(1, cx + 1)] + [uv**j for j in range(1, cv + 1)]
+        cols += [ux**i * uv**j for i in range(1, n_cross + 1) for j in range(1, n_cross + 1)]
+        return np.column_stack(cols)
+
+    if degree == "aic":
+        best = None
+        for c in range(1, 7):
+            res = _glm_poisson(cf, design(min(c, nx - 1), min(c, nv - 1)))
+            if best is None or res.aic < best[0] - 1e-9:
+                best = (res.aic, c, res.fittedvalues)
+        fitted, used = best[2], best[1]
+    else:
+        c = int(degree)
+        if c < 1:
+            raise PvcalError(f"log-linear degree must be >= 1, got {degree!r}")
+        fitted, used = _glm_poisson(cf, design(min(c, nx - 1), min(c, nv - 1))).fittedvalues, c
+    out = np.zeros_like(counts, dtype=float)
+    out[feasible] = fitted
+    return out, used
+
+
+def loglinear_smooth(freq, degree="aic", max_degree: int | None = None) -> pd.Series:
+    """Log-linear presmoothing of a score distribution (Holland & Thayer, 2000).
+
+    Fits ``log m(s) = β0 + Σ_{i≤C} β_i s^i`` by Poisson maximum likelihood
+    (statsmodels GLM); the fitted distribution keeps the first ``C`` moments of
+    the observed one.
+
+    Parameters
+    ----------
+    freq : Series
+        Counts indexed by consecutive integer scores.
+    degree : int or "aic"
+        Polynomial degree ``C``, or the one (1..10) with the smallest AIC.
+    max_degree : int, optional
+        Upper bound of the AIC search.
+
+    Returns
+    -------
+    Series
+        Fitted counts, with ``attrs["degree"]`` the degree used.
+
+    # R: equate::presmoothing(x, smoothmethod = "loglinear", degrees = list(C))
+    """
+    scores, counts = _freq_table(freq, "freq")
+    grid = np.arange(scores.min(), scores.max() + 1)
+    full = np.zeros(grid.size)
+    np.add.at(full, scores - grid[0], counts)
+    fitted, used = _smooth_univariate(full, degree, max_degree)
+    out = pd.Series(fitted, index=pd.Index(grid, name="score"), name="smoothed")
+    out.attrs["degree"] = used
+    return out
+
+
+# ---------------------------------------------------------------------------
+# The result
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Equating:
+    """An equating function from form X (new) to form Y (old/base) scores.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Indexed by X score (``x``): ``y_equiv`` and, where computed, ``se``.
+    method, design : str
+    slope, intercept : float or None
+        For linear methods, ``y = slope · x + intercept``.
+    w : float or None
+        Synthetic weight of the new-form population (NEAT methods).
+    settings : dict
+        Every setting that changes the numbers (anchor type, presmoothing
+        degrees, SE method, replications, seed, score ranges, sample sizes).
+    moments : DataFrame
+        Mean, sd, skewness, kurtosis of X, Y and the equated X scores (in the
+        groups that took them; synthetic population for NEAT where used).
+    boot : ndarray or None
+        Bootstrap replications of ``y_equiv`` (n_boot, n_scores), if run.
+    """
+
+    table: pd.DataFrame
+    method: str
+    design: str
+    slope: float | None = None
+    intercept: float | None = None
+    w: float | None = None
+    settings: dict = field(default_factory=dict)
+    moments: pd.DataFrame | None = None
+    boot: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def y_equiv(self) -> pd.Series:
+        return self.table["y_equiv"]
+
+    @property
+    def se(self) -> pd.Series | None:
+        return self.table["se"] if "se" in self.table.columns else None
+
+    def __call__(self, x) -> np.ndarray:
+        """Form-Y equivalents of arbitrary X scores (linear interpolation in the table)."""
+        x = np.asarray(x, dtype=float)
+        if self.slope is not None:
+            return self.slope * x + self.intercept
+        return np.interp(x, self.table.index.to_numpy(float), self.table["y_equiv"].to_numpy())
+
+    @cached_property
+    def _info(self) -> dict:
+        info = {"method": self.method, "design": self.design}
+        if self.slope is not None:
+            info["slope"] = f"{self.slope:.6f}"
+            info["intercept"] = f"{self.intercept:.6f}"
+        if self.w is not None:
+            info["w (new-form group)"] = self.w
+        info.update({k: v for k, v in self.settings.items() if k not in info})
+        return info
+
+    def summary(self) -> Summary:
+        tables = {"equating table": self.table.round(4)}
+        if self.moments is not None:
+            tables["moments"] = self.moments.round(4)
+        return Summary(f"Equating X → Y ({self.method})", self._info, tables)
+
+    def plot(self, ax=None, level: float = 0.95):
+        """Equated minus raw score against raw score, with an SE band where computed."""
+        return plot_equating_function(self.table, ax=ax, title=self.method, level=level)
+
+    def to_dict(self) -> dict:
+        out: dict[str, Any] = {
+            "method": self.method,
+            "design": self.design,
+            "slope": self.slope,
+            "intercept": self.intercept,
+            "w": self.w,
+            "settings": _jsonable(self.settings),
+            "table": {
+                "x": [int(v) for v in self.table.index],
+                **{c: [_num(v) for v in self.table[c]] for c in self.table.columns},
+            },
+        }
+        if self.moments is not None:
+            out["moments"] = json.loads(self.moments.to_json(orient="index"))
+        return out
+
+    def to_json(self, **kwargs) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def __repr__(self) -> str:
+        extra = (
+            f", slope={self.slope:.4f}, intercept={self.intercept:.4f}"
+            if self.slope is not None
+            else ""
+        )
+        return f"Equating(method={self.method!r}, design={self.design!r}{extra})"
+
+
+def _num(v):
+    v = float(v)
+    return v if np.isfinite(v) else None
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        return _num(obj)
+    if isinstance(obj, np.ndarray):
+        return [_jsonable(v) for v in obj.tolist()]
+    return obj
+
+
+# ---------------------------------------------------------------------------
+# Random-groups and single-group methods
+# ---------------------------------------------------------------------------
+
+
+def _linear_from_moments(method, mx, sx, my, sy):
+    if method == "mean":
+        return 1.0, my - mx
+    if sx <= 0:
+        raise DataError("linear equating needs X scores with a positive standard deviation")
+    slope = sy / sx
+    return slope, my - slope * mx
+
+
+def _rg_fit(method, xs, cx, ys, cy, smooth_x, smooth_y):
+    """Equated scores (and slope, intercept) from two count vectors."""
+    fx = smooth_x(cx) if smooth_x else cx
+    fy = smooth_y(cy) if smooth_y else cy
+    px, py = fx / fx.sum(), fy / fy.sum()
+    if method == "equipercentile":
+        return equipercentile_function(xs, px, ys, py), None, None, px, py
+    mx, my = moments(xs, px), moments(ys, py)
+    slope, icpt = _linear_from_moments(method, mx["mean"], mx["sd"], my["mean"], my["sd"])
+    return slope * xs + icpt, slope, icpt, px, py
+
+
+def _se_equipercentile_rg(xs, px, ys, py, nx, ny, eq):
+    """K&B (2014) eq. 7.12: random-groups SE of unsmoothed equipercentile equating."""
+    P = percentile_rank(xs, px, xs) / 100.0
+    G = np.cumsum(py)
+    G[-1] = 1.0
+    k = np.clip(np.searchsorted(G, P, side="right"), 0, ys.size - 1)
+    Gu = G[k]
+    Gl = np.where(k > 0, G[np.maximum(k - 1, 0)], 0.0)
+    g = Gu - Gl
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var = (P * (1 - P) * (nx + ny) / (nx * ny) - (Gu - P) * (P - Gl) / (ny * g)) / g**2
+    se = np.sqrt(np.clip(var, 0.0, None))
+    # the interpolation is undefined at P = 0 or 1 (no sampling variance there)
+    return np.where((P <= 0) | (P >= 1), np.nan, se)
+
+
+def _se_linear_rg(method, xs, mx, my, nx, ny):
+    """Random-groups SEs: mean equating (exact), linear (normal theory, K&B eq. 7.x)."""
+    if method == "mean":
+        return np.full(xs.size, np.sqrt(mx["sd"] ** 2 / nx + my["sd"] ** 2 / ny))
+    z = (xs - mx["mean"]) / mx["sd"]
+    return np.sqrt(my["sd"] ** 2 * (1 / nx + 1 / ny) * (1 + z**2 / 2))
+
+
+# ---------------------------------------------------------------------------
+# NEAT methods (K&B chapters 4 and 5)
+# ---------------------------------------------------------------------------
+
+
+def _pop(a):
+    return float(np.mean(a)), float(np.var(a))
+
+
+def _neat_linear(method, x, vx, y, vy, w, external):
+    m1x, s2_1x = _pop(x)
+    m1v, s2_1v = _pop(vx)
+    m2y, s2_2y = _pop(y)
+    m2v, s2_2v = _pop(vy)
+    c1 = float(np.mean((x - m1x) * (vx - m1v)))
+    c2 = float(np.mean((y - m2y) * (vy - m2v)))
+    if min(s2_1v, s2_2v) <= 0:
+        raise DataError("NEAT linear equating needs anchor scores with positive variance")
+    if method == "chained-linear":
+        slope = np.sqrt(s2_2y / s2_2v) * np.sqrt(s2_1v / s2_1x)
+        # x -> v in population 1, then v -> y in population 2
+        icpt = m2y + np.sqrt(s2_2y / s2_2v) * (m1v - m2v) - slope * m1x
+        return slope, icpt, {}
+    if method == "tucker":
+        g1, g2 = c1 / s2_1v, c2 / s2_2v
+    elif external:
+        g1 = (s2_1x + c1) / (s2_1v + c1)
+        g2 = (s2_2y + c2) / (s2_2v + c2)
+    else:
+        if c1 <= 0 or c2 <= 0:
+            raise DataError(
+                "Levine equating needs a positive total-anchor covariance in each group"
+            )
+        g1, g2 = s2_1x / c1, s2_2y / c2
+    w1, w2 = w, 1.0 - w
+    dm, dv = m1v - m2v, s2_1v - s2_2v
+    ms_x = m1x - w2 * g1 * dm
+    ms_y = m2y + w1 * g2 * dm
+    if method == "levine-true":
+        slope = g2 / g1
+        return slope, ms_y - slope * ms_x, {"gamma1": g1, "gamma2": g2}
+    vs_x = s2_1x - w2 * g1**2 * dv + w1 * w2 * g1**2 * dm**2
+    vs_y = s2_2y + w1 * g2**2 * dv + w1 * w2 * g2**2 * dm**2
+    slope = np.sqrt(vs_y / vs_x)
+    extra = {
+        "gamma1": g1,
+        "gamma2": g2,
+        "synthetic_mean_x": ms_x,
+        "synthetic_sd_x": float(np.sqrt(vs_x)),
+        "synthetic_mean_y": ms_y,
+        "synthetic_sd_y": float(np.sqrt(vs_y)),
+    }
+    return slope, ms_y - slope * ms_x, extra
+
+
+def _joint(total, anchor, t_scores, v_scores):
+    out = np.zeros((t_scores.size, v_scores.size))
+    np.add.at(out, (total - t_scores[0], anchor - v_scores[0]), 1.0)
+    return out
+
+
+def _feasible(t_scores, v_scores, external):
+    T, V = np.meshgrid(t_scores, v_scores, indexing="ij")
+    if external:
+        return np.ones(T.shape, bool)
+    n_unique = t_scores[-1] - v_scores[-1]
+    return (T - V >= 0) & (T - V <= n_unique)
+
+
+def _neat_equipercentile(method, x, vx, y, vy, xs, ys, vs, w, external, smooth):
+    """Frequency estimation or chained equipercentile; returns (y_equiv, fs, gs)."""
+    j1 = _joint(x, vx, xs, vs)
+    j2 = _joint(y, vy, ys, vs)
+    if smooth is not None:
+        j1 = smooth(j1, _feasible(xs, vs, external), "x")
+        j2 = smooth(j2, _feasible(ys, vs, external), "y")
+    j1, j2 = j1 / j1.sum(), j2 / j2.sum()
+    if method == "chained-equipercentile":
+        fx, h1 = j1.sum(1), j1.sum(0)
+        gy, h2 = j2.sum(1), j2.sum(0)
+        v_equiv = equipercentile_function(xs, fx, vs, h1)  # X -> V in population 1
+        y_equiv = percentile_inverse(ys, gy, percentile_rank(vs, h2, v_equiv))
+        return y_equiv, fx, gy
+    h1, h2 = j1.sum(0), j2.sum(0)
+    gap = np.flatnonzero(((h1 <= 0) & (h2 > 0)) | ((h2 <= 0) & (h1 > 0)))
+    if gap.size:
+        raise DataError(
+            f"frequency estimation: anchor score {int(vs[gap[0]])} occurs in one group but not "
+            "the other, so the conditional distribution is undefined there; use "
+            "presmooth='loglinear' (or a smaller anchor score range)"
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cond1 = np.where(h1 > 0, j1 / h1, 0.0)  # f1(x | v)
+        cond2 = np.where(h2 > 0, j2 / h2, 0.0)  # g2(y | v)
+    f1, g2 = j1.sum(1), j2.sum(1)
+    f2 = cond1 @ h2
+    g1 = cond2 @ h1
+    fs = w * f1 + (1 - w) * f2
+    gs = w * g1 + (1 - w) * g2
+    return equipercentile_function(xs, fs, ys, gs), fs, gs
+
+
+# ---------------------------------------------------------------------------
+# Public entry point
+# ---------------------------------------------------------------------------
+
+
+def equate(
+    x,
+    y,
+    method: str = "equipercentile",
+    *,
+    anchor: tuple | None = None,
+    w: float = 0.5,
+    external: bool = False,
+    design: str | None = None,
+    x_scores=None,
+    y_scores=None,
+    v_scores=None,
+    presmooth: str | None = None,
+    degree="aic",
+    se: str | None = "auto",
+    n_boot: int = 1000,
+    seed=None,
+) -> Equating:
+    """Equate form X (new) scores to the scale of form Y (old) scores.
+
+    Parameters
+    ----------
+    x, y : array_like or Series
+        Raw summed scores of the groups that took X and Y (arrays), or
+        frequency tables (a pandas Series of counts indexed by integer score).
+        In the single-group and NEAT designs they are raw scores, one per
+        examinee (a Series is then read as raw scores too; for a random-groups
+        design pass a column of raw scores as ``df["total"].to_numpy()``). In
+        the single-group design ``x`` and ``y`` are the paired scores of one group.
+    method : str
+        Random groups / single group: ``"mean"``, ``"linear"``,
+        ``"equipercentile"``. NEAT (with ``anchor``): ``"tucker"``,
+        ``"levine"``, ``"levine-true"``, ``"chained-linear"``,
+        ``"frequency-estimation"``, ``"chained-equipercentile"``.
+    anchor : (vx, vy), optional
+        Anchor scores of the X group and of the Y group (NEAT design).
+    w : float, default 0.5
+        Weight of the new-form (X) population in the synthetic population.
+    external : bool, default False
+        The anchor is external (its items do not count in the total).
+    design : {"random-groups", "single-group", "neat"}, optional
+        Default: ``"neat"`` with an anchor, else ``"random-groups"``.
+    x_scores, y_scores, v_scores : int, (lo, hi) or array, optional
+        Score ranges; default ``0..max observed`` (the maximum possible score
+        should be given when the top scores may be unobserved).
+    presmooth : {None, "loglinear"}
+        Log-linear presmoothing (univariate per form; bivariate total × anchor
+        with one cross-product for the NEAT equipercentile methods).
+    degree : int, (int, int) or "aic"
+        Log-linear degree (per form for a pair) or chosen by AIC.
+    se : {"auto", "analytic", "bootstrap", None}
+        ``"auto"``: analytic SEs where the literature gives them (random-groups
+        mean, linear under normality, unsmoothed equipercentile: K&B eq. 7.12),
+        otherwise none. ``"bootstrap"``: ``n_boot`` replications (groups
+        resampled separately; pairs in the single-group design).
+    n_boot : int, default 1000
+    seed : int or Generator, optional
+
+    Returns
+    -------
+    Equating
+
+    Raises
+    ------
+    DataError
+        NaN or non-integer scores, negative counts, scores outside the declared
+        range, anchor arrays of the wrong length.
+    PvcalError
+        Unknown method or design, bad ``w``/``degree``/``se``.
+
+    References
+    ----------
+    Kolen & Brennan (2014), chapters 2 (random groups), 3 (presmoothing),
+    4 (NEAT linear), 5 (NEAT equipercentile) and 7 (standard errors).
+
+    Examples
+    --------
+    >>> x = pd.Series([1, 3, 4, 2], index=[0, 1, 2, 3])
+    >>> y = pd.Series([2, 3, 3, 2], index=[0, 1, 2, 3])
+    >>> equate(x, y, method="mean").intercept
+    0.1
+
+    # R: equate::equate(freqtab(x), freqtab(y), type = "equipercentile")
+    """
+    method = check_choice("method", _ALIASES.get(str(method).lower(), method), METHODS)
+    design = check_choice(
+        "design",
+        design if design is not None else ("neat" if anchor is not None else "random-groups"),
+        ["random-groups", "single-group", "neat"],
+    )
+    if design == "neat" and anchor is None:
+        raise PvcalError("the NEAT design needs anchor=(vx, vy)")
+    if design != "neat" and method in NEAT_METHODS:
+        raise PvcalError(f"method {method!r} is a NEAT method; pass anchor=(vx, vy)")
+    if design == "neat" and method in RG_METHODS:
+        raise PvcalError(
+            f"method {method!r} is for random or single groups; with an anchor use one of "
+            f"{list(NEAT_METHODS)}"
+        )
+    w = float(w)
+    if not 0.0 <= w <= 1.0:
+        raise PvcalError(f"w must lie in [0, 1], got {w!r}")
+    if presmooth is not None:
+        presmooth = check_choice("presmooth", presmooth, ["loglinear"])
+    se_kind = check_choice("se", se, ["auto", "analytic", "bootstrap", None])
+    if se_kind == "bootstrap":
+        n_boot = int(n_boot)
+        if n_boot < 2:
+            raise PvcalError(f"n_boot must be at least 2, got {n_boot}")
+    rng = check_rng(seed)
+    if design == "neat":
+        return _equate_neat(
+            x, y, anchor, method, w, bool(external), x_scores, y_scores, v_scores,
+            presmooth, degree, se_kind, n_boot, rng, seed,
+        )  # fmt: skip
+    return _equate_groups(
+        x, y, method, design, x_scores, y_scores, presmooth, degree, se_kind, n_boot, rng, seed
+    )
+
+
+def _degree_pair(degree):
+    if isinstance(degree, (tuple, list)):
+        if len(degree) != 2:
+            raise PvcalError(f"degree must be an int, 'aic' or a pair, got {degree!r}")
+        return degree[0], degree[1]
+    if degree != "aic" and not isinstance(degree, (int, np.integer)):
+        raise PvcalError(f"degree must be an int, 'aic' or a pair, got {degree!r}")
+    return degree, degree
+
+
+def _equate_groups(x, y, method, design, x_scores, y_scores, presmooth, degree, se_kind,
+                   n_boot, rng, seed) -> Equating:  # fmt: skip
+    xs, cx, raw_x = _distribution(x, x_scores, "x")
+    ys, cy, raw_y = _distribution(y, y_scores, "y")
+    if design == "single-group":
+        if _is_freq_table(x) or _is_freq_table(y):
+            x = np.asarray(x.to_numpy() if _is_freq_table(x) else x)
+            y = np.asarray(y.to_numpy() if _is_freq_table(y) else y)
+            xs, cx, raw_x = _distribution(x, x_scores, "x")
+            ys, cy, raw_y = _distribution(y, y_scores, "y")
+        if raw_x is None or raw_y is None:
+            raise DataError("the single-group design needs paired raw scores, not frequency tables")
+        if raw_x.size != raw_y.size:
+            raise DataError(
+                f"single-group design: x has {raw_x.size} scores but y has {raw_y.size}; "
+                "they must be paired (one row per examinee)"
+            )
+    nx, ny = float(cx.sum()), float(cy.sum())
+    settings: dict[str, Any] = {"x_scores": [int(xs[0]), int(xs[-1])],
+                                "y_scores": [int(ys[0]), int(ys[-1])],
+                                "n_x": int(nx), "n_y": int(ny)}  # fmt: skip
+    smooth_x = smooth_y = None
+    if presmooth:
+        dx, dy = _degree_pair(degree)
+        fx, used_x = _smooth_univariate(cx, dx)
+        fy, used_y = _smooth_univariate(cy, dy)
+        settings["presmoothing"] = {
+            "method": "loglinear",
+            "degree_x": used_x,
+            "degree_y": used_y,
+            "selected_by": "aic" if degree == "aic" else "given",
+        }
+
+        def smooth_x(c, d=used_x):
+            return _smooth_univariate(c, d)[0]
+
+        def smooth_y(c, d=used_y):
+            return _smooth_univariate(c, d)[0]
+
+    y_eq, slope, icpt, px, py = _rg_fit(method, xs, cx, ys, cy, smooth_x, smooth_y)
+    table = pd.DataFrame({"y_equiv": y_eq}, index=pd.Index(xs, name="x"))
+
+    analytic_ok = design == "random-groups" and (method != "equipercentile" or not presmooth)
+    boot = None
+    if se_kind == "analytic" and not analytic_ok:
+        raise PvcalError(
+            f"no analytic standard error is implemented for {method} ({design}"
+            f"{', presmoothed' if presmooth else ''}); use se='bootstrap'"
+        )
+    if se_kind in ("auto", "analytic") and analytic_ok:
+        if method == "equipercentile":
+            table["se"] = _se_equipercentile_rg(xs, px, ys, py, nx, ny, y_eq)
+            settings["se"] = "analytic (K&B 2014 eq. 7.12)"
+        else:
+            table["se"] = _se_linear_rg(method, xs, moments(xs, px), moments(ys, py), nx, ny)
+            settings["se"] = "analytic" + (" (normal theory)" if method == "linear" else "")
+    elif se_kind == "bootstrap":
+        boot = np.empty((n_boot, xs.size))
+        if design == "random-groups":
+            bx = rng.multinomial(int(nx), cx / nx, size=n_boot).astype(float)
+            by = rng.multinomial(int(ny), cy / ny, size=n_boot).astype(float)
+            for r in range(n_boot):
+                boot[r] = _rg_fit(method, xs, bx[r], ys, by[r], smooth_x, smooth_y)[0]
+        else:
+            n = raw_x.size
+            for r in range(n_boot):
+                idx = rng.integers(0, n, n)
+                bx = np.bincount(raw_x[idx] - xs[0], minlength=xs.size).astype(float)
+                by = np.bincount(raw_y[idx] - ys[0], minlength=ys.size).astype(float)
+                boot[r] = _rg_fit(method, xs, bx, ys, by, smooth_x, smooth_y)[0]
+        table["se"] = np.std(boot, axis=0, ddof=1)
+        settings.update({"se": "bootstrap", "n_boot": n_boot, "seed": _seed_repr(seed)})
+    mom = pd.DataFrame(
+        {"x": moments(xs, px), "y": moments(ys, py), "y_equiv(x)": _moments_of(y_eq, px)}
+    ).T
+    return Equating(table=table, method=method, design=design, slope=slope, intercept=icpt,
+                    settings=settings, moments=mom, boot=boot)  # fmt: skip
+
+
+def _moments_of(values, probs):
+    """Moments of a transformed variable (values at each score, with probs)."""
+    mu = float(values @ probs)
+    var = float(((values - mu) ** 2) @ probs)
+    sd = np.sqrt(var)
+    return {
+        "mean": mu,
+        "sd": float(sd),
+        "skew": float(((values - mu) ** 3) @ probs) / sd**3 if sd > 0 else np.nan,
+        "kurt": float(((values - mu) ** 4) @ probs) / var**2 if sd > 0 else np.nan,
+    }
+
+
+def _seed_repr(seed):
+    return seed if seed is None or isinstance(seed, (int, np.integer)) else "Generator"
+
+
+def _equate_neat(x, y, anchor, method, w, external, x_scores, y_scores, v_scores, presmooth,
+                 degree, se_kind, n_boot, rng, seed) -> Equating:  # fmt: skip
+    if not isinstance(anchor, (tuple, list)) or len(anchor) != 2:
+        raise PvcalError("anchor must be a pair (vx, vy) of anchor-score arrays")
+    x = _raw_scores(x, "x")
+    y = _raw_scores(y, "y")
+    vx = _raw_scores(anchor[0], "anchor vx")
+    vy = _raw_scores(anchor[1], "anchor vy")
+    if vx.size != x.size:
+        raise DataError(f"anchor vx has {vx.size} scores but x has {x.size}; they must be paired")
+    if vy.size != y.size:
+        raise DataError(f"anchor vy has {vy.size} scores but y has {y.size}; they must be paired")
+    if not external:
+        for name, t, v in (("x", x, vx), ("y", y, vy)):
+            bad = np.flatnonzero(v > t)
+            if bad.size:
+                raise DataError(
+                    f"internal anchor: examinee at position {bad[0]} of the {name} group has "
+                    f"anchor score {v[bad[0]]} above the total {t[bad[0]]}; pass external=True "
+                    "if the anchor does not count in the total"
+                )
+    xs = _scores_arg(x_scores, int(x.max()), int(x.min()), "x")
+    ys = _scores_arg(y_scores, int(y.max()), int(y.min()), "y")
+    both = np.concatenate([vx, vy])
+    vs = _scores_arg(v_scores, int(both.max()), int(both.min()), "anchor")
+    settings: dict[str, Any] = {
+        "anchor": "external" if external else "internal",
+        "w": w,
+        "w_used": method not in ("chained-linear", "chained-equipercentile", "levine-true"),
+        "x_scores": [int(xs[0]), int(xs[-1])],
+        "y_scores": [int(ys[0]), int(ys[-1])],
+        "v_scores": [int(vs[0]), int(vs[-1])],
+        "n_x": int(x.size),
+        "n_y": int(y.size),
+    }
+    linear = method in LINEAR_METHODS
+    smooth = None
+    if presmooth and not linear:
+        used: dict[str, int] = {}
+
+        def smooth(counts, feasible, which, _deg=degree, _used=used):
+            d = _used.get(which, _deg)
+            fitted, u = _smooth_bivariate(counts, feasible, d)
+            _used.setdefault(which, u)
+            return fitted
+
+        settings["presmoothing"] = {"method": "loglinear (bivariate, 1 cross-product)",
+                                    "degree": used, "selected_by": "aic" if degree == "aic"
+                                    else "given"}  # fmt: skip
+    elif presmooth:
+        settings["presmoothing"] = "ignored (linear method uses moments)"
+
+    def fit(x_, vx_, y_, vy_):
+        if linear:
+            slope, icpt, extra = _neat_linear(method, x_, vx_, y_, vy_, w, external)
+            return slope * xs + icpt, slope, icpt, extra
+        y_eq, fs, gs = _neat_equipercentile(method, x_, vx_, y_, vy_, xs, ys, vs, w, external,
+                                            smooth)  # fmt: skip
+        return y_eq, None, None, {"fs": fs, "gs": gs}
+
+    y_eq, slope, icpt, extra = fit(x, vx, y, vy)
+    table = pd.DataFrame({"y_equiv": y_eq}, index=pd.Index(xs, name="x"))
+    if se_kind == "analytic":
+        raise PvcalError(
+            f"no analytic standard error is implemented for NEAT {method}; use se='bootstrap'"
+        )
+    boot = None
+    if se_kind == "bootstrap":
+        boot = np.empty((n_boot, xs.size))
+        for r in range(n_boot):
+            i1 = rng.integers(0, x.size, x.size)
+            i2 = rng.integers(0, y.size, y.size)
+            boot[r] = fit(x[i1], vx[i1], y[i2], vy[i2])[0]
+        table["se"] = np.std(boot, axis=0, ddof=1)
+        settings.update({"se": "bootstrap", "n_boot": n_boot, "seed": _seed_repr(seed)})
+    if linear:
+        settings.update({k: float(v) for k, v in extra.items()})
+        px = np.bincount(x - xs[0], minlength=xs.size) / x.size
+    else:
+        px = extra["fs"]
+    py = np.bincount(y - ys[0], minlength=ys.size) / y.size
+    mom = pd.DataFrame(
+        {"x (group 1)": moments(xs, np.bincount(x - xs[0], minlength=xs.size) / x.size),
+         "y (group 2)": moments(ys, py),
+         "y_equiv(x)": _moments_of(y_eq, px)}
+    ).T  # fmt: skip
+    return Equating(table=table, method=method, design="neat", slope=slope, intercept=icpt,
+                    w=w, settings=settings, moments=mom, boot=boot)  # fmt: skip
