@@ -210,7 +210,8 @@ def test_sample_agrees_with_its_true_parameters(disciplines, name):
     """Observed item means match the model-implied means given the true thetas.
 
     A generator that scrambled items, persons or categories would give |z| far
-    beyond 4.5 for many items (checked: swapping two items' truth rows fails).
+    beyond 4.5 for many items (checked: swapping two items' truth rows gives max |z| 78;
+    shuffling the persons' thetas gives sd(z) 2.2).
     """
     r = disciplines[name].responses
     truth = pd.read_csv(SAMPLE / name / "true_items.csv").set_index("item_id")
