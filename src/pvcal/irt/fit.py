@@ -584,10 +584,7 @@ def person_fit(
             p1 = p[..., 1]
             pq = p1 * (1.0 - p1)
             dp1 = model.dprobs(params, tt)[..., 1]
-            d2p1 = (
-                model.dprobs(params, tt + _FD_STEP)[..., 1]
-                - model.dprobs(params, tt - _FD_STEP)[..., 1]
-            ) / (2 * _FD_STEP)
+            d2p1 = (model.dprobs(params, tt + _FD_STEP)[..., 1] - dp1) / _FD_STEP
             wj = np.log(p1 / (1.0 - p1))
             rj = dp1 / pq
             s_pw += np.where(o, dp1 * wj, 0.0).sum(axis=0)
