@@ -147,6 +147,9 @@ def test_sample_loads_completely(disciplines, name):
     elig = d.eligibility()
     assert 0 < (~elig["eligible"]).sum() < 0.05 * len(elig)
     assert elig["reason"].str.contains("not recorded").sum() == 2
+    kept = d.eligible_responses()
+    assert kept.n_persons == elig["eligible"].sum()
+    assert not set(kept.wide.index) & set(elig.index[~elig["eligible"]])
 
 
 def test_sample_long_matches_files_exactly(disciplines):

@@ -607,7 +607,8 @@ class Responses:
         ----------
         df : DataFrame
             Columns ``application_id, item_id, score`` (required) and any of
-            ``candidate_id, period, form, administered_on``.  ``score`` is an
+            ``candidate_id, period, form, administered_on``. Identifiers are
+            taken as strings (surrounding blanks stripped).  ``score`` is an
             integer 0..max_score or missing (NaN / empty = not presented, not
             reached or omitted).
         items : DataFrame, optional
@@ -1681,7 +1682,7 @@ def read_forms(path: str | Path, items: pd.DataFrame | None = None) -> pd.DataFr
 
 
 # =================================================================== discipline
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Discipline:
     """Everything a discipline folder holds, loaded and cross-checked.
 
@@ -1719,6 +1720,15 @@ class Discipline:
     def eligibility(self) -> pd.DataFrame:
         """Study-hour eligibility of every application (see :func:`eligibility`)."""
         return eligibility(self.candidates, self.rules)
+
+    def eligible_responses(self) -> Responses:
+        """Responses of the applications that meet the study-hour requirement.
+
+        The others are not scored; list them with ``eligibility()`` and report them.
+        """
+        elig = self.eligibility()
+        keep = elig.index[elig["eligible"].to_numpy()]
+        return self.responses.subset(persons=[a for a in self.responses.wide.index if a in keep])
 
     def __repr__(self) -> str:
         return (
