@@ -69,7 +69,9 @@ class Summary:
             else:
                 parts.append(f"<pre>{html.escape(str(table))}</pre>")
         if self.notes:
-            parts.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in self.notes) + "</ul>")
+            parts.append(
+                "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in self.notes) + "</ul>"
+            )
         parts.append("</div>")
         return "".join(parts)
 

@@ -27,15 +27,24 @@ from .._validation import ConvergenceWarning, DataError, ModelError, check_int_s
 from .models import (
     DICHOTOMOUS,
     SHARED_SLOPE,
-    GeneralizedPartialCredit,
     ItemModel,
     ThreePL,
-    TwoPL,
     canonical_model,
     model_for,
 )
 
-__all__ = ["fit_em", "EMFit", "quadrature", "prepare", "Design", "Block", "e_step", "m_step", "start_values", "default_priors"]
+__all__ = [
+    "fit_em",
+    "EMFit",
+    "quadrature",
+    "prepare",
+    "Design",
+    "Block",
+    "e_step",
+    "m_step",
+    "start_values",
+    "default_priors",
+]
 
 _EPS = 1e-300
 
@@ -63,17 +72,19 @@ class Block:
     item_model: ItemModel
     pos: np.ndarray  # item positions in the design
     n_cat: int
-    offset: int  # first column of this block in Y / log P
+    offset: int  # first column of this block in the reduced indicator matrix
     shared: bool  # slope shared with every other shared-slope item
     free: np.ndarray  # boolean mask over this block's parameters
+    complete: np.ndarray  # per item: answered by every pattern (no missing)
 
     @property
     def n_items(self) -> int:
         return len(self.pos)
 
     @property
-    def n_cols(self) -> int:
-        return self.n_items * self.n_cat
+    def n_red(self) -> int:
+        """Columns in the reduced indicator matrix: categories 1..C-1 of each item."""
+        return self.n_items * (self.n_cat - 1)
 
 
 @dataclass
@@ -84,7 +95,9 @@ class Design:
     models: list[str]
     n_cat: np.ndarray
     blocks: list[Block]
-    Y: np.ndarray  # (n_patterns, n_cols)
+    patterns: np.ndarray  # (n_patterns, n_items) int8, -1 = missing
+    Y: np.ndarray  # (n_patterns, n_red + n_mask) reduced indicators, see e_step
+    mask_items: list  # (block index, row) of items with missing responses
     counts: np.ndarray  # (n_patterns,)
     inverse: np.ndarray  # (n_persons,) person -> pattern
     n_persons: int
@@ -96,6 +109,11 @@ class Design:
         if self._y32 is None:
             self._y32 = self.Y.astype(np.float32)
         return self._y32
+
+    def one_hot(self, blk: Block) -> np.ndarray:
+        """Full indicator matrix of a block, ``(n_patterns, J, C)``."""
+        sub = self.patterns[:, blk.pos]
+        return (sub[:, :, None] == np.arange(blk.n_cat)[None, None, :]).astype(float)
 
 
 def _models_per_item(model, columns) -> list[str]:
@@ -113,7 +131,9 @@ def _models_per_item(model, columns) -> list[str]:
     return [canonical_model(m) for m in model]
 
 
-def prepare(wide: pd.DataFrame, model, *, fix_slope: bool = False, file: str | None = None) -> Design:
+def prepare(
+    wide: pd.DataFrame, model, *, fix_slope: bool = False, file: str | None = None
+) -> Design:
     """Validate wide responses and build the EM design.
 
     Raises
@@ -163,13 +183,13 @@ def prepare(wide: pd.DataFrame, model, *, fix_slope: bool = False, file: str | N
         if (counts == 0).any():
             miss = np.flatnonzero(counts == 0).tolist()
             raise DataError(
-                f"{where(file, item=item)}score categories {miss} are never observed inside 0..{n_cat[j] - 1}; "
-                "collapse or recode categories before calibrating"
+                f"{where(file, item=item)}score categories {miss} are never observed inside "
+                f"0..{n_cat[j] - 1}; collapse or recode categories before calibrating"
             )
         if models[j] in DICHOTOMOUS and n_cat[j] > 2:
             raise ModelError(
-                f"{where(file, item=item)}has scores up to {n_cat[j] - 1}; a {models[j]} item takes 0 or 1 "
-                "(use GRM or GPCM for polytomous items)"
+                f"{where(file, item=item)}has scores up to {n_cat[j] - 1}; a {models[j]} item "
+                "takes 0 or 1 (use GRM or GPCM for polytomous items)"
             )
         prop.append(counts / counts.sum())
 
@@ -188,6 +208,8 @@ def prepare(wide: pd.DataFrame, model, *, fix_slope: bool = False, file: str | N
         keys.append((m, int(n_cat[j])))
     offset = 0
     ycols = []
+    masks = []
+    mask_items = []
     for key in dict.fromkeys(keys):
         m, C = key
         pos = np.array([j for j, k in enumerate(keys) if k == key])
@@ -197,13 +219,27 @@ def prepare(wide: pd.DataFrame, model, *, fix_slope: bool = False, file: str | N
         shared = m in SHARED_SLOPE
         if fix_slope and shared:
             free[0] = False
-        blocks.append(Block(m, im, pos, C, offset, shared, free))
         sub = patterns[:, pos]
-        ycols.append((sub[:, :, None] == np.arange(C)[None, None, :]).reshape(len(patterns), -1))
-        offset += len(pos) * C
-    Y = np.concatenate(ycols, axis=1).astype(float)
+        complete = (sub >= 0).all(axis=0)
+        blocks.append(Block(m, im, pos, C, offset, shared, free, complete))
+        ycols.append((sub[:, :, None] == np.arange(1, C)[None, None, :]).reshape(len(patterns), -1))
+        for r in np.flatnonzero(~complete):
+            mask_items.append((len(blocks) - 1, int(r)))
+            masks.append(sub[:, r] >= 0)
+        offset += len(pos) * (C - 1)
+    Y = np.concatenate(ycols + [np.column_stack(masks)] if masks else ycols, axis=1).astype(float)
     return Design(
-        list(wide.columns), models, n_cat, blocks, Y, counts.astype(float), inverse, len(wide), prop
+        list(wide.columns),
+        models,
+        n_cat,
+        blocks,
+        patterns,
+        Y,
+        mask_items,
+        counts.astype(float),
+        inverse,
+        len(wide),
+        prop,
     )
 
 
@@ -244,30 +280,61 @@ def _prior_terms(block: Block, params: np.ndarray, priors: dict):
 # ---------------------------------------------------------------------------
 
 
-def _log_p_matrix(design: Design, params: list[np.ndarray], nodes) -> np.ndarray:
-    rows = []
+def _reduced_log_p(design: Design, params: list[np.ndarray], nodes):
+    """Rows of log P matching the reduced indicator columns, and a constant.
+
+    A pattern's log-likelihood at node q is ``Σ_j Σ_k 1[x_j = k] log P_jk`` =
+    ``Σ_j 1[observed_j] log P_j0 + Σ_j Σ_{k>=1} 1[x_j = k] (log P_jk - log P_j0)``.
+    For items every pattern answered, the first sum is the same for all
+    patterns (a constant row); only items with missing responses need an
+    "observed" indicator column. This halves the work for dichotomous items.
+    """
+    Q = len(nodes)
+    rows, const, lps = [], np.zeros(Q), []
     for blk, par in zip(design.blocks, params):
         lp = blk.item_model.log_probs(par, nodes)  # (J, Q, C)
-        rows.append(lp.transpose(0, 2, 1).reshape(blk.n_cols, len(nodes)))
-    return np.concatenate(rows, axis=0)
+        rows.append((lp[:, :, 1:] - lp[:, :, :1]).transpose(0, 2, 1).reshape(blk.n_red, Q))
+        const += lp[blk.complete, :, 0].sum(axis=0)
+        lps.append(lp)
+    rows += [lps[b][r, :, 0][None, :] for b, r in design.mask_items]
+    return np.concatenate(rows, axis=0), const
+
+
+def _expand_counts(design: Design, Rred: np.ndarray, total: np.ndarray) -> list[np.ndarray]:
+    """Expected counts per block ``(J, Q, C)`` from the reduced products."""
+    n_main = sum(b.n_red for b in design.blocks)
+    out = []
+    for bi, blk in enumerate(design.blocks):
+        J, C = blk.n_items, blk.n_cat
+        Rk = Rred[blk.offset : blk.offset + blk.n_red].reshape(J, C - 1, -1).transpose(0, 2, 1)
+        N = np.repeat(total[None, :], J, axis=0)
+        for m, (b, r) in enumerate(design.mask_items):
+            if b == bi:
+                N[r] = Rred[n_main + m]
+        R0 = np.clip(N - Rk.sum(axis=2), 0.0, None)
+        out.append(np.concatenate([R0[:, :, None], np.clip(Rk, 0.0, None)], axis=2))
+    return out
 
 
 def e_step(design: Design, params, nodes, log_w, want_post: bool = False, single: bool = False):
-    """Return (loglik, expected counts R (cols x Q)[, normalised posterior]).
+    """Return (loglik, expected counts per block (J, Q, C)[, normalised posterior]).
 
-    With ``single=True`` the two matrix products and the exponentials run in
-    float32 (about 3x faster on large data); the caller then recomputes the
-    final log-likelihood in float64.
+    Two matrix products over collapsed patterns: ``Y @ log P`` and
+    ``Y.T @ posterior`` (reduced indicators, see :func:`_reduced_log_p`).
+    With ``single=True`` they and the exponentials run in float32 (about 3x
+    faster on large data); the caller recomputes the final log-likelihood in
+    float64.
     """
+    logp, const = _reduced_log_p(design, params, nodes)
+    shift = const + log_w
     if single:
         Y = design.Y32
-        logp = _log_p_matrix(design, params, nodes).astype(np.float32)
-        LL = Y @ logp
-        LL += log_w[None, :].astype(np.float32)
+        LL = Y @ logp.astype(np.float32)
+        LL += shift.astype(np.float32)[None, :]
     else:
         Y = design.Y
-        LL = Y @ _log_p_matrix(design, params, nodes)
-        LL += log_w[None, :]
+        LL = Y @ logp
+        LL += shift[None, :]
     m = LL.max(axis=1, keepdims=True)
     np.subtract(LL, m, out=LL)
     np.exp(LL, out=LL)
@@ -275,11 +342,14 @@ def e_step(design: Design, params, nodes, log_w, want_post: bool = False, single
     loglik = float(design.counts @ (np.log(s[:, 0]) + m[:, 0]))
     if want_post:
         LL /= s.astype(LL.dtype)  # posterior per pattern
-        R = Y.T @ (LL * design.counts[:, None].astype(LL.dtype))
-        return loglik, R.astype(float), LL
-    LL *= (design.counts / s[:, 0]).astype(LL.dtype)[:, None]
-    R = Y.T @ LL
-    return loglik, R.astype(float)
+        weighted = LL * design.counts[:, None].astype(LL.dtype)
+    else:
+        LL *= (design.counts / s[:, 0]).astype(LL.dtype)[:, None]
+        weighted = LL
+    Rred = (Y.T @ weighted).astype(float)
+    total = weighted.sum(axis=0, dtype=np.float64)
+    R = _expand_counts(design, Rred, total)
+    return (loglik, R, LL) if want_post else (loglik, R)
 
 
 def _block_objective(blk: Block, par, Rb, nodes, priors):
@@ -301,7 +371,11 @@ def _block_grad_info(blk: Block, par, Rb, nodes, priors):
 
 
 def _valid(blk: Block, par) -> np.ndarray:
-    ok = np.isfinite(par).all(axis=1) & (par[:, 0] > 0) if blk.free[0] else np.isfinite(par).all(axis=1)
+    ok = (
+        np.isfinite(par).all(axis=1) & (par[:, 0] > 0)
+        if blk.free[0]
+        else np.isfinite(par).all(axis=1)
+    )
     if blk.item_model.name == "GRM" and par.shape[1] > 2:
         ok &= (np.diff(par[:, 1:], axis=1) < 0).all(axis=1)
     return ok
@@ -309,10 +383,7 @@ def _valid(blk: Block, par) -> np.ndarray:
 
 def m_step(design: Design, params, R, nodes, priors, max_newton: int = 25, tol: float = 1e-8):
     """Fisher scoring on every block; a shared slope is solved by Schur complement."""
-    Rblocks = [
-        R[b.offset : b.offset + b.n_cols].reshape(b.n_items, b.n_cat, -1).transpose(0, 2, 1)
-        for b in design.blocks
-    ]
+    Rblocks = R
     params = [p.copy() for p in params]
     for _ in range(max_newton):
         steps = []
@@ -356,7 +427,9 @@ def m_step(design: Design, params, R, nodes, priors, max_newton: int = 25, tol: 
                 trial = {i: params[i] + scale_shared * steps[i] for i, _, _ in shared_terms}
                 if all(_valid(design.blocks[i], trial[i]).all() for i in trial):
                     new = sum(
-                        _block_objective(design.blocks[i], trial[i], Rblocks[i], nodes, priors).sum()
+                        _block_objective(
+                            design.blocks[i], trial[i], Rblocks[i], nodes, priors
+                        ).sum()
                         for i in trial
                     )
                     if new >= old - 1e-10 * abs(old):
@@ -373,7 +446,11 @@ def m_step(design: Design, params, R, nodes, priors, max_newton: int = 25, tol: 
             for _ in range(30):
                 trial = par + scale[:, None] * steps[i]
                 ok = _valid(blk, trial)
-                new = np.where(ok, _block_objective(blk, np.where(ok[:, None], trial, par), Rb, nodes, priors), -np.inf)
+                new = np.where(
+                    ok,
+                    _block_objective(blk, np.where(ok[:, None], trial, par), Rb, nodes, priors),
+                    -np.inf,
+                )
                 bad = ~(new >= old - 1e-10 * np.abs(old))
                 if not bad.any():
                     break
@@ -517,5 +594,3 @@ def fit_em(
         history=history,
         seconds=time.perf_counter() - t0,
     )
-
-

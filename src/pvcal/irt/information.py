@@ -86,12 +86,13 @@ def score_vectors(design: Design, params, nodes, weights):
     for blk, par in zip(design.blocks, params):
         P = np.clip(blk.item_model.probs(par, nodes), 1e-12, None)
         G = blk.item_model.jacobian(par, nodes) / P[..., None]  # (J, Q, C, p)
-        Yb = design.Y[:, blk.offset : blk.offset + blk.n_cols]
+        Yb = design.one_hot(blk).reshape(len(post), -1)
         J, Q, C, p = G.shape
         s = np.empty((Yb.shape[0], J, p))
         for k in range(p):
             M = post @ G[..., k].transpose(1, 0, 2).reshape(Q, J * C)  # (n, J*C)
-            s[:, :, k] = (Yb * M).reshape(-1, J, C).sum(axis=2)
+            M *= Yb
+            s[:, :, k] = M.reshape(-1, J, C).sum(axis=2)
         out.append(s)
     return out
 

@@ -461,7 +461,7 @@ def category_probs(items: pd.DataFrame, theta, D: float = 1.0) -> list[np.ndarra
 
 
 def expected_score(items: pd.DataFrame, theta, D: float = 1.0) -> np.ndarray:
-    """Expected item scores, shape ``(Q, n_items)``; their row sums are the test characteristic curve.
+    """Expected item scores, shape ``(Q, n_items)``; row sums give the test characteristic curve.
 
     # R: mirt::expected.test(mod, Theta)
     """

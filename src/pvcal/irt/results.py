@@ -144,7 +144,10 @@ class Calibration:
 
         nodes, weights = self.quadrature
         return s_x2(
-            self.parameters, getattr(responses, "wide", responses), nodes=nodes, weights=weights,
+            self.parameters,
+            getattr(responses, "wide", responses),
+            nodes=nodes,
+            weights=weights,
             **kwargs,
         )
 
@@ -234,7 +237,9 @@ class Calibration:
         par = self.parameters
         locs = []
         for item, row in par.iterrows():
-            bs = [row[c] for c in ["b", *threshold_columns(par)] if c in row and np.isfinite(row[c])]
+            bs = [
+                row[c] for c in ["b", *threshold_columns(par)] if c in row and np.isfinite(row[c])
+            ]
             locs += [(item, b) for b in bs]
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 5))
@@ -249,6 +254,7 @@ class Calibration:
     # -------------------------------------------------------------- publishing
     def to_dict(self) -> dict:
         """JSON-ready dictionary (items in pandas 'split' orientation)."""
+
         def plain(v):
             v = v.item() if hasattr(v, "item") else v
             return None if isinstance(v, float) and not np.isfinite(v) else v
