@@ -403,6 +403,12 @@ def test_file_problems(tmp_path, items):
         read_responses(tmp_path / "nope.csv", items)
     with pytest.raises(DataError, match="unsupported file type '.xlsx'"):
         read_responses(write(tmp_path / "r.xlsx", "x"), items)
+    bad = resp_csv(tmp_path, [*good_rows(), "a3,c3,P1,A,i1,1,2025-01-01,extra"])
+    with pytest.raises(DataError, match=r"cannot parse as CSV .*line 8"):
+        read_responses(bad, items)
+    blank = resp_csv(tmp_path, [*good_rows()[:3], "", *good_rows()[3:]])
+    with pytest.raises(DataError, match=r"line 5 .*'application_id': missing identifier"):
+        read_responses(blank, items)
 
 
 def test_item_nobody_answered(tmp_path, items):
