@@ -89,8 +89,14 @@ def test_beuk_hand():
     assert r.cut == pytest.approx(1.175 / 0.225)
     assert beuk(SCORES, k=[5, 7], p=[0.55, 0.8]).cut == 6.0
     # summary statistics give the same as per-judge values
-    r2 = beuk(SCORES, k=6, p=0.675, sd_k=np.sqrt(2), sd_p=np.std([0.55, 0.8], ddof=1),
-              interpolation="linear")
+    r2 = beuk(
+        SCORES,
+        k=6,
+        p=0.675,
+        sd_k=np.sqrt(2),
+        sd_p=np.std([0.55, 0.8], ddof=1),
+        interpolation="linear",
+    )
     assert r2.cut == pytest.approx(r.cut)
 
 

@@ -112,8 +112,13 @@ def test_angoff_polytomous_score_and_proportion():
     (1.0, 0.5) give R = 1.5; on the proportion scale (0.5, 0.5) give 0.5·2 + 0.5·1 = 1.5:
     the same θ cut, which solves E[X_grm | θ] + E[X_2pl | θ] = 1.5 (checked on the grid)."""
     items = pd.DataFrame(
-        {"model": ["GRM", "2PL"], "a": [1.2, 0.9], "b": [np.nan, 0.2], "b1": [-0.5, np.nan],
-         "b2": [0.8, np.nan]},
+        {
+            "model": ["GRM", "2PL"],
+            "a": [1.2, 0.9],
+            "b": [np.nan, 0.2],
+            "b1": [-0.5, np.nan],
+            "b2": [0.8, np.nan],
+        },
         index=["P1", "D1"],
     )
     score = pd.DataFrame(
@@ -148,7 +153,9 @@ def test_angoff_bad_ratings(change, match):
 
 def test_angoff_incomplete_and_duplicate():
     r = _long({1: (0.5, 0.6, 0.7), 2: (0.6, 0.7, 0.8)})
-    with pytest.raises(DataError, match=r"panelist 2 in round 1 has no rating for item\(s\) \['Q3'\]"):
+    with pytest.raises(
+        DataError, match=r"panelist 2 in round 1 has no rating for item\(s\) \['Q3'\]"
+    ):
         angoff(r.iloc[:-1], ITEMS3)
     with pytest.raises(DataError, match="duplicate rating"):
         angoff(pd.concat([r, r.iloc[[0]]], ignore_index=True), ITEMS3)
@@ -158,8 +165,9 @@ def test_angoff_incomplete_and_duplicate():
 
 def test_panel_quality_hand():
     """Cuts 0, 1, 2 (round 1): mean 1, SD 1, SE = 1/sqrt(3) = 0.57735, IQR 1 (quartiles 0.5, 1.5)."""
-    q = panel_quality(pd.DataFrame({"panelist": [1, 2, 3], "round": 1, "theta": [0.0, 1.0, 2.0]}),
-                      csem=1.0)
+    q = panel_quality(
+        pd.DataFrame({"panelist": [1, 2, 3], "round": 1, "theta": [0.0, 1.0, 2.0]}), csem=1.0
+    )
     assert q.loc[1, "se"] == pytest.approx(1 / math.sqrt(3))
     assert q.loc[1, "iqr"] == pytest.approx(1.0)
     assert q.loc[1, "se_to_csem"] == pytest.approx(1 / math.sqrt(3))

@@ -1,0 +1,165 @@
+"""set_cuts: dispatch by the rules file's method names, bad rules, bootstrap of the cuts.
+
+Each dispatched cut must equal the direct call of its method (the methods themselves
+are checked against hand derivations in test_panel/test_compromise/test_normative).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import logit
+
+from pvcal._validation import DataError, PvcalError, SchemaError
+from pvcal.standards import (
+    angoff,
+    bookmark,
+    borderline_group,
+    hofstee,
+    normative_cut,
+    parse_grades,
+    set_cuts,
+    tcc_inverse,
+)
+
+ITEMS = pd.DataFrame({"a": [1.0] * 4, "b": [-1.0, -0.5, 0.5, 1.0]}, index=["Q1", "Q2", "Q3", "Q4"])
+
+
+def _panel(n=6, seed=0, cut=None):
+    rng = np.random.default_rng(seed)
+    rows = [(p, 1, item, float(rng.uniform(0.3, 0.7))) for p in range(n) for item in ITEMS.index]
+    out = pd.DataFrame(rows, columns=["panelist", "round", "item_id", "rating"])
+    if cut is not None:
+        out["cut"] = cut
+    return out
+
+
+def _bookmarks(pages, cut=None):
+    out = pd.DataFrame({"panelist": range(len(pages)), "round": 1, "page": pages})
+    if cut is not None:
+        out["cut"] = cut
+    return out
+
+
+RNG = np.random.default_rng(42)
+THETA = RNG.normal(0, 1, 300)
+SCORES = (RNG.random((300, 4)) < 0.6).sum(axis=1)
+
+
+def test_dispatch_matches_direct_calls():
+    """Pass by Angoff, Good by Bookmark (RP 0.67), Excellent by normative 99th percentile."""
+    panel, bm = _panel(), _bookmarks([2, 2, 3, 3, 3])
+    rules = {
+        "grades": {
+            "Excellent": {"method": "normative", "percentile": 99},
+            "Pass": {"method": "Modified-Angoff"},
+            "Good": {"method": "bookmark", "placement": "on"},
+        }
+    }
+    cs = set_cuts(rules, items=ITEMS, panel=panel, bookmark=bm, theta=THETA)
+    assert list(cs.table.index) == ["Pass", "Good", "Excellent"]
+    assert cs.theta["Pass"] == angoff(panel, ITEMS).cut
+    assert cs.theta["Good"] == bookmark(bm, ITEMS, placement="on").cut
+    assert cs.theta["Excellent"] == normative_cut(THETA, percentile=99).cut
+    assert cs.table.loc["Pass", "se"] == pytest.approx(angoff(panel, ITEMS).se)
+    assert cs.specs["Good"]["placement"] == "on"
+
+
+def test_raw_scale_method_goes_through_tcc():
+    """Hofstee on summed scores gives a lowest passing score c; the θ cut is TCC^{-1}(c)."""
+    rules = {
+        "Pass": {"method": "hofstee", "k_min": 1, "k_max": 3, "f_min": 0.05, "f_max": 0.5},
+        "Good": {"method": "fixed", "theta": 1.5},
+        "Excellent": 2.5,
+    }
+    cs = set_cuts(rules, items=ITEMS, scores=SCORES)
+    h = hofstee(SCORES, k_min=1, k_max=3, f_min=0.05, f_max=0.5)
+    assert cs.table.loc["Pass", "raw"] == h.pass_score
+    assert cs.theta["Pass"] == pytest.approx(float(tcc_inverse(ITEMS, h.pass_score)))
+    assert cs.theta["Excellent"] == 2.5
+
+
+def test_cut_column_selects_rows_and_judgments_frame():
+    panel = pd.concat([_panel(cut="Pass"), _panel(seed=1, cut="Good").assign(rating=0.75)])
+    judg = pd.DataFrame({"Excellent": np.where(THETA > 1.8, "borderline", "no")})
+    rules = {
+        "Pass": {"method": "angoff"},
+        "Good": {"method": "angoff"},
+        "Excellent": {"method": "borderline_group", "borderline_value": "borderline"},
+    }
+    cs = set_cuts(rules, items=ITEMS, panel=panel, theta=THETA, judgments=judg)
+    assert cs.theta["Good"] == pytest.approx(float(tcc_inverse(ITEMS, 3.0)))
+    assert (
+        cs.theta["Excellent"]
+        == borderline_group(THETA, judg["Excellent"].to_numpy(), borderline_value="borderline").cut
+    )
+
+
+def test_bad_rules():
+    with pytest.raises(SchemaError, match="'Pass' names unknown standard-setting method 'delphi'"):
+        set_cuts({"Pass": {"method": "delphi"}}, theta=THETA)
+    with pytest.raises(SchemaError, match=r"missing option\(s\) \['f_max', 'f_min'\]"):
+        parse_grades({"Pass": {"method": "hofstee", "k_min": 1, "k_max": 3}})
+    with pytest.raises(SchemaError, match=r"unknown option\(s\) \['rpp'\]"):
+        parse_grades({"Good": {"method": "bookmark", "rpp": 0.5}})
+    with pytest.raises(SchemaError, match="needs one of percentile, k"):
+        parse_grades({"Good": {"method": "normative"}})
+    with pytest.raises(SchemaError, match="'method' key"):
+        parse_grades({"Good": {"rp": 0.5}})
+
+
+def test_cuts_not_increasing():
+    with pytest.raises(PvcalError, match=r"cuts must increase .* Pass=1, Good=0\.5"):
+        set_cuts({"Pass": 1.0, "Good": 0.5, "Excellent": 2.0})
+
+
+def test_missing_data_for_method():
+    with pytest.raises(DataError, match="uses angoff but no angoff ratings"):
+        set_cuts({"Pass": {"method": "angoff"}}, items=ITEMS)
+    with pytest.raises(DataError, match="needs item parameters"):
+        set_cuts({"Pass": {"method": "angoff"}}, panel=_panel())
+    with pytest.raises(DataError, match="no rows with cut == 'pass'"):
+        set_cuts({"Pass": {"method": "angoff"}}, items=ITEMS, panel=_panel(cut="Good"))
+
+
+def test_bootstrap_seeded_and_recomputes():
+    """A replicate equals the method re-run on the resampled panelists / candidates."""
+    panel, bm = _panel(8), _bookmarks([2, 3, 3, 4, 4, 3])
+    rules = {
+        "Pass": {"method": "angoff"},
+        "Good": {"method": "bookmark"},
+        "Excellent": {"method": "normative", "k": -1.5},
+    }
+    cs = set_cuts(rules, items=ITEMS, panel=panel, bookmark=bm, theta=THETA)
+    b1 = cs.bootstrap(50, seed=9)
+    b2 = cs.bootstrap(50, seed=9)
+    pd.testing.assert_frame_equal(b1.theta, b2.theta)
+    assert b1.resampled == ("candidates", "panelists")
+    # replicate 0 of the Angoff cut, recomputed from its resampled panelists
+    fin = angoff(panel, ITEMS).final
+    rng = np.random.default_rng(9)
+    rng.integers(0, len(THETA), size=(50, len(THETA)))
+    pidx = rng.integers(0, 8, size=(50, 8))
+    want = tcc_inverse(ITEMS, fin["raw"].to_numpy()[pidx[0]].mean())
+    assert b1.theta["Pass"].iloc[0] == pytest.approx(float(want))
+    idx = b1.candidate_index[3]
+    assert b1.theta["Excellent"].iloc[3] == pytest.approx(
+        normative_cut(THETA[idx], k=-1.5).cut, abs=1e-12
+    )
+
+
+def test_bootstrap_too_few_panelists():
+    cs = set_cuts({"Pass": {"method": "bookmark"}}, items=ITEMS, bookmark=_bookmarks([2, 3, 4]))
+    with pytest.raises(DataError, match=r"3 panelist\(s\) .* needs >= 5"):
+        cs.bootstrap(20, seed=1)
+    assert len(cs.bootstrap(20, seed=1, min_panelists=3).theta) == 20
+
+
+def test_angoff_logit_sanity():
+    """Four a = 1 items with b symmetric about 0 and ratings all 0.5: R = 2 -> θ = 0 exactly
+    (TCC is symmetric about 0 with TCC(0) = 2); a sanity anchor for the dispatcher."""
+    panel = _panel().assign(rating=0.5)
+    cs = set_cuts({"Pass": {"method": "angoff"}}, items=ITEMS, panel=panel)
+    assert cs.theta["Pass"] == pytest.approx(0.0, abs=1e-10)
+    assert logit(0.5) == 0.0
