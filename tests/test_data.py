@@ -300,7 +300,7 @@ def _valid(df: pd.DataFrame) -> bool:
     )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(long_frames())
 def test_long_wide_round_trip(frame):
     df, items = frame
