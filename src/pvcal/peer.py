@@ -494,17 +494,16 @@ def algorithm_a(
 
 
 def _tie_merge(d: np.ndarray, scale: float) -> np.ndarray:
-    """Merge sorted differences that are equal up to floating-point noise."""
+    """Merge sorted differences that are equal up to floating-point noise.
+
+    Consecutive sorted differences closer than 64 eps * max|x| form one tie
+    group and take the group's first value; differences that small count as 0.
+    """
     tie = 64 * np.finfo(float).eps * scale
     d = np.where(d <= tie, 0.0, d)
-    out = d.copy()
-    lead = d[0]
-    for k in range(1, d.size):
-        if d[k] - lead <= tie:
-            out[k] = lead
-        else:
-            lead = d[k]
-    return out
+    group = np.concatenate([[0], np.cumsum(np.diff(d) > tie)])
+    first = np.concatenate([[0], np.flatnonzero(np.diff(group)) + 1])
+    return d[first][group]
 
 
 def q_method(values: Any) -> float:
