@@ -1,0 +1,116 @@
+"""Command line: ``pvcal publish`` and ``pvcal appeal``.
+
+Examples
+--------
+.. code-block:: console
+
+    $ pvcal publish --all                          # every discipline under data/sample
+    $ pvcal publish --discipline qms-auditor --period 2025H2
+    $ pvcal appeal --discipline qms-auditor --application QMS25H1-0001
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``pvcal`` command."""
+    parser = argparse.ArgumentParser(
+        prog="pvcal", description="Publish benchmark indices and write appeal sheets."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    pub = sub.add_parser("publish", help="run the notebooks, render reports, record the run")
+    which = pub.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--discipline", action="append", metavar="D", help="discipline name or folder (repeatable)"
+    )
+    which.add_argument("--all", action="store_true", help="every discipline under --data")
+    pub.add_argument("--period", metavar="P", help="only this period (default: all)")
+    pub.add_argument("--data", default="data/sample", help="folder of discipline folders")
+    pub.add_argument("--reports", default="reports", help="reports folder (holds the registry)")
+    pub.add_argument("--notebooks", default=None, help="notebook folder (default: notebooks/)")
+    pub.add_argument(
+        "--kernel", default=None, help="Jupyter kernel name (default $PVCAL_KERNEL or 'pvcal')"
+    )
+    pub.add_argument("--seed", type=int, default=None, help="seed of every random step")
+    pub.add_argument("--force", action="store_true", help="run even if inputs are unchanged")
+    pub.add_argument("--no-industry", action="store_true", help="skip the industry report")
+    pub.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    app = sub.add_parser("appeal", help="write a candidate's appeal sheet (HTML)")
+    app.add_argument("--discipline", required=True, metavar="D")
+    app.add_argument("--application", required=True, metavar="ID", help="raw application id")
+    app.add_argument("--reports", default="reports", help="reports folder (holds the registry)")
+    app.add_argument("--out", default=None, help="output file (default reports/appeals/...)")
+    return parser
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from .pipeline import DEFAULT_SEED, publish
+
+    outcomes = publish(
+        args.data,
+        disciplines=None if args.all else args.discipline,
+        period=args.period,
+        reports_dir=args.reports,
+        notebooks=args.notebooks,
+        kernel=args.kernel,
+        seed=DEFAULT_SEED if args.seed is None else args.seed,
+        force=args.force,
+        industry=not args.no_industry,
+        progress=not args.quiet,
+    )
+    failed = 0
+    for o in outcomes:
+        what = " ".join(x for x in (o.discipline, o.period) if x) or "industry report"
+        where = f" -> {o.path}" if o.path else ""
+        print(f"{o.outcome:>9}  {what}{where}" + (f"\n           {o.message}" if o.message else ""))
+        failed += not o.ok
+    if failed:
+        print(
+            f"pvcal publish: {failed} unit(s) failed; nothing of them was published "
+            "(see reports/_failed/)",
+            file=sys.stderr,
+        )
+    return 1 if failed else 0
+
+
+def _appeal(args: argparse.Namespace) -> int:
+    from .report.appeal import write_appeal_sheet
+
+    path = write_appeal_sheet(
+        args.discipline,
+        args.application,
+        reports_dir=args.reports,
+        out=None if args.out is None else Path(args.out),
+    )
+    print(path)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``pvcal`` command; returns the exit status.
+
+    Errors of pvcal (bad input, registry refusals) print one line and exit 2.
+    """
+    from ._validation import PvcalError
+
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "publish":
+            return _publish(args)
+        return _appeal(args)
+    except PvcalError as exc:
+        print(f"pvcal {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

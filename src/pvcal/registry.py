@@ -1,0 +1,637 @@
+"""The registry of published benchmark indices, results and runs (SQLite).
+
+One embedded database file (stdlib :mod:`sqlite3`) under ``reports/`` keeps
+
+- ``indices``: every published benchmark index, **append-only**: a new
+  publication for the same discipline and period supersedes the older one, it
+  never overwrites it (Art. 11);
+- ``results``: at most **one result per application** (Art. 8); a second is
+  refused with :class:`~pvcal._validation.RegistryError`;
+- ``runs``: the audit log of publishing runs with input hash, code version,
+  parameters and outcome (Art. 20).
+
+Rows are never updated or deleted: SQLite triggers refuse it.  Candidate and
+application identifiers are stored only as keyed pseudonyms
+(:mod:`pvcal.report.pseudonym`); the raw identifier is needed to find a
+candidate's row (:meth:`Registry.result`), and appears only on that
+candidate's appeal sheet.
+
+The schema is created and migrated by pvcal: ``schema_version`` holds the
+version applied; opening a database written by a newer pvcal is refused.
+
+Examples
+--------
+>>> reg = Registry(":memory:")
+>>> reg.schema_version
+1
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ._validation import RegistryError
+
+__all__ = ["Registry", "SCHEMA_VERSION", "RESULT_COLUMNS", "utcnow"]
+
+# One entry per schema version: the SQL that takes version i-1 to version i.
+_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE runs (
+        run_id        TEXT PRIMARY KEY,
+        started_at    TEXT NOT NULL,
+        finished_at   TEXT NOT NULL,
+        command       TEXT NOT NULL,
+        discipline    TEXT,
+        period        TEXT,
+        input_hash    TEXT NOT NULL,
+        code_version  TEXT NOT NULL,
+        parameters    TEXT NOT NULL,      -- JSON
+        inputs        TEXT NOT NULL,      -- JSON: file -> sha256
+        outcome       TEXT NOT NULL CHECK (outcome IN ('published', 'unchanged')),
+        message       TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX runs_hash ON runs (command, discipline, period, input_hash);
+
+    CREATE TABLE indices (
+        index_id      INTEGER PRIMARY KEY AUTOINCREMENT,
+        discipline    TEXT NOT NULL,
+        period        TEXT NOT NULL,
+        published_at  TEXT NOT NULL,
+        run_id        TEXT NOT NULL REFERENCES runs (run_id),
+        input_hash    TEXT NOT NULL,
+        pass_index    REAL,
+        record        TEXT NOT NULL,      -- JSON: BenchmarkIndex.to_record()
+        calibration   TEXT,               -- JSON: Calibration.to_json() on the base scale
+        supersedes    INTEGER REFERENCES indices (index_id)
+    );
+    CREATE INDEX indices_dp ON indices (discipline, period, index_id);
+
+    CREATE TABLE results (
+        result_id      INTEGER PRIMARY KEY AUTOINCREMENT,
+        application    TEXT NOT NULL UNIQUE,   -- pseudonym of the application id
+        candidate      TEXT NOT NULL,          -- pseudonym of the candidate id
+        discipline     TEXT NOT NULL,
+        period         TEXT NOT NULL,
+        form           TEXT,
+        index_id       INTEGER NOT NULL REFERENCES indices (index_id),
+        run_id         TEXT NOT NULL REFERENCES runs (run_id),
+        published_at   TEXT NOT NULL,
+        region         TEXT,
+        employer       TEXT,
+        n_items        INTEGER,
+        n_answered     INTEGER,
+        raw_score      REAL,
+        max_score      REAL,
+        theta          REAL,
+        se             REAL,
+        standard_score REAL,
+        grade          TEXT NOT NULL CHECK (grade IN ('Excellent', 'Good', 'Pass', 'Fail')),
+        detail         TEXT NOT NULL           -- JSON: item scores, domain scores, other parts
+    );
+    CREATE INDEX results_dp ON results (discipline, period);
+    CREATE INDEX results_candidate ON results (candidate);
+
+    CREATE TRIGGER runs_no_update BEFORE UPDATE ON runs
+        BEGIN SELECT RAISE(ABORT, 'the run log is append-only'); END;
+    CREATE TRIGGER runs_no_delete BEFORE DELETE ON runs
+        BEGIN SELECT RAISE(ABORT, 'the run log is append-only'); END;
+    CREATE TRIGGER indices_no_update BEFORE UPDATE ON indices
+        BEGIN SELECT RAISE(ABORT, 'published indices are append-only'); END;
+    CREATE TRIGGER indices_no_delete BEFORE DELETE ON indices
+        BEGIN SELECT RAISE(ABORT, 'published indices are append-only'); END;
+    CREATE TRIGGER results_no_update BEFORE UPDATE ON results
+        BEGIN SELECT RAISE(ABORT, 'a published result is final (Art. 8)'); END;
+    CREATE TRIGGER results_no_delete BEFORE DELETE ON results
+        BEGIN SELECT RAISE(ABORT, 'a published result is final (Art. 8)'); END;
+    """,
+)
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+#: Columns of a results frame given to :meth:`Registry.add_results`.
+RESULT_COLUMNS = (
+    "application",
+    "candidate",
+    "form",
+    "region",
+    "employer",
+    "n_items",
+    "n_answered",
+    "raw_score",
+    "max_score",
+    "theta",
+    "se",
+    "standard_score",
+    "grade",
+    "detail",
+)
+_GRADES = ("Excellent", "Good", "Pass", "Fail")
+
+
+def utcnow() -> str:
+    """Current UTC time as an ISO 8601 string with seconds (``2025-07-01T12:00:00Z``)."""
+    return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, (_dt.date, _dt.datetime, Path)):
+        return str(value)
+    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+
+
+class Registry:
+    """The published-results registry: one SQLite file, created and migrated on open.
+
+    Parameters
+    ----------
+    path : str or Path
+        Database file (created with its folder if absent), or ``":memory:"``.
+
+    Raises
+    ------
+    RegistryError
+        If the file is not a pvcal registry or was written by a newer pvcal.
+
+    Notes
+    -----
+    Write with :meth:`transaction`: everything inside commits together or not
+    at all.  The ``add_*`` methods may also be called outside a transaction;
+    each then commits on its own.
+
+    Examples
+    --------
+    >>> reg = Registry(":memory:")
+    >>> with reg.transaction():
+    ...     reg.add_run(run_id="r1", command="publish", input_hash="h", code_version="0.1",
+    ...                 parameters={}, inputs={}, outcome="published",
+    ...                 started_at="2025-07-01T00:00:00Z")
+    >>> reg.runs()["outcome"].tolist()
+    ['published']
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self._con.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise RegistryError(f"{self.path}: not a usable pvcal registry ({exc})") from exc
+        self._in_tx = False
+
+    # -- schema -----------------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        """Schema version of the open database."""
+        row = self._con.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        return int(row[0] or 0)
+
+    def _migrate(self) -> None:
+        con = self._con
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version ("
+                "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+            current = int(con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0)
+            if current > SCHEMA_VERSION:
+                raise RegistryError(
+                    f"{self.path}: registry schema version {current} is newer than this "
+                    f"pvcal understands ({SCHEMA_VERSION}); upgrade pvcal"
+                )
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                for statement in _split_sql(_MIGRATIONS[version - 1]):
+                    con.execute(statement)
+                con.execute(
+                    "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                    (version, utcnow()),
+                )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    # -- transactions -----------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Registry]:
+        """Group writes: commit them all at the end of the block, or none on error.
+
+        Raises
+        ------
+        RegistryError
+            If a transaction is already open.
+        """
+        if self._in_tx:
+            raise RegistryError("a registry transaction is already open")
+        self._con.execute("BEGIN IMMEDIATE")
+        self._in_tx = True
+        try:
+            yield self
+        except BaseException:
+            self._in_tx = False
+            self._con.execute("ROLLBACK")
+            raise
+        try:
+            self._commit()
+        except BaseException:
+            if self._con.in_transaction:
+                self._con.execute("ROLLBACK")
+            raise
+        finally:
+            self._in_tx = False
+
+    def _commit(self) -> None:
+        self._con.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        if self._in_tx:
+            yield self._con
+        else:
+            with self.transaction():
+                yield self._con
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._con.close()
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing ----------------------------------------------------------------
+    def add_run(
+        self,
+        *,
+        run_id: str,
+        command: str,
+        input_hash: str,
+        code_version: str,
+        parameters: Mapping[str, Any],
+        inputs: Mapping[str, str],
+        outcome: str,
+        started_at: str,
+        discipline: str | None = None,
+        period: str | None = None,
+        message: str = "",
+    ) -> None:
+        """Append one run to the audit log.
+
+        Parameters
+        ----------
+        run_id : str
+            Unique id of the run.
+        command : str
+            What ran (``"publish"``, ``"industry"``).
+        input_hash : str
+            SHA-256 over the inputs and parameters (see
+            :func:`pvcal.pipeline.hash_inputs`).
+        code_version : str
+            pvcal version and git commit.
+        parameters, inputs : mapping
+            Run parameters; input file -> SHA-256.
+        outcome : {"published", "unchanged"}
+            What the run did.  Failed runs leave the registry untouched and are
+            kept under ``reports/_failed/<run_id>/`` instead.
+        started_at : str
+            ISO 8601 UTC start time.
+        discipline, period : str, optional
+        message : str, optional
+
+        Raises
+        ------
+        RegistryError
+            If ``run_id`` exists or ``outcome`` is not allowed.
+        """
+        if outcome not in ("published", "unchanged"):
+            raise RegistryError(f"run outcome {outcome!r} is not 'published' or 'unchanged'")
+        try:
+            with self._write() as con:
+                con.execute(
+                    "INSERT INTO runs (run_id, started_at, finished_at, command, discipline,"
+                    " period, input_hash, code_version, parameters, inputs, outcome, message)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        run_id,
+                        started_at,
+                        utcnow(),
+                        command,
+                        discipline,
+                        period,
+                        input_hash,
+                        code_version,
+                        _json(dict(parameters)),
+                        _json(dict(inputs)),
+                        outcome,
+                        message,
+                    ),
+                )
+        except sqlite3.IntegrityError as exc:
+            raise RegistryError(f"run {run_id!r} is already in the run log ({exc})") from exc
+
+    def add_index(
+        self,
+        *,
+        discipline: str,
+        period: str,
+        run_id: str,
+        input_hash: str,
+        record: Mapping[str, Any],
+        calibration: str | None = None,
+        pass_index: float | None = None,
+    ) -> int:
+        """Publish a benchmark index; an earlier one for the same period is superseded.
+
+        Parameters
+        ----------
+        discipline, period : str
+        run_id : str
+            The run that publishes it (add the run first, in the same transaction).
+        input_hash : str
+        record : mapping
+            ``BenchmarkIndex.to_record()``.
+        calibration : str, optional
+            ``Calibration.to_json()`` of the period on the base scale.
+        pass_index : float, optional
+            The pass-line index (standard-score scale), kept as a column for queries.
+
+        Returns
+        -------
+        int
+            The new ``index_id``.
+        """
+        previous = self.current_index(discipline, period)
+        with self._write() as con:
+            cur = con.execute(
+                "INSERT INTO indices (discipline, period, published_at, run_id, input_hash,"
+                " pass_index, record, calibration, supersedes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    discipline,
+                    period,
+                    utcnow(),
+                    run_id,
+                    input_hash,
+                    None if pass_index is None else float(pass_index),
+                    _json(dict(record)),
+                    calibration,
+                    None if previous is None else previous["index_id"],
+                ),
+            )
+            return int(cur.lastrowid)
+
+    def add_results(
+        self,
+        results: pd.DataFrame,
+        *,
+        discipline: str,
+        period: str,
+        index_id: int,
+        run_id: str,
+    ) -> int:
+        """Add one result per application (Art. 8).
+
+        Parameters
+        ----------
+        results : DataFrame
+            Columns :data:`RESULT_COLUMNS`; ``application`` and ``candidate`` are
+            pseudonyms, ``detail`` a JSON-serialisable mapping per row.
+        discipline, period : str
+        index_id : int
+            The index the grades were determined with.
+        run_id : str
+
+        Returns
+        -------
+        int
+            Number of rows added.
+
+        Raises
+        ------
+        RegistryError
+            If an application already has a result (in the registry or twice in
+            ``results``), or a grade is not one of the four grades.  Nothing is
+            added then.
+        """
+        missing = [c for c in RESULT_COLUMNS if c not in results.columns]
+        if missing:
+            raise RegistryError(f"results frame lacks column(s) {missing}")
+        apps = results["application"].astype(str)
+        dup = apps[apps.duplicated()]
+        if len(dup):
+            raise RegistryError(
+                f"application {dup.iloc[0]!r} appears twice in the results to publish; "
+                "one application has one result (Art. 8)"
+            )
+        bad = results.loc[~results["grade"].isin(_GRADES), "grade"]
+        if len(bad):
+            raise RegistryError(f"grade {bad.iloc[0]!r} is not one of {list(_GRADES)}")
+        existing = self.existing_applications(apps)
+        if existing:
+            raise RegistryError(
+                f"application {sorted(existing)[0]!r} already has a published result "
+                f"({len(existing)} such); one application has one result (Art. 8)"
+            )
+        now = utcnow()
+        rows = [
+            (
+                str(r["application"]),
+                str(r["candidate"]),
+                discipline,
+                period,
+                _opt_str(r["form"]),
+                int(index_id),
+                run_id,
+                now,
+                _opt_str(r["region"]),
+                _opt_str(r["employer"]),
+                _opt_int(r["n_items"]),
+                _opt_int(r["n_answered"]),
+                _opt_float(r["raw_score"]),
+                _opt_float(r["max_score"]),
+                _opt_float(r["theta"]),
+                _opt_float(r["se"]),
+                _opt_float(r["standard_score"]),
+                str(r["grade"]),
+                _json(r["detail"]),
+            )
+            for r in results.to_dict("records")
+        ]
+        try:
+            with self._write() as con:
+                con.executemany(
+                    "INSERT INTO results (application, candidate, discipline, period, form,"
+                    " index_id, run_id, published_at, region, employer, n_items, n_answered,"
+                    " raw_score, max_score, theta, se, standard_score, grade, detail)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+        except sqlite3.IntegrityError as exc:
+            raise RegistryError(
+                f"a result could not be added ({exc}); one application has one result (Art. 8)"
+            ) from exc
+        return len(rows)
+
+    # -- reading ----------------------------------------------------------------
+    def _frame(self, sql: str, params: Iterable[Any] = ()) -> pd.DataFrame:
+        cur = self._con.execute(sql, tuple(params))
+        cols = [d[0] for d in cur.description]
+        return pd.DataFrame(cur.fetchall(), columns=cols)
+
+    def runs(self) -> pd.DataFrame:
+        """The audit log, oldest first."""
+        return self._frame("SELECT * FROM runs ORDER BY started_at, run_id")
+
+    def find_run(
+        self, command: str, input_hash: str, discipline: str | None, period: str | None
+    ) -> str | None:
+        """The id of the latest *published* run with these inputs, or None."""
+        row = self._con.execute(
+            "SELECT run_id FROM runs WHERE command = ? AND input_hash = ? AND outcome = 'published'"
+            " AND discipline IS ? AND period IS ? ORDER BY finished_at DESC, run_id DESC LIMIT 1",
+            (command, input_hash, discipline, period),
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def indices(self, discipline: str | None = None, *, current: bool = False) -> pd.DataFrame:
+        """Published indices (``record`` parsed), optionally only the current ones.
+
+        Parameters
+        ----------
+        discipline : str, optional
+        current : bool, default False
+            Keep only the latest publication of each discipline and period.
+        """
+        sql = "SELECT * FROM indices"
+        params: list[Any] = []
+        if discipline is not None:
+            sql += " WHERE discipline = ?"
+            params.append(discipline)
+        df = self._frame(sql + " ORDER BY index_id", params)
+        if current and len(df):
+            df = df.groupby(["discipline", "period"], sort=True).tail(1).reset_index(drop=True)
+        df["record"] = [json.loads(r) for r in df["record"]]
+        return df
+
+    def current_index(self, discipline: str, period: str) -> dict[str, Any] | None:
+        """The latest published index of a discipline and period (a dict), or None."""
+        df = self._frame(
+            "SELECT * FROM indices WHERE discipline = ? AND period = ?"
+            " ORDER BY index_id DESC LIMIT 1",
+            (discipline, period),
+        )
+        if not len(df):
+            return None
+        row = df.iloc[0].to_dict()
+        row["record"] = json.loads(row["record"])
+        return row
+
+    def index(self, index_id: int) -> dict[str, Any]:
+        """One published index by id.
+
+        Raises
+        ------
+        RegistryError
+            If there is none with that id.
+        """
+        df = self._frame("SELECT * FROM indices WHERE index_id = ?", (int(index_id),))
+        if not len(df):
+            raise RegistryError(f"no published index with index_id {index_id}")
+        row = df.iloc[0].to_dict()
+        row["record"] = json.loads(row["record"])
+        return row
+
+    def results(self, discipline: str | None = None, period: str | None = None) -> pd.DataFrame:
+        """Published results (pseudonymised), ``detail`` left as JSON text."""
+        sql, params = "SELECT * FROM results WHERE 1 = 1", []
+        if discipline is not None:
+            sql += " AND discipline = ?"
+            params.append(discipline)
+        if period is not None:
+            sql += " AND period = ?"
+            params.append(period)
+        return self._frame(sql + " ORDER BY result_id", params)
+
+    def existing_applications(self, applications: Iterable[str]) -> set[str]:
+        """Which of these application pseudonyms already have a result."""
+        apps = [str(a) for a in applications]
+        found: set[str] = set()
+        for start in range(0, len(apps), 500):
+            chunk = apps[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0]
+                for r in self._con.execute(
+                    f"SELECT application FROM results WHERE application IN ({marks})", chunk
+                )
+            )
+        return found
+
+    def result(self, application: str) -> dict[str, Any]:
+        """The result of one application (by pseudonym), ``detail`` parsed.
+
+        Raises
+        ------
+        RegistryError
+            If the application has no published result.
+        """
+        df = self._frame("SELECT * FROM results WHERE application = ?", (application,))
+        if not len(df):
+            raise RegistryError(f"no published result for application pseudonym {application!r}")
+        row = df.iloc[0].to_dict()
+        row["detail"] = json.loads(row["detail"])
+        return row
+
+    def dump(self) -> str:
+        """The whole database as SQL text (to compare states in tests and audits)."""
+        return "\n".join(self._con.iterdump())
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration script into statements (triggers hold inner ``;``)."""
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
+
+def _opt_str(v: Any) -> str | None:
+    return None if v is None or (isinstance(v, float) and v != v) or v is pd.NA else str(v)
+
+
+def _opt_float(v: Any) -> float | None:
+    if v is None or v is pd.NA:
+        return None
+    f = float(v)
+    return None if f != f else f
+
+
+def _opt_int(v: Any) -> int | None:
+    f = _opt_float(v)
+    return None if f is None else int(f)
