@@ -277,18 +277,20 @@ def test_eap_posterior_sd_tracks_error_by_region():
 
 
 def test_twenty_thousand_persons_under_two_seconds():
+    """20,000 persons x 40 items per method in < 2 s of CPU time.
+
+    CPU time of this process (not wall time), because the test machine is shared
+    by several jobs; numpy here runs these operations single-threaded.
+    """
     rng = np.random.default_rng(5)
     items = bank("2PL", 40, rng)
     resp = simulate(items, rng.normal(size=20_000), rng)
     for method in ("EAP", "MAP", "ML", "WLE"):
-        best = np.inf
-        for _ in range(2):  # the machine is shared: best of two runs
-            t0 = time.perf_counter()
-            score(items, resp, method)
-            best = min(best, time.perf_counter() - t0)
-            if best < 2.0:
-                break
-        assert best < 2.0, (method, best)
+        t0 = time.process_time()
+        out = score(items, resp, method)
+        elapsed = time.process_time() - t0
+        assert elapsed < 2.0, (method, elapsed)
+        assert len(out) == 20_000
 
 
 def test_test_information_curve():

@@ -267,10 +267,12 @@ def _solve(
             new = t + g / slope
         g_prev[active] = g
         t_prev[active] = t
+        new[g == 0] = t[g == 0]
         a_lo, a_hi = blo[active], bhi[active]
-        bad = ~np.isfinite(new) | (new <= a_lo) | (new >= a_hi)
+        converged = np.isfinite(new) & (np.abs(new - t) < tol)
+        bad = ~converged & (~np.isfinite(new) | (new <= a_lo) | (new >= a_hi))
         new[bad] = 0.5 * (a_lo[bad] + a_hi[bad])
-        done = (np.abs(new - t) < tol) | (g == 0) | (a_hi - a_lo < tol)
+        done = converged | (a_hi - a_lo < tol)
         theta[active] = new
         active = active[~done]
     # no root inside the bounds: the bracket has collapsed onto a bound
