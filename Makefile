@@ -30,7 +30,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 
 bench: $(STAMP)
-	$(BIN)/python bench/bench_calibration.py
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	PVCAL_BENCH_MIRT_PYTHON=$(abspath $(BIN))/python $(BIN)/python bench/bench_calibration.py
+	$(BIN)/python bench/bench_equating.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info
