@@ -216,7 +216,8 @@ def main(argv=None) -> int:
         "mirt (girth: its own default); 61 quadrature points for pvcal and mirt (girth: its "
         "default). Peak memory is the whole process's maximum RSS.",
         "",
-        "| case | tool | SEs | median time (s) | ratio vs pvcal | peak RSS (MB) | RMSE a | RMSE b (mean) | status |",
+        "| case | tool | SEs | median time (s) | ratio vs pvcal | peak RSS (MB) | RMSE a "
+        "| RMSE b (mean) | status |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     base = {(n, se): r for n, t, se, r in rows if t == "pvcal" and r.get("status") == "ok"}
