@@ -315,6 +315,8 @@ def test_fit_bad_input():
         s_x2(items, data, n_params={"Q8": 2})
     with pytest.raises(PvcalError, match="min_expected must be > 0"):
         s_x2(items, data, min_expected=0)
+    with pytest.raises(PvcalError, match="missing_items='skip' is not one of"):
+        person_fit(items, data, missing_items="skip")
     with pytest.raises(DataError, match=r"one value per person \(1000\)"):
         infit_outfit(items, data, np.zeros(3))
     theta = np.zeros(1000)

@@ -182,6 +182,9 @@ def test_missing_responses_are_ignored_in_the_likelihood():
         full = score(items, with_nan, method)
         sub = score(items.drop(index=dropped), resp.drop(columns=dropped), method)
         np.testing.assert_allclose(full, sub, atol=1e-8, err_msg=method)
+        # scoring a form with the whole bank: absent items are not presented
+        bank_scored = score(items, resp.drop(columns=dropped), method, missing_items="nan")
+        np.testing.assert_allclose(bank_scored, sub, atol=1e-8, err_msg=method)
 
 
 def test_column_order_does_not_matter():

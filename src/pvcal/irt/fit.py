@@ -357,6 +357,7 @@ def infit_outfit(
     *,
     by: str = "item",
     D: float = 1.0,
+    missing_items: str = "raise",
 ) -> pd.DataFrame:
     """Infit and outfit mean squares with Wilson-Hilferty t statistics.
 
@@ -377,6 +378,9 @@ def infit_outfit(
         Summarise over persons for each item (default) or over items per person.
     D : float, default 1.0
         Scaling constant.
+    missing_items : {"raise", "nan"}
+        Items of ``items`` without a column in ``responses``: raise (default) or
+        treat as not presented (their statistics are then NaN with ``n = 0``).
 
     Returns
     -------
@@ -410,7 +414,7 @@ def infit_outfit(
     """
     by = check_choice("by", by, ("item", "person"))
     itemset = _item_set(items, D)
-    X = _response_matrix(itemset, responses)
+    X = _response_matrix(itemset, responses, missing_items)
     t = _theta_vector(theta, responses)
     _check_theta(t, X, responses.index)
     obs = ~np.isnan(X)
@@ -458,6 +462,7 @@ def person_fit(
     sd: float = 1.0,
     bounds: tuple[float, float] = (-6, 6),
     D: float = 1.0,
+    missing_items: str = "raise",
 ) -> pd.DataFrame:
     """Person-fit statistics lz (Drasgow et al. 1985) and lz* (Snijders 2001).
 
@@ -487,6 +492,9 @@ def person_fit(
         Search interval when ``theta`` is computed here.
     D : float, default 1.0
         Scaling constant.
+    missing_items : {"raise", "nan"}
+        Items of ``items`` without a column in ``responses``: raise (default) or
+        treat as not presented.
 
     Returns
     -------
@@ -540,7 +548,7 @@ def person_fit(
     )
     threshold = float(threshold)
     itemset = _item_set(items, D)
-    X = _response_matrix(itemset, responses)
+    X = _response_matrix(itemset, responses, missing_items)
     dichotomous = bool((itemset.n_cat == 2).all())
     if method == "lz*" and not dichotomous:
         poly = itemset.ids[itemset.n_cat > 2].tolist()
@@ -551,7 +559,16 @@ def person_fit(
     sd = check_positive("sd", sd)
     unusable = np.isnan(X).all(axis=1)
     if theta is None:
-        est = score(items, responses, theta_method, mean=mean, sd=sd, bounds=bounds, D=D)
+        est = score(
+            items,
+            responses,
+            theta_method,
+            mean=mean,
+            sd=sd,
+            bounds=bounds,
+            D=D,
+            missing_items=missing_items,
+        )
         t = est["theta"].to_numpy(dtype=float)
         unusable |= est["se"].isna().to_numpy()
     else:

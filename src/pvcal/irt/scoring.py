@@ -81,8 +81,14 @@ def _item_set(items: pd.DataFrame, D: float = 1.0) -> _ItemSet:
     return _ItemSet(items.index, blocks, n_cat, offset)
 
 
-def _response_matrix(itemset: _ItemSet, responses: pd.DataFrame) -> np.ndarray:
-    """Check responses against the items and return a float array (n, J) in item order."""
+def _response_matrix(
+    itemset: _ItemSet, responses: pd.DataFrame, missing_items: str = "raise"
+) -> np.ndarray:
+    """Check responses against the items and return a float array (n, J) in item order.
+
+    ``missing_items="nan"`` treats items without a column as not presented.
+    """
+    missing_items = check_choice("missing_items", missing_items, ("raise", "nan"))
     if not isinstance(responses, pd.DataFrame):
         raise DataError(
             f"responses must be a wide pandas DataFrame (persons x items), "
@@ -100,11 +106,12 @@ def _response_matrix(itemset: _ItemSet, responses: pd.DataFrame) -> np.ndarray:
             f"responses has unknown item(s) {unknown[:5]} that are not in the item parameter frame"
         )
     missing = [i for i in itemset.ids if i not in cols]
-    if missing:
+    if missing and missing_items == "raise":
         raise DataError(
-            f"responses has no column for item(s) {missing[:5]} of the item parameter frame"
+            f"responses has no column for item(s) {missing[:5]} of the item parameter frame "
+            "(pass missing_items='nan' to treat them as not presented)"
         )
-    wide = responses[list(itemset.ids)]
+    wide = responses.reindex(columns=list(itemset.ids)) if missing else responses[list(itemset.ids)]
     try:
         check_int_scores(wide, itemset.max_score)
     except (TypeError, ValueError) as exc:
@@ -336,6 +343,7 @@ def score(
     D: float = 1.0,
     nodes=None,
     weights=None,
+    missing_items: str = "raise",
 ) -> pd.DataFrame:
     """Ability estimates and standard errors for every person.
 
@@ -367,6 +375,10 @@ def score(
     nodes, weights : array_like, optional
         A latent distribution as quadrature (e.g. a calibration's estimated
         one) to use for EAP instead of ``N(mean, sd²)``.
+    missing_items : {"raise", "nan"}
+        What to do when ``items`` has items that ``responses`` has no column for
+        (e.g. scoring one form with the whole bank): raise a DataError (default)
+        or treat them as not presented.
 
     Returns
     -------
@@ -427,7 +439,7 @@ def score(
     if not np.isfinite(mean):
         raise PvcalError(f"mean must be finite, got {mean!r}")
     itemset = _item_set(items, D)
-    X = _response_matrix(itemset, responses)
+    X = _response_matrix(itemset, responses, missing_items)
     grid, w = _quadrature(nodes, weights, mean, sd, n_quad, (lo, hi))
     onehot = _one_hot(itemset, X)
     loglik = onehot @ _log_prob_matrix(itemset, grid)  # (n, Q)
