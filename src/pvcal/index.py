@@ -205,7 +205,7 @@ def input_hash(obj: Any) -> str | None:
     """sha256 of an input in a canonical text form (CSV for tables, sorted JSON for mappings)."""
     if obj is None:
         return None
-    if hasattr(obj, "items") and isinstance(getattr(obj, "items"), pd.DataFrame):
+    if hasattr(obj, "items") and isinstance(obj.items, pd.DataFrame):
         obj = obj.items  # a Calibration
     if isinstance(obj, pd.Series):
         obj = obj.to_frame()
@@ -359,6 +359,17 @@ class BenchmarkIndex:
                 f"rules file, grades: expected exactly {list(GRADES)}, got {list(specs)}"
             )
         level = check_probability("level", level)
+        if linking is not None:
+            ok = isinstance(linking, dict) and all(
+                isinstance(linking.get(k), int | float) and math.isfinite(linking[k])
+                for k in ("A", "B")
+            )
+            if not ok:
+                raise SchemaError(
+                    "linking must be a mapping with numeric 'A' and 'B' (θ_base = A·θ + B) "
+                    f"and a 'method', got {linking!r}"
+                )
+            linking = {"method": "unspecified", **linking}
         index = None
         if isinstance(theta, pd.DataFrame):
             if "theta" not in theta.columns:
@@ -466,7 +477,7 @@ class BenchmarkIndex:
             "groups": input_hash(None if groups is None else np.asarray(groups).astype(str)),
         }
         conventions = {
-            "theta_scale": "IRT parameterisation, logistic metric, D = %g; base scale" % D,
+            "theta_scale": f"IRT parameterisation, logistic metric, D = {D:g}; base scale",
             "on_cut": "a value exactly on a cut belongs to the upper grade",
             "grading": "reported standard score (rounded half-up, clipped) >= unrounded "
             "standard score of the cut",
@@ -534,7 +545,7 @@ class BenchmarkIndex:
         return out
 
     def standard_score(self, theta, *, rounded: bool = True):
-        """Reported standard score of ``theta`` (half-up rounded, clipped unless ``rounded=False``)."""
+        """Reported standard score of ``theta`` (half-up rounded and clipped by default)."""
         out = self.conversion(theta, rounded=rounded)
         if isinstance(theta, pd.Series):
             return pd.Series(out, index=theta.index, name="standard_score")

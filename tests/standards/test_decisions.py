@@ -68,7 +68,7 @@ def test_rudner_against_simulation():
     d2 = categorize(th[:, None] + se[:, None] * rng.standard_normal((n, m)), cuts)
     assert r.accuracy == pytest.approx((d1 == obs[:, None]).mean(), abs=0.004)
     assert r.consistency == pytest.approx((d1 == d2).mean(), abs=0.004)
-    for k, c in enumerate(cuts):
+    for k in range(len(cuts)):
         acc_k = ((d1 >= k + 1) == (obs[:, None] >= k + 1)).mean()
         assert r.by_cut["accuracy"].iloc[k] == pytest.approx(acc_k, abs=0.004)
 

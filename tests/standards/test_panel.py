@@ -164,7 +164,8 @@ def test_angoff_incomplete_and_duplicate():
 
 
 def test_panel_quality_hand():
-    """Cuts 0, 1, 2 (round 1): mean 1, SD 1, SE = 1/sqrt(3) = 0.57735, IQR 1 (quartiles 0.5, 1.5)."""
+    """Cuts 0, 1, 2 (round 1): mean 1, SD 1, SE = 1/sqrt(3) = 0.57735,
+    IQR 1 (quartiles 0.5, 1.5)."""
     q = panel_quality(
         pd.DataFrame({"panelist": [1, 2, 3], "round": 1, "theta": [0.0, 1.0, 2.0]}), csem=1.0
     )

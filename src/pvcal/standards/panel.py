@@ -33,7 +33,7 @@ import pandas as pd
 from scipy.special import logit
 
 from .._validation import DataError, ModelError, PvcalError, check_1d, check_choice, check_columns
-from ..irt.models import block_params_from_frame, category_probs, expected_score
+from ..irt.models import block_params_from_frame, category_probs
 
 __all__ = [
     "tcc_inverse",
@@ -129,7 +129,16 @@ def tcc_inverse(
     if not np.all(np.isfinite(flat)):
         raise DataError(f"expected scores must be finite, got {flat[~np.isfinite(flat)][:5]}")
     lo_t, hi_t = float(bracket[0]), float(bracket[1])
-    tcc_lo, tcc_hi = expected_score(frame, [lo_t, hi_t], D).sum(axis=1)
+    blocks = block_params_from_frame(frame, D)  # parse the frame once, not per iteration
+
+    def tcc(t):
+        total = np.zeros(len(t))
+        for model, _pos, params in blocks:
+            p = model.probs(params, t)  # (J, Q, C)
+            total += (p @ np.arange(p.shape[-1])).sum(axis=0)
+        return total
+
+    tcc_lo, tcc_hi = tcc(np.array([lo_t, hi_t]))
     bad = (flat <= tcc_lo) | (flat >= tcc_hi)
     if bad.any():
         v = flat[bad][0]
@@ -142,7 +151,7 @@ def tcc_inverse(
     hi = np.full(flat.shape, hi_t)
     for _ in range(80):
         mid = 0.5 * (lo + hi)
-        above = expected_score(frame, mid, D).sum(axis=1) >= flat
+        above = tcc(mid) >= flat
         hi = np.where(above, mid, hi)
         lo = np.where(above, lo, mid)
         if np.all(hi - lo < 1e-13):
@@ -355,7 +364,8 @@ def angoff(
         row = ratings.index[k]
         rng_txt = f"0..{upper[k]:g} (the item's score range)" if rating == "score" else "0..1"
         raise DataError(
-            f"{file}, row {row}, panelist {_py(ratings['panelist'].iloc[k])!r}, item {ids.iloc[k]!r}: "
+            f"{file}, row {row}, panelist {_py(ratings['panelist'].iloc[k])!r}, "
+            f"item {ids.iloc[k]!r}: "
             f"rating {_py(ratings['rating'].iloc[k])!r} is outside {rng_txt}"
         )
     data = pd.DataFrame(
@@ -381,7 +391,8 @@ def angoff(
         rnd, pan = wide.index[np.flatnonzero(wide.isna().any(axis=1).to_numpy())[0]]
         miss = [c for c in wide.columns if pd.isna(wide.loc[(rnd, pan), c])]
         raise DataError(
-            f"{file}: panelist {_py(pan)!r} in round {_py(rnd)!r} has no rating for item(s) {miss[:5]}"
+            f"{file}: panelist {_py(pan)!r} in round {_py(rnd)!r} has no rating for "
+            f"item(s) {miss[:5]}"
             f"{' (never rated by anyone: ' + str(missing_cols[:5]) + ')' if missing_cols else ''}"
             "; the modified Angoff method needs a rating for every item"
         )
@@ -634,7 +645,8 @@ def bookmark(
         row = placements.index[np.flatnonzero(dup.to_numpy())[0]]
         raise DataError(
             f"{file}, row {row}: a second bookmark for panelist "
-            f"{_py(placements.loc[row, 'panelist'])!r} in round {_py(placements.loc[row, 'round'])!r}"
+            f"{_py(placements.loc[row, 'panelist'])!r} in round "
+            f"{_py(placements.loc[row, 'round'])!r}"
         )
     book = ordered_item_booklet(items, rp=rp, D=D)
     theta = bookmark_theta(
