@@ -148,6 +148,13 @@ def test_collapse_rule():
         assert Oc.sum() == O.sum() and Ec.sum() == pytest.approx(E.sum())
         possible = Ec > 0
         assert (Ec[possible] >= m).all() or len(Ec) == 1
+    # hand example: group 0 (E 0.8) merges upward into group 1 first; then group 2
+    # (E 0.5) merges into its neighbour with fewer persons (merged group: 4 < 9)
+    O = np.array([[1.0, 0.0], [2.0, 1.0], [1.0, 0.0], [4.0, 5.0]])
+    E = np.array([[0.8, 1.5], [2.0, 1.2], [0.5, 2.0], [4.0, 5.0]])
+    Oc, Ec = fit._collapse(O, E, 1.0)
+    np.testing.assert_array_equal(Oc, [[4.0, 1.0], [4.0, 5.0]])
+    np.testing.assert_allclose(Ec, [[3.3, 4.7], [4.0, 5.0]])
     # very strict minimum: everything merges, df <= 0, statistic undefined
     data = pd.read_csv(REF / "lsat7.csv", index_col=0)
     strict = s_x2(lsat7_items(), data, min_expected=1e6)

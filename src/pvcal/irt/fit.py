@@ -234,6 +234,8 @@ def s_x2(
     ------
     DataError
         Bad responses, or no person with complete responses.
+    PvcalError
+        ``min_expected <= 0`` or ``n_params`` naming unknown items.
 
     Notes
     -----
@@ -388,6 +390,12 @@ def infit_outfit(
         Indexed by item id (or person), columns ``outfit``, ``outfit_t``,
         ``infit``, ``infit_t`` and ``n`` (responses used).
 
+    Raises
+    ------
+    DataError
+        Bad responses; ``theta`` of the wrong length, not aligned to the persons,
+        or not finite for a person with responses.
+
     Notes
     -----
     With ``E``, ``W`` and ``C`` the model mean, variance and fourth central
@@ -508,6 +516,8 @@ def person_fit(
     ------
     ModelError
         ``method="lz*"`` with polytomous items, or ``theta_method`` not ML/WLE/MAP.
+    DataError
+        Bad responses or ``theta`` (as in :func:`infit_outfit`).
 
     Notes
     -----

@@ -500,6 +500,14 @@ def sum_score_table(
         proportion of persons with that score; multiply by N for mirt's
         ``expected`` column).
 
+    Raises
+    ------
+    ModelError
+        Malformed item parameters.
+    PvcalError
+        Bad latent-distribution arguments (``sd <= 0``, ``nodes`` without
+        ``weights``, negative weights).
+
     Notes
     -----
     ``P(s | θ)`` comes from :func:`lord_wingersky`; ``p(s) = Σ_q w_q P(s | θ_q)``
@@ -551,6 +559,13 @@ def test_information_curve(items: pd.DataFrame, theta, D: float = 1.0) -> pd.Dat
     DataFrame
         Columns ``theta``, ``information`` and ``csem`` (``1/sqrt(information)``),
         one row per ``theta``.
+
+    Raises
+    ------
+    ModelError
+        Malformed item parameters.
+    PvcalError
+        ``theta`` not a finite one-dimensional array.
 
     Examples
     --------
