@@ -145,6 +145,9 @@ def test_grades_and_on_cut(index):
     s_good = index.cut_scores["Good"]
     on = index.grade([float(np.ceil(s_good)), float(np.ceil(s_good)) - 1], scale="standard")
     assert on.tolist() == ["Good", "Pass"]
+    for g, thr in index.reported_thresholds.items():
+        assert index.grade([thr, thr - 1], scale="standard").tolist()[0] == g
+        assert index.grade([thr - 1], scale="standard")[0] != g
     sr = index.grade(pd.Series([t], index=["cand1"]))
     assert sr.loc["cand1"] == "Pass"
     assert index.standard_score(np.array([t]))[0] == 60.0

@@ -526,6 +526,17 @@ class BenchmarkIndex:
         )
 
     @cached_property
+    def reported_thresholds(self) -> pd.Series:
+        """Lowest reported standard score that reaches each grade (for appeal sheets).
+
+        With ``decimals = 0`` this is ``ceil(cut standard score)``: a candidate whose
+        reported score is at least this value has at least that grade.
+        """
+        f = 10.0**self.conversion.decimals
+        vals = np.ceil(np.round(self.cut_scores.to_numpy() * f, 9)) / f
+        return pd.Series(vals, index=self.cut_scores.index, name="reported_threshold")
+
+    @cached_property
     def table(self) -> pd.DataFrame:
         """One row per cut: method, θ, standard score, bootstrap SE and interval."""
         u = self.uncertainty
@@ -661,6 +672,7 @@ class BenchmarkIndex:
             "cuts": dict(self.cuts),
             "cut_standard_scores": {g: float(v) for g, v in self.cut_scores.items()},
             "pass_index": self.pass_index,
+            "reported_thresholds": {g: float(v) for g, v in self.reported_thresholds.items()},
             "methods": self.methods,
             "conversion": self.conversion.to_dict(),
             "n": self.n,

@@ -127,3 +127,12 @@ def test_compromise_bad_input():
         beuk(SCORES, k=[5, 7], p=[60, 80])
     with pytest.raises(PvcalError, match="fail_if"):
         hofstee(SCORES, k_min=3, k_max=7, f_min=0.1, f_max=0.5, fail_if="<<")
+
+
+def test_compromise_plot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = hofstee(SCORES, k_min=3, k_max=7, f_min=0.1, f_max=0.5).plot()
+    assert ax.get_title() == "Hofstee cut = 5"
+    assert beuk(SCORES, k=[5, 7], p=[0.6, 0.8]).plot().get_ylabel() == "pass rate"

@@ -88,6 +88,16 @@ def test_lee_hand():
     assert r.consistency == pytest.approx(0.684089, abs=1e-6)
 
 
+def test_lee_accepts_calibration_quadrature():
+    """A Calibration (duck-typed: .items and .quadrature) supplies items and the θ distribution."""
+
+    class Cal:
+        items = pd.DataFrame({"a": [1.0, 1.0], "b": [0.0, 0.0]}, index=["Q1", "Q2"])
+        quadrature = (np.array([-1.0, 1.0]), np.array([0.5, 0.5]))
+
+    assert classification_summed(Cal(), [1]).accuracy == pytest.approx(expit(1.0))
+
+
 def test_lee_against_simulation():
     """Second way: simulate item responses at each quadrature node (two independent forms),
     sum them and compare categories with the true-score category."""

@@ -14,8 +14,11 @@ from scipy.special import logit
 from pvcal._validation import DataError, PvcalError, SchemaError
 from pvcal.standards import (
     angoff,
+    beuk,
     bookmark,
     borderline_group,
+    borderline_regression,
+    contrasting_groups,
     hofstee,
     normative_cut,
     parse_grades,
@@ -163,3 +166,50 @@ def test_angoff_logit_sanity():
     cs = set_cuts({"Pass": {"method": "angoff"}}, items=ITEMS, panel=panel)
     assert cs.theta["Pass"] == pytest.approx(0.0, abs=1e-10)
     assert logit(0.5) == 0.0
+
+
+@pytest.mark.parametrize(
+    "spec, direct",
+    [
+        (
+            {"method": "beuk", "k": [2, 3], "p": [0.7, 0.5], "interpolation": "linear"},
+            lambda th, sc, j: float(
+                tcc_inverse(ITEMS, beuk(sc, k=[2, 3], p=[0.7, 0.5], interpolation="linear").cut)
+            ),
+        ),
+        (
+            {"method": "contrasting_groups", "column": "competent"},
+            lambda th, sc, j: contrasting_groups(th, j["competent"].to_numpy()).cut,
+        ),
+        (
+            {"method": "borderline_regression", "borderline": 2, "column": "rating"},
+            lambda th, sc, j: borderline_regression(th, j["rating"].to_numpy(), borderline=2).cut,
+        ),
+        (
+            {"method": "normative", "k": 1.0, "scale": "raw", "robust": "niqr"},
+            lambda th, sc, j: float(
+                tcc_inverse(ITEMS, normative_cut(sc, k=1.0, robust="niqr").cut)
+            ),
+        ),
+    ],
+)
+def test_candidate_methods_dispatch_and_bootstrap(spec, direct):
+    """Each examinee-centred / compromise method: the dispatched θ cut equals the direct call
+    (raw-scale cuts through TCC^{-1}), and bootstrap replicate r equals the direct call on the
+    candidates of row r of the candidate index (judgments resampled with them)."""
+    rng = np.random.default_rng(8)
+    th = rng.normal(0, 1, 200)
+    sc = np.clip(np.round(2 + 1.2 * th + rng.normal(0, 0.5, 200)), 0, 4)
+    judg = pd.DataFrame(
+        {
+            "competent": (rng.random(200) < 1 / (1 + np.exp(-3 * th))).astype(int),
+            "rating": np.clip(np.round(2 + th + rng.normal(0, 0.7, 200)), 1, 3),
+        }
+    )
+    cs = set_cuts({"Pass": spec}, items=ITEMS, theta=th, scores=sc, judgments=judg)
+    assert cs.theta["Pass"] == pytest.approx(direct(th, sc, judg), abs=1e-9)
+    b = cs.bootstrap(4, seed=2)
+    for r in (0, 3):
+        i = b.candidate_index[r]
+        want = direct(th[i], sc[i], judg.iloc[i].reset_index(drop=True))
+        assert b.theta["Pass"].iloc[r] == pytest.approx(want, abs=1e-9)

@@ -118,8 +118,8 @@ def tcc_inverse(
     --------
     >>> import pandas as pd
     >>> items = pd.DataFrame({"a": [1.0, 1.0], "b": [0.0, 0.0]}, index=["Q1", "Q2"])
-    >>> float(tcc_inverse(items, 1.0)[()])
-    0.0
+    >>> round(float(tcc_inverse(items, 1.2)), 6)   # logit(0.6)
+    0.405465
 
     # R: no direct mirt equivalent; uniroot(function(t) expected.test(mod, t) - raw, ...)
     """
@@ -335,9 +335,9 @@ def angoff(
     >>> import pandas as pd
     >>> items = pd.DataFrame({"a": [1.0, 1.0], "b": [0.0, 0.0]}, index=["Q1", "Q2"])
     >>> r = pd.DataFrame({"panelist": [1, 1], "round": [1, 1], "item_id": ["Q1", "Q2"],
-    ...                   "rating": [0.5, 0.5]})
-    >>> round(angoff(r, items).cut, 6)
-    0.0
+    ...                   "rating": [0.6, 0.6]})
+    >>> round(angoff(r, items).cut, 6)   # TCC^-1(1.2) = logit(0.6)
+    0.405465
     """
     frame = _items_frame(items)
     rating = check_choice("rating", rating, ["score", "proportion"])
