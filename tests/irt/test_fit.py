@@ -236,6 +236,9 @@ def test_lz_star_is_standard_normal_under_the_model_and_flags_random_responders(
     # ML theta: same null behaviour (extreme patterns, at the bound, are NaN)
     ml = person_fit(items, resp, theta_method="ML").drop(index=aberrant)
     assert abs(ml["lz_star"].mean()) < 0.1 and 0.85 < ml["lz_star"].std() < 1.15
+    # passing score()'s frame gives the same result, bound persons included
+    given = person_fit(items, resp, score(items, resp, "ML"), theta_method="ML")
+    pd.testing.assert_frame_equal(given.drop(index=aberrant), ml)
 
 
 def test_lz_star_equals_snijders_formula():

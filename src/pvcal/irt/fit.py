@@ -485,7 +485,9 @@ def person_fit(
         person's answered items).
     theta : array_like, Series or DataFrame, optional
         Ability estimates, aligned as in :func:`infit_outfit`. Default: computed
-        with :func:`pvcal.irt.scoring.score` by ``theta_method``.
+        with :func:`pvcal.irt.scoring.score` by ``theta_method``. A frame as
+        ``score`` returns it also passes ``se``: persons with NaN ``se`` (an
+        estimate on a search bound) get NaN statistics.
     method : {"lz*", "lz"}
         Statistic used for the ``flagged`` column. ``lz*`` needs dichotomous items.
     theta_method : {"WLE", "ML", "MAP"}
@@ -584,6 +586,9 @@ def person_fit(
     else:
         t = _theta_vector(theta, responses)
         _check_theta(t, X, responses.index)
+        if isinstance(theta, pd.DataFrame) and "se" in theta.columns:
+            # estimates on a search bound (se NaN, as score() reports them) are unusable
+            unusable |= theta["se"].reindex(responses.index).isna().to_numpy()
     tt = np.where(np.isfinite(t), t, 0.0)
     obs = ~np.isnan(X)
     n = len(tt)
