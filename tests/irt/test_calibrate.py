@@ -372,3 +372,62 @@ def test_errors_are_value_errors():
         warnings.simplefilter("error")
         with pytest.raises(ValueError):
             pvcal.calibrate(pd.DataFrame({"Q1": [0, 1, 7]}), model="2PL")
+
+
+# ------------------------------------------- multiple groups, fixed parameters
+
+
+def test_concurrent_multiple_group_recovers_group_mean_and_sd():
+    """Two periods, common items: the focal group's N(0.5, 1.2²) is recovered."""
+    rng = np.random.default_rng(8)
+    true = _items_2pl(rng, 30)
+    x1, _ = simulate(true, 3000, seed=1)
+    x2, _ = simulate(true, 3000, seed=2, mean=0.5, sd=1.2)
+    x = pd.concat([x1, x2], ignore_index=True)
+    cal = pvcal.calibrate(x, groups=np.repeat(["P1", "P2"], 3000), reference_group="P1")
+    g = cal.groups
+    assert list(g.index) == ["P1", "P2"] and list(g["free"]) == [False, True]
+    assert g.loc["P1", "mean"] == 0 and g.loc["P1", "sd"] == 1
+    assert abs(g.loc["P2", "mean"] - 0.5) < 3 * g.loc["P2", "se_mean"]
+    assert abs(g.loc["P2", "sd"] - 1.2) < 3 * g.loc["P2", "se_sd"]
+    assert _rmse(cal.items["a"], true["a"]) < 0.07
+    assert _rmse(cal.items["b"], true["b"]) < 0.07
+    # scoring can use either group's distribution as the prior
+    s1 = cal.score(x2.iloc[:50])
+    s2 = cal.score(x2.iloc[:50], group="P2")
+    assert (s2["theta"] - s1["theta"]).mean() > 0
+    back = pvcal.Calibration.from_json(cal.to_json())
+    pd.testing.assert_frame_equal(back.groups, cal.groups)
+
+
+def test_fixed_parameter_calibration_puts_new_items_on_the_base_scale():
+    """Anchors held at base values: latent mean/SD and new items on the base scale."""
+    rng = np.random.default_rng(9)
+    true = _items_2pl(rng, 30)
+    x, _ = simulate(true, 4000, seed=3, mean=-0.4, sd=0.8)
+    cal = pvcal.calibrate(x, fixed=true.iloc[:10], se="observed")
+    assert cal.items["fixed"].sum() == 10
+    pd.testing.assert_series_equal(
+        cal.items["a"].iloc[:10], true["a"].iloc[:10], check_names=False, atol=1e-8
+    )
+    assert cal.items["se_a"].iloc[:10].isna().all()
+    assert abs(cal.latent["mean"] + 0.4) < 3 * cal.latent["se_mean"]
+    assert abs(cal.latent["sd"] - 0.8) < 3 * cal.latent["se_sd"]
+    new = slice(10, None)
+    assert _rmse(cal.items["a"].iloc[new], true["a"].iloc[new]) < 0.1
+    assert _rmse(cal.items["b"].iloc[new], true["b"].iloc[new]) < 0.15
+
+
+def test_bad_input_groups_and_fixed(lsat7):
+    with pytest.raises(DataError, match="one label per response row"):
+        pvcal.calibrate(lsat7, groups=["a"] * 10)
+    with pytest.raises(DataError, match="reference_group 'z' is not among"):
+        pvcal.calibrate(lsat7, groups=["a"] * 500 + ["b"] * 500, reference_group="z")
+    other = pd.DataFrame({"a": [1.0], "b": [0.0]}, index=["X9"])
+    with pytest.raises(DataError, match="none of the fixed items"):
+        pvcal.calibrate(lsat7, fixed=other)
+    wrong = pd.DataFrame({"model": ["3PL"], "a": [1.0], "b": [0.0], "c": [0.2]}, index=["Q1"])
+    with pytest.raises(ModelError, match="item 'Q1': fixed parameters are for a 3PL"):
+        pvcal.calibrate(lsat7, fixed=wrong)
+    with pytest.raises(ModelError, match="use model='1PL'"):
+        pvcal.calibrate(lsat7, model="Rasch", groups=["a"] * 500 + ["b"] * 500)

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from .._validation import ModelError, PvcalError, check_choice, check_positive
-from .estimate import default_priors, fit_em, prepare, quadrature
-from .information import information, reported_covariance
-from .models import SHARED_SLOPE
+from .._validation import DataError, ModelError, PvcalError, check_choice, check_positive
+from .estimate import _models_per_item, default_priors, fit_em, prepare, quadrature, start_values
+from .information import FreeMap, information, reported_covariance
+from .models import DICHOTOMOUS, SHARED_SLOPE, canonical_model
 from .results import Calibration
 
 __all__ = ["calibrate"]
@@ -43,8 +43,9 @@ def _check_priors(priors, models) -> dict:
 
 
 def _reporter(design):
-    """Functions mapping internal parameters to the reported item frame and latent sd."""
+    """Functions mapping the internal state to the reported item frame and latent values."""
     shared_var = any(m in _VARIANCE_FREE for m in design.models)
+    free_groups = np.flatnonzero(design.latent_free)
 
     def latent_sd(params) -> float:
         if not shared_var:
@@ -65,13 +66,56 @@ def _reporter(design):
                 rows[j] = {k: float(v[r]) for k, v in irt.items()}
         return pd.DataFrame([rows[j] for j in range(len(design.item_ids))])
 
-    def vector(params) -> np.ndarray:
-        f = frame(params)
-        vals = f.to_numpy(float).ravel()
+    def vector(state) -> np.ndarray:
+        params, latent = state[:-1], state[-1]
+        vals = frame(params).to_numpy(float).ravel()
         vals = vals[np.isfinite(vals)]
-        return np.append(vals, latent_sd(params) ** 2) if shared_var else vals
+        if shared_var:
+            vals = np.append(vals, latent_sd(params) ** 2)
+        return np.concatenate([vals, latent[free_groups].ravel()])
 
     return frame, latent_sd, vector, shared_var
+
+
+def _fixed_start(design, start, fixed: pd.DataFrame):
+    """Put the given parameters of fixed items into the starting state."""
+    from .models import threshold_columns
+
+    bcols = threshold_columns(fixed)
+    for blk, par in zip(design.blocks, start):
+        if blk.free.any():
+            continue
+        ids = [design.item_ids[j] for j in blk.pos]
+        rows = fixed.loc[ids]
+        if blk.model_name in DICHOTOMOUS:
+            c = rows["c"].to_numpy(float) if "c" in rows else None
+            new = blk.item_model.from_irt(rows["a"], rows["b"], c)
+        else:
+            b = rows[bcols].to_numpy(float)
+            k = blk.n_cat - 1
+            if np.isfinite(b).sum(axis=1).min() != k or (
+                b.shape[1] > k and np.isfinite(b[:, k:]).any()
+            ):
+                raise ModelError(
+                    f"fixed items {ids[:5]}: {blk.n_cat} observed score categories need "
+                    f"exactly {k} thresholds b1..b{k}"
+                )
+            new = blk.item_model.from_irt(rows["a"], b[:, :k])
+        par[:] = new
+    return start
+
+
+def _merge_models(model, columns, fixed_models: pd.Series) -> dict:
+    """Per-item models, checking fixed items' models against the requested ones."""
+    per_item = dict(zip(columns, _models_per_item(model, columns)))
+    for item, m in fixed_models.items():
+        m = canonical_model(m)
+        if per_item[item] != m:
+            raise ModelError(
+                f"item {item!r}: fixed parameters are for a {m} item but the calibration "
+                f"asks for {per_item[item]}"
+            )
+    return per_item
 
 
 @contextmanager
@@ -101,6 +145,9 @@ def calibrate(
     latent_variance: str | float = "free",
     accelerate: bool = True,
     progress: bool | None = None,
+    groups=None,
+    reference_group=None,
+    fixed: pd.DataFrame | None = None,
 ) -> Calibration:
     """Calibrate items by marginal maximum likelihood (Bock–Aitkin EM).
 
@@ -138,6 +185,21 @@ def calibrate(
     progress : bool, optional
         Show a progress bar; default: only for large data (persons x items
         above two million).
+    groups : array_like, optional
+        One group label per response row for concurrent multiple-group
+        calibration: items are common, each group has its own normal latent
+        distribution. The reference group (``reference_group``, default the
+        first label seen) keeps N(0, 1); the others get free means and SDs,
+        reported in ``Calibration.groups``. # R: mirt::multipleGroup(...,
+        invariance = c("free_means", "free_var", colnames(data)))
+    reference_group : optional
+        Label of the group that fixes the scale.
+    fixed : DataFrame or Calibration, optional
+        Item parameters (IRT parameterisation) to hold fixed: fixed-parameter
+        calibration onto the scale those items came from. Items of ``fixed``
+        present in the responses keep their parameters; the latent mean and SD
+        of every group are estimated. # R: mirt(..., pars = values) with
+        ``est = FALSE`` for the anchors and free latent mean/variance.
 
     Returns
     -------
@@ -188,25 +250,50 @@ def calibrate(
     fix_var = latent_variance != "free"
     if fix_var:
         var = check_positive("latent_variance", latent_variance)
-    design = prepare(wide, model, fix_slope=fix_var, file=file)
+    fixed_ids: list = []
+    if fixed is not None:
+        if isinstance(fixed, Calibration):
+            fixed = fixed.parameters
+        if not isinstance(fixed, pd.DataFrame) or "a" not in fixed:
+            raise ModelError("fixed must be an item-parameter DataFrame (or a Calibration)")
+        fixed_ids = [i for i in fixed.index if i in set(wide.columns)]
+        if not fixed_ids:
+            raise DataError(
+                f"none of the fixed items {list(fixed.index)[:5]} is among the response columns"
+            )
+        if "model" in fixed:
+            model = _merge_models(model, wide.columns, fixed.loc[fixed_ids, "model"])
+    design = prepare(
+        wide,
+        model,
+        fix_slope=fix_var,
+        file=file,
+        groups=groups,
+        reference_group=reference_group,
+        fixed_items=fixed_ids,
+    )
     models = set(design.models)
     if models & _VARIANCE_FREE and models - SHARED_SLOPE:
         raise ModelError(
             f"models {sorted(models)}: Rasch/PCM items (unit slopes, free latent variance) "
             "cannot be mixed with free-slope items; use 1PL or fix latent_variance"
         )
+    if models & _VARIANCE_FREE and design.latent_free.any():
+        raise ModelError(
+            "Rasch/PCM (free latent variance through unit slopes) cannot be combined with "
+            "groups or fixed items; use model='1PL' (or 'GPCM') instead"
+        )
     if fix_var and not models & _VARIANCE_FREE:
         raise ModelError("latent_variance applies to Rasch/PCM models only")
     pri = _check_priors(priors, design.models)
-    nodes, weights = quadrature(n_quad, tuple(bounds))
-    start = None
+    nodes, _ = quadrature(n_quad, tuple(bounds))
+    start = start_values(design)
     if fix_var:
-        from .estimate import start_values
-
-        start = start_values(design)
         for blk, par in zip(design.blocks, start):
             if blk.shared:
                 par[:, 0] = np.sqrt(var)
+    if fixed_ids:
+        start = _fixed_start(design, start, fixed)
     if progress is None:
         progress = wide.shape[0] * wide.shape[1] > 2_000_000
     # Small problems run faster on one BLAS thread (no fork/join overhead, and
@@ -217,7 +304,6 @@ def calibrate(
         em = fit_em(
             design,
             nodes=nodes,
-            weights=weights,
             priors=pri,
             tol=tol,
             max_iter=max_iter,
@@ -225,26 +311,44 @@ def calibrate(
             start=start,
             progress=bar,
         )
+    state = em.params + [em.latent]
 
     frame_of, latent_sd, vector_of, shared_var = _reporter(design)
     items = frame_of(em.params)
     items.index = pd.Index(design.item_ids, name="item")
     items.insert(0, "model", design.models)
-    sd = latent_sd(em.params)
-    latent = {"mean": 0.0, "sd": sd, "var": sd**2, "se_var": np.nan}
-    n_free = sum(int(b.free.sum()) * b.n_items for b in design.blocks)
-    n_free -= sum(b.n_items - 1 for b in design.blocks if b.shared and b.free[0])
-    shared_blocks = [b for b in design.blocks if b.shared and b.free[0]]
-    if len(shared_blocks) > 1:
-        n_free -= len(shared_blocks) - 1
+    sd = latent_sd(em.params) * em.latent[0, 1]
+    latent = {
+        "mean": float(em.latent[0, 0]),
+        "sd": float(sd),
+        "var": float(sd**2),
+        "se_mean": np.nan,
+        "se_sd": np.nan,
+        "se_var": np.nan,
+    }
+    fm = FreeMap(design)
+    n_free = fm.size
 
-    cov = None
+    group_table = None
+    if design.n_groups > 1 or fixed_ids:
+        group_table = pd.DataFrame(
+            {
+                "mean": em.latent[:, 0],
+                "sd": em.latent[:, 1],
+                "se_mean": np.nan,
+                "se_sd": np.nan,
+                "n": [int(design.counts[sl].sum()) for sl in design.group_slices],
+                "free": design.latent_free,
+            },
+            index=pd.Index(["all" if g is None else g for g in design.group_labels], name="group"),
+        )
+
     if se_method:
         blas = threadpool_limits(limits=1, user_api="blas") if small else nullcontext()
         with warnings.catch_warnings(), blas:
             warnings.simplefilter("ignore", RuntimeWarning)
-            info, fm = information(design, em.params, nodes, weights, pri, method=se_method)
-            cov = reported_covariance(info, fm, em.params, vector_of)
+            info, fm = information(design, state, nodes, pri, method=se_method)
+            cov = reported_covariance(info, fm, state, vector_of)
         se_vals = np.sqrt(np.clip(np.diag(cov), 0, None))
         values = items.drop(columns="model").to_numpy(float)
         mask = np.isfinite(values)
@@ -253,11 +357,24 @@ def calibrate(
         flat[mask] = se_vals[:k]
         for j, col in enumerate(items.columns.drop("model")):
             items[f"se_{col}"] = flat[:, j]
-        for name, blk in [(b.model_name, b) for b in design.blocks]:
-            if name in _VARIANCE_FREE or (blk.shared and not blk.free[0]):
+        for blk in design.blocks:
+            if blk.model_name in _VARIANCE_FREE or (blk.shared and not blk.free[0]):
                 items.loc[items.index[blk.pos], "se_a"] = np.nan  # fixed slope
+            if not blk.free.any():
+                se_cols = [c for c in items.columns if c.startswith("se_")]
+                items.loc[items.index[blk.pos], se_cols] = np.nan  # fixed item
+        rest = se_vals[k:]
         if shared_var:
-            latent["se_var"] = float(se_vals[-1])
+            latent["se_var"] = float(rest[0])
+            rest = rest[1:]
+        if group_table is not None:
+            free = np.flatnonzero(design.latent_free)
+            group_table.iloc[free, group_table.columns.get_loc("se_mean")] = rest[0::2]
+            group_table.iloc[free, group_table.columns.get_loc("se_sd")] = rest[1::2]
+            latent["se_mean"] = float(group_table["se_mean"].iloc[0])
+            latent["se_sd"] = float(group_table["se_sd"].iloc[0])
+    if fixed_ids:
+        items["fixed"] = items.index.isin(fixed_ids)
     # descriptive columns
     X = wide.to_numpy(float)
     items["n"] = np.isfinite(X).sum(axis=0)
@@ -282,10 +399,13 @@ def calibrate(
             "se": se_method or "none",
             "priors": priors_used,
             "latent_variance": "free" if not fix_var else float(var),
+            "groups": None if groups is None else [str(g) for g in design.group_labels],
+            "fixed_items": [str(i) for i in fixed_ids],
             "accelerate": bool(accelerate),
             "estimator": "MML-EM (Bock-Aitkin), SQUAREM" if accelerate else "MML-EM (Bock-Aitkin)",
             "parameterisation": "IRT, logistic, D = 1",
         },
+        groups=group_table,
         history=tuple(em.history),
         seconds=em.seconds,
         max_change=em.max_change,

@@ -43,6 +43,7 @@ __all__ = [
     "m_step",
     "start_values",
     "default_priors",
+    "latent_log_weights",
 ]
 
 _EPS = 1e-300
@@ -101,7 +102,14 @@ class Design:
     inverse: np.ndarray  # (n_persons,) person -> pattern
     n_persons: int
     prop: list  # observed category proportions per item
+    group_labels: list = field(default_factory=lambda: [None])
+    group_slices: list = field(default_factory=list)  # patterns of group g (sorted by group)
+    latent_free: np.ndarray = field(default_factory=lambda: np.zeros(1, bool))
     _y32: np.ndarray | None = None
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.group_labels)
 
     @property
     def Y32(self) -> np.ndarray:
@@ -131,9 +139,22 @@ def _models_per_item(model, columns) -> list[str]:
 
 
 def prepare(
-    wide: pd.DataFrame, model, *, fix_slope: bool = False, file: str | None = None
+    wide: pd.DataFrame,
+    model,
+    *,
+    fix_slope: bool = False,
+    file: str | None = None,
+    groups=None,
+    reference_group=None,
+    fixed_items=(),
 ) -> Design:
     """Validate wide responses and build the EM design.
+
+    ``groups`` (one label per row) makes a multiple-group design: the
+    reference group keeps N(0, 1) and every other group gets a free latent
+    mean and SD. With ``fixed_items`` (ids whose parameters are held at given
+    values) every group's mean and SD are free, since the fixed items set the
+    scale.
 
     Raises
     ------
@@ -192,30 +213,58 @@ def prepare(
             )
         prop.append(counts / counts.sum())
 
+    # groups: reference first; the group code leads each pattern key so that
+    # collapsed patterns come out sorted by group (contiguous slices)
+    if groups is None:
+        labels, gcode = [None], np.zeros(len(wide), np.int8)
+    else:
+        g = pd.Series(np.asarray(groups))
+        if len(g) != len(wide) or g.isna().any():
+            raise DataError(
+                f"{where(file)}groups must give one label per response row "
+                f"({len(wide)} rows), without missing labels"
+            )
+        labels = list(pd.unique(g))
+        if reference_group is not None:
+            if reference_group not in labels:
+                raise DataError(f"reference_group {reference_group!r} is not among {labels}")
+            labels.remove(reference_group)
+            labels.insert(0, reference_group)
+        if len(labels) > 100:
+            raise DataError(f"{len(labels)} groups; at most 100 are supported")
+        gcode = g.map({lab: i for i, lab in enumerate(labels)}).to_numpy(np.int8)
+    latent_free = np.ones(len(labels), bool)
+    if not len(fixed_items):
+        latent_free[0] = False
+
     # collapse identical response patterns (LSAT-type data shrink a lot)
-    Xi = np.ascontiguousarray(Xi.astype(np.int8))
+    Xi = np.ascontiguousarray(np.column_stack([gcode, Xi.astype(np.int8)]))
     keys_void = Xi.view(np.dtype((np.void, Xi.shape[1]))).ravel()
     _, first, inverse, counts = np.unique(
         keys_void, return_index=True, return_inverse=True, return_counts=True
     )
-    patterns = Xi[first]
+    pat_group = Xi[first, 0]
+    patterns = Xi[first, 1:]
     inverse = inverse.ravel()
+    bounds = np.searchsorted(pat_group, np.arange(len(labels) + 1))
+    slices = [slice(int(bounds[i]), int(bounds[i + 1])) for i in range(len(labels))]
+    fixed_set = set(fixed_items)
 
     blocks: list[Block] = []
     keys = []
     for j, m in enumerate(models):
-        keys.append((m, int(n_cat[j])))
+        keys.append((m, int(n_cat[j]), wide.columns[j] in fixed_set))
     offset = 0
     ycols = []
     masks = []
     mask_items = []
     for key in dict.fromkeys(keys):
-        m, C = key
+        m, C, is_fixed = key
         pos = np.array([j for j, k in enumerate(keys) if k == key])
         im = model_for(m)
         npar = im.n_params(C)
-        free = np.ones(npar, bool)
-        shared = m in SHARED_SLOPE
+        free = np.full(npar, not is_fixed)
+        shared = m in SHARED_SLOPE and not is_fixed
         if fix_slope and shared:
             free[0] = False
         sub = patterns[:, pos]
@@ -239,6 +288,9 @@ def prepare(
         inverse,
         len(wide),
         prop,
+        labels,
+        slices,
+        latent_free,
     )
 
 
@@ -315,8 +367,35 @@ def _expand_counts(design: Design, Rred: np.ndarray, total: np.ndarray) -> list[
     return out
 
 
-def e_step(design: Design, params, nodes, log_w, want_post: bool = False, single: bool = False):
-    """Return (loglik, expected counts per block (J, Q, C)[, normalised posterior]).
+def latent_log_weights(latent: np.ndarray, nodes) -> np.ndarray:
+    """Log quadrature weights ``(G, Q)`` of N(mean_g, sd_g²) on fixed nodes."""
+    z = (nodes[None, :] - latent[:, 0:1]) / latent[:, 1:2]
+    lw = -0.5 * z**2
+    return lw - np.log(np.exp(lw).sum(axis=1, keepdims=True))
+
+
+def latent_m_step(design: Design, Ng: np.ndarray, nodes, latent: np.ndarray) -> np.ndarray:
+    """Update free group means and SDs from expected counts at the nodes."""
+    new = latent.copy()
+    for g in np.flatnonzero(design.latent_free):
+        w = Ng[g] / Ng[g].sum()
+        mu = float(w @ nodes)
+        new[g] = mu, float(np.sqrt(w @ (nodes - mu) ** 2))
+    return new
+
+
+def e_step(
+    design: Design,
+    params,
+    nodes,
+    log_w,
+    want_post: bool = False,
+    single: bool = False,
+    group_totals: bool = False,
+):
+    """Return (loglik, expected counts per block (J, Q, C)[, group node counts][, posterior]).
+
+    ``log_w`` is ``(Q,)`` or, for several groups, ``(G, Q)``.
 
     Two matrix products over collapsed patterns: ``Y @ log P`` and
     ``Y.T @ posterior`` (reduced indicators, see :func:`_reduced_log_p`).
@@ -325,15 +404,15 @@ def e_step(design: Design, params, nodes, log_w, want_post: bool = False, single
     float64.
     """
     logp, const = _reduced_log_p(design, params, nodes)
-    shift = const + log_w
-    if single:
-        Y = design.Y32
-        LL = Y @ logp.astype(np.float32)
-        LL += shift.astype(np.float32)[None, :]
+    shift = np.atleast_2d(const + log_w)
+    dtype = np.float32 if single else np.float64
+    Y = design.Y32 if single else design.Y
+    LL = Y @ logp.astype(dtype)
+    if len(shift) == 1:
+        LL += shift.astype(dtype)
     else:
-        Y = design.Y
-        LL = Y @ logp
-        LL += shift[None, :]
+        for g, sl in enumerate(design.group_slices):
+            LL[sl] += shift[g].astype(dtype)
     m = LL.max(axis=1, keepdims=True)
     np.subtract(LL, m, out=LL)
     np.exp(LL, out=LL)
@@ -348,7 +427,17 @@ def e_step(design: Design, params, nodes, log_w, want_post: bool = False, single
     Rred = (Y.T @ weighted).astype(float)
     total = weighted.sum(axis=0, dtype=np.float64)
     R = _expand_counts(design, Rred, total)
-    return (loglik, R, LL) if want_post else (loglik, R)
+    out = [loglik, R]
+    if group_totals:
+        if design.n_groups == 1:
+            out.append(total[None, :])
+        else:
+            out.append(
+                np.stack([weighted[sl].sum(axis=0, dtype=np.float64) for sl in design.group_slices])
+            )
+    if want_post:
+        out.append(LL)
+    return tuple(out)
 
 
 def _block_objective(blk: Block, par, Rb, nodes, priors):
@@ -388,6 +477,9 @@ def m_step(design: Design, params, R, nodes, priors, max_newton: int = 25, tol: 
         steps = []
         shared_terms = []  # (block index, g, H) for shared-slope blocks
         for i, (blk, par, Rb) in enumerate(zip(design.blocks, params, Rblocks)):
+            if not blk.free.any():
+                steps.append(np.zeros_like(par))
+                continue
             g, H = _block_grad_info(blk, par, Rb, nodes, priors)
             free = blk.free.copy()
             if blk.shared:
@@ -395,8 +487,9 @@ def m_step(design: Design, params, R, nodes, priors, max_newton: int = 25, tol: 
                 shared_terms.append((i, g, H))
             idx = np.flatnonzero(free)
             step = np.zeros_like(par)
-            Hs = H[:, idx][:, :, idx] + 1e-10 * np.eye(len(idx))
-            step[:, idx] = np.linalg.solve(Hs, g[:, idx, None])[..., 0]
+            if len(idx):
+                Hs = H[:, idx][:, :, idx] + 1e-10 * np.eye(len(idx))
+                step[:, idx] = np.linalg.solve(Hs, g[:, idx, None])[..., 0]
             steps.append(step)
         # joint update of the shared slope: arrowhead system [Haa  Had; Hda  Hdd]
         shared_free = any(design.blocks[i].free[0] for i, _, _ in shared_terms)
@@ -438,7 +531,7 @@ def m_step(design: Design, params, R, nodes, priors, max_newton: int = 25, tol: 
                 params[i] = params[i] + scale_shared * steps[i]
                 max_step = max(max_step, np.abs(scale_shared * steps[i]).max())
         for i, (blk, par, Rb) in enumerate(zip(design.blocks, params, Rblocks)):
-            if blk.shared:
+            if blk.shared or not blk.free.any():
                 continue
             old = _block_objective(blk, par, Rb, nodes, priors)
             scale = np.ones(blk.n_items)
@@ -472,6 +565,7 @@ class EMFit:
     """Raw output of :func:`fit_em` (internal parameters)."""
 
     params: list[np.ndarray]
+    latent: np.ndarray  # (G, 2): mean and SD per group
     loglik: float
     log_prior: float
     n_iter: int
@@ -513,54 +607,72 @@ def fit_em(
     design: Design,
     *,
     nodes,
-    weights,
     priors: dict,
     tol: float = 1e-4,
     max_iter: int = 500,
     accelerate: bool = True,
     start=None,
+    latent_start=None,
     progress=None,
     single: bool | None = None,
 ) -> EMFit:
     """Run Bock–Aitkin EM (with SQUAREM) to convergence.
 
-    Convergence: the largest absolute change of any internal parameter in one
-    plain EM step is below ``tol`` (R mirt's ``TOL`` criterion, default 1e-4).
+    The state is the item parameters plus each group's latent mean and SD
+    (fixed at 0 and 1 for the reference group unless items are fixed).
+    Convergence: the largest absolute change of any parameter in one plain
+    EM step is below ``tol`` (R mirt's ``TOL`` criterion, default 1e-4).
     """
     t0 = time.perf_counter()
-    log_w = np.log(weights)
     if single is None:  # float32 E-steps only where they pay off
         single = design.Y.shape[0] * len(nodes) > 2_000_000
     params = [p.copy() for p in (start if start is not None else start_values(design))]
+    latent = (
+        np.tile([0.0, 1.0], (design.n_groups, 1))
+        if latent_start is None
+        else np.array(latent_start, float)
+    )
+    state = params + [latent]
     history: list[float] = []
     n_iter = 0
 
-    def em_map(par):
+    def em_map(st):
         nonlocal n_iter
         n_iter += 1
-        ll, R = e_step(design, par, nodes, log_w, single=single)
+        par, lat = st[:-1], st[-1]
+        log_w = latent_log_weights(lat, nodes)
+        ll, R, Ng = e_step(design, par, nodes, log_w, single=single, group_totals=True)
         new = m_step(design, par, R, nodes, priors)
-        return ll + log_prior_total(design, par, priors), new
+        return ll + log_prior_total(design, par, priors), new + [
+            latent_m_step(design, Ng, nodes, lat)
+        ]
+
+    def valid(st) -> bool:
+        return bool(
+            all(_valid(b, p).all() for b, p in zip(design.blocks, st[:-1]))
+            and (st[-1][:, 1] > 0.05).all()
+            and (np.abs(st[-1][:, 0]) < 5).all()
+        )
 
     converged = False
     change = np.inf
     bar = progress
     while n_iter < max_iter:
-        lp0, p1 = em_map(params)
+        lp0, s1 = em_map(state)
         history.append(lp0)
-        change = float(np.max(np.abs(_flatten(p1) - _flatten(params))))
+        change = float(np.max(np.abs(_flatten(s1) - _flatten(state))))
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loglik=f"{lp0:.3f}", change=f"{change:.1e}")
         if change < tol:
-            params = p1
+            state = s1
             converged = True
             break
         if not accelerate or n_iter + 2 > max_iter:
-            params = p1
+            state = s1
             continue
-        lp1, p2 = em_map(p1)
-        x0, x1, x2 = _flatten(params), _flatten(p1), _flatten(p2)
+        lp1, s2 = em_map(s1)
+        x0, x1, x2 = _flatten(state), _flatten(s1), _flatten(s2)
         r = x1 - x0
         v = x2 - x1 - r
         nv = np.linalg.norm(v)
@@ -568,14 +680,14 @@ def fit_em(
         alpha = min(alpha, -1.0)
         candidate = None
         if alpha < -1.0:
-            xp = x0 - 2 * alpha * r + alpha**2 * v
-            pp = _unflatten(xp, params)
-            if all(_valid(b, p).all() for b, p in zip(design.blocks, pp)):
-                lpp, pnew = em_map(pp)
+            sp = _unflatten(x0 - 2 * alpha * r + alpha**2 * v, state)
+            if valid(sp):
+                lpp, snew = em_map(sp)
                 if np.isfinite(lpp) and lpp >= lp1 - 1e-9 * abs(lp1):
-                    candidate = pnew
-        params = candidate if candidate is not None else p2
-    ll, _ = e_step(design, params, nodes, log_w)
+                    candidate = snew
+        state = candidate if candidate is not None else s2
+    params, latent = state[:-1], state[-1]
+    ll = e_step(design, params, nodes, latent_log_weights(latent, nodes))[0]
     if not converged:
         warnings.warn(
             f"EM did not converge in {max_iter} iterations (last max parameter change "
@@ -585,6 +697,7 @@ def fit_em(
         )
     return EMFit(
         params=params,
+        latent=latent,
         loglik=ll,
         log_prior=log_prior_total(design, params, priors),
         n_iter=n_iter,

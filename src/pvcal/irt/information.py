@@ -1,88 +1,101 @@
-"""Standard errors of item parameters from the information matrix.
+"""Standard errors of item (and latent) parameters from the information matrix.
 
 Two estimates of the information matrix of the free (internal) parameters:
 
 ``"crossprod"``
-    The cross-product of the per-pattern score vectors (XPD; Bock & Lieberman's
-    empirical information; mirt ``SE.type = "crossprod"``). One pass over the
-    data: it costs about one E-step, so it is the default for large samples.
+    The cross-product of the per-pattern score vectors (XPD; the empirical
+    information; mirt ``SE.type = "crossprod"``). One pass over the data: it
+    costs about one E-step, so it is the default for large samples.
 ``"observed"``
     The observed information: the negative Jacobian of the analytic marginal
     score (Fisher's identity), by central differences. Costs two E-steps per
     free parameter; the most accurate choice for small and medium samples
-    (it agrees with mirt's ``SE.type = "Oakes"`` to numerical precision).
+    (the quantity mirt's default ``SE.type = "Oakes"`` computes).
 
 Either is inverted and carried to the reported (IRT) parameterisation by the
 delta method, with the Jacobian of the reparameterisation taken numerically.
+Free latent means and SDs (multiple-group and fixed-parameter calibration)
+are parameters too, so their uncertainty enters the item standard errors.
+
+The *state* is the list of block parameter arrays followed by the ``(G, 2)``
+array of latent means and SDs, as :func:`pvcal.irt.estimate.fit_em` keeps it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .estimate import Design, _prior_terms, e_step
+from .estimate import Design, _prior_terms, e_step, latent_log_weights
 
 __all__ = ["FreeMap", "score_vectors", "information", "reported_covariance"]
 
 
 class FreeMap:
-    """Maps the free parameters to a flat vector (a shared slope is one entry)."""
+    """Maps the free parameters of a state to a flat vector.
+
+    Entries are ``("shared", None, 0)`` for a slope shared by several items,
+    ``(block, row, column)`` for an item parameter and ``("latent", g, k)``
+    for the mean (k = 0) or SD (k = 1) of a free group.
+    """
 
     def __init__(self, design: Design):
         self.design = design
-        self.entries = []  # (block, column) per free vector entry, block None row -> all
-        self.shared_slope = any(b.shared and b.free[0] for b in design.blocks)
-        if self.shared_slope:
+        self.entries: list[tuple] = []
+        self.shared_blocks = [i for i, b in enumerate(design.blocks) if b.shared and b.free[0]]
+        if self.shared_blocks:
             self.entries.append(("shared", None, 0))
         for i, blk in enumerate(design.blocks):
             for col in np.flatnonzero(blk.free):
                 if blk.shared and col == 0:
                     continue
-                for r in range(blk.n_items):
-                    self.entries.append((i, r, col))
+                self.entries += [(i, r, int(col)) for r in range(blk.n_items)]
+        for g in np.flatnonzero(design.latent_free):
+            self.entries += [("latent", int(g), 0), ("latent", int(g), 1)]
         self.size = len(self.entries)
 
-    def get(self, params) -> np.ndarray:
+    def get(self, state) -> np.ndarray:
         out = np.empty(self.size)
         for k, (i, r, c) in enumerate(self.entries):
             if i == "shared":
-                blk = next(j for j, b in enumerate(self.design.blocks) if b.shared)
-                out[k] = params[blk][0, 0]
+                out[k] = state[self.shared_blocks[0]][0, 0]
+            elif i == "latent":
+                out[k] = state[-1][r, c]
             else:
-                out[k] = params[i][r, c]
+                out[k] = state[i][r, c]
         return out
 
-    def set(self, params, vec) -> list[np.ndarray]:
-        new = [p.copy() for p in params]
+    def set(self, state, vec) -> list[np.ndarray]:
+        new = [p.copy() for p in state]
         for k, (i, r, c) in enumerate(self.entries):
             if i == "shared":
-                for j, b in enumerate(self.design.blocks):
-                    if b.shared:
-                        new[j][:, 0] = vec[k]
+                for j in self.shared_blocks:
+                    new[j][:, 0] = vec[k]
+            elif i == "latent":
+                new[-1][r, c] = vec[k]
             else:
                 new[i][r, c] = vec[k]
         return new
 
-    def columns(self, scores_by_block) -> np.ndarray:
-        """Assemble per-block score arrays ``(n, J, p)`` into ``(n, size)``."""
-        n = next(iter(scores_by_block)).shape[0]
+    def columns(self, item_scores, latent_scores) -> np.ndarray:
+        """Assemble per-block ``(n, J, p)`` and latent ``(n, G, 2)`` scores into ``(n, size)``."""
+        n = latent_scores.shape[0]
         out = np.empty((n, self.size))
         for k, (i, r, c) in enumerate(self.entries):
             if i == "shared":
-                out[:, k] = sum(
-                    s[:, :, 0].sum(axis=1)
-                    for b, s in zip(self.design.blocks, scores_by_block)
-                    if b.shared
-                )
+                out[:, k] = sum(item_scores[j][:, :, 0].sum(axis=1) for j in self.shared_blocks)
+            elif i == "latent":
+                out[:, k] = latent_scores[:, r, c]
             else:
-                out[:, k] = scores_by_block[i][:, r, c]
+                out[:, k] = item_scores[i][:, r, c]
         return out
 
 
-def score_vectors(design: Design, params, nodes, weights):
-    """Per-pattern score vectors ``d log P(x_n) / d psi`` as a list of ``(n, J, p)``."""
-    _, _, post = e_step(design, params, nodes, np.log(weights), want_post=True)
-    out = []
+def score_vectors(design: Design, state, nodes):
+    """Per-pattern score vectors: item blocks ``(n, J, p)`` and latent ``(n, G, 2)``."""
+    params, latent = state[:-1], state[-1]
+    log_w = latent_log_weights(latent, nodes)
+    _, _, post = e_step(design, params, nodes, log_w, want_post=True)
+    items = []
     for blk, par in zip(design.blocks, params):
         P = np.clip(blk.item_model.probs(par, nodes), 1e-12, None)
         G = blk.item_model.jacobian(par, nodes) / P[..., None]  # (J, Q, C, p)
@@ -93,45 +106,52 @@ def score_vectors(design: Design, params, nodes, weights):
             M = post @ G[..., k].transpose(1, 0, 2).reshape(Q, J * C)  # (n, J*C)
             M *= Yb
             s[:, :, k] = M.reshape(-1, J, C).sum(axis=2)
-        out.append(s)
+        items.append(s)
+    # d log w_gq / d(mean, sd) for the normalised weights on the fixed grid
+    lat = np.zeros((len(post), design.n_groups, 2))
+    w = np.exp(log_w)
+    for g, sl in enumerate(design.group_slices or [slice(None)]):
+        mu, sd = latent[g]
+        dmu = (nodes - mu) / sd**2
+        dsd = ((nodes - mu) ** 2 - sd**2) / sd**3
+        dmu -= w[g] @ dmu
+        dsd -= w[g] @ dsd
+        lat[sl, g, 0] = post[sl] @ dmu
+        lat[sl, g, 1] = post[sl] @ dsd
+    return items, lat
+
+
+def _prior_vector(fm: FreeMap, state, priors, which: int) -> np.ndarray:
+    """Prior gradient (which = 1) or curvature (which = 2) on the free entries."""
+    terms = [_prior_terms(b, p, priors)[which] for b, p in zip(fm.design.blocks, state[:-1])]
+    out = np.zeros(fm.size)
+    for k, (i, r, c) in enumerate(fm.entries):
+        if isinstance(i, int):
+            out[k] = terms[i][r, c]
     return out
 
 
-def _prior_info(fm: FreeMap, params, priors) -> np.ndarray:
-    h = np.zeros(fm.size)
-    terms = [_prior_terms(b, p, priors)[2] for b, p in zip(fm.design.blocks, params)]
-    for k, (i, r, c) in enumerate(fm.entries):
-        if i != "shared":
-            h[k] = terms[i][r, c]
-    return np.diag(h)
+def _gradient(fm: FreeMap, state, nodes, priors) -> np.ndarray:
+    s = fm.columns(*score_vectors(fm.design, state, nodes))
+    return fm.design.counts @ s + _prior_vector(fm, state, priors, 1)
 
 
-def _gradient(fm: FreeMap, params, nodes, weights, priors) -> np.ndarray:
-    s = fm.columns(score_vectors(fm.design, params, nodes, weights))
-    g = fm.design.counts @ s
-    grads = [_prior_terms(b, p, priors)[1] for b, p in zip(fm.design.blocks, params)]
-    for k, (i, r, c) in enumerate(fm.entries):
-        if i != "shared":
-            g[k] += grads[i][r, c]
-    return g
-
-
-def information(design: Design, params, nodes, weights, priors, method: str = "crossprod"):
-    """Information matrix of the free parameters and the :class:`FreeMap`."""
+def information(design: Design, state, nodes, priors, method: str = "crossprod"):
+    """Information matrix of the free parameters and its :class:`FreeMap`."""
     fm = FreeMap(design)
     if method == "crossprod":
-        s = fm.columns(score_vectors(design, params, nodes, weights))
-        info = s.T @ (s * design.counts[:, None]) + _prior_info(fm, params, priors)
+        s = fm.columns(*score_vectors(design, state, nodes))
+        info = s.T @ (s * design.counts[:, None]) + np.diag(_prior_vector(fm, state, priors, 2))
     elif method == "observed":
-        x0 = fm.get(params)
+        x0 = fm.get(state)
         info = np.empty((fm.size, fm.size))
         for k in range(fm.size):
             h = 1e-5 * max(1.0, abs(x0[k]))
             up, dn = x0.copy(), x0.copy()
             up[k] += h
             dn[k] -= h
-            gu = _gradient(fm, fm.set(params, up), nodes, weights, priors)
-            gd = _gradient(fm, fm.set(params, dn), nodes, weights, priors)
+            gu = _gradient(fm, fm.set(state, up), nodes, priors)
+            gd = _gradient(fm, fm.set(state, dn), nodes, priors)
             info[:, k] = -(gu - gd) / (2 * h)
         info = (info + info.T) / 2
     else:  # pragma: no cover - validated by the caller
@@ -139,23 +159,23 @@ def information(design: Design, params, nodes, weights, priors, method: str = "c
     return info, fm
 
 
-def reported_covariance(info, fm: FreeMap, params, report):
+def reported_covariance(info, fm: FreeMap, state, report):
     """Covariance of the reported parameters by the delta method.
 
-    ``report(params) -> 1-d array`` maps internal parameters to the reported
+    ``report(state) -> 1-d array`` maps the internal state to the reported
     vector; its Jacobian is taken by central differences.
     """
     try:
         cov = np.linalg.inv(info)
     except np.linalg.LinAlgError:
         cov = np.linalg.pinv(info)
-    x0 = fm.get(params)
-    r0 = report(params)
+    x0 = fm.get(state)
+    r0 = report(state)
     jac = np.empty((len(r0), fm.size))
     for k in range(fm.size):
         h = 1e-6 * max(1.0, abs(x0[k]))
         up, dn = x0.copy(), x0.copy()
         up[k] += h
         dn[k] -= h
-        jac[:, k] = (report(fm.set(params, up)) - report(fm.set(params, dn))) / (2 * h)
+        jac[:, k] = (report(fm.set(state, up)) - report(fm.set(state, dn))) / (2 * h)
     return jac @ cov @ jac.T

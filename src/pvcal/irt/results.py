@@ -30,8 +30,12 @@ class Calibration:
         ``b1..bK`` (GRM/GPCM/PCM), their standard errors ``se_*``, and the
         descriptive ``n``, ``max_score``, ``mean_score``.
     latent : dict
-        Latent distribution: ``mean``, ``sd``, ``var`` (estimated for
-        Rasch/PCM, fixed at 1 otherwise) and ``se_var``.
+        Latent distribution of the (reference) group: ``mean``, ``sd``,
+        ``var`` (estimated for Rasch/PCM, and the mean and SD with fixed
+        items; fixed at N(0, 1) otherwise) and their standard errors.
+    groups : DataFrame or None
+        Multiple-group or fixed-parameter calibration: ``mean``, ``sd``,
+        ``se_mean``, ``se_sd``, ``n`` and ``free`` per group.
     loglik : float
         Marginal log-likelihood at the estimate (priors excluded).
     converged, n_iter : bool, int
@@ -57,6 +61,7 @@ class Calibration:
     n_iter: int
     converged: bool
     settings: dict
+    groups: pd.DataFrame | None = None
     history: tuple = field(default=(), repr=False)
     seconds: float = float("nan")
     max_change: float = float("nan")
@@ -92,7 +97,7 @@ class Calibration:
         return quadrature(self.settings["n_quad"], (lo * sd, hi * sd), self.latent["mean"], sd)
 
     # ----------------------------------------------------------------- scoring
-    def score(self, responses: Any, method: str = "EAP", **kwargs) -> pd.DataFrame:
+    def score(self, responses: Any, method: str = "EAP", *, group=None, **kwargs) -> pd.DataFrame:
         """Ability estimates with standard errors.
 
         Parameters
@@ -100,6 +105,9 @@ class Calibration:
         responses : DataFrame or Responses
             Wide persons x items (any subset of the calibrated items).
         method : {"EAP", "MAP", "ML", "WLE"}
+        group : optional
+            For a multiple-group calibration, the group whose latent
+            distribution is the prior (default: the reference group).
 
         Returns
         -------
@@ -112,14 +120,13 @@ class Calibration:
 
         method = check_choice("method", method, _SCORE_METHODS)
         wide = getattr(responses, "wide", responses)
-        return score(
-            self.parameters,
-            wide,
-            method=method,
-            mean=self.latent["mean"],
-            sd=self.latent["sd"],
-            **kwargs,
-        )
+        mean, sd = self.latent["mean"], self.latent["sd"]
+        if group is not None:
+            if self.groups is None or group not in self.groups.index:
+                known = [] if self.groups is None else list(self.groups.index)
+                raise PvcalError(f"group {group!r} is not one of the calibrated groups {known}")
+            mean, sd = self.groups.loc[group, ["mean", "sd"]]
+        return score(self.parameters, wide, method=method, mean=mean, sd=sd, **kwargs)
 
     def sum_score_table(self) -> pd.DataFrame:
         """EAP ability for every summed score (Lord–Wingersky).
@@ -190,7 +197,12 @@ class Calibration:
             notes.append("Standard errors not computed.")
         if not self.converged:
             notes.append(f"NOT CONVERGED: last max change {self.max_change:.2e}.")
-        return Summary("Calibration (MML-EM)", facts, (("Item parameters", table),), tuple(notes))
+        tables = [("Item parameters", table)]
+        if self.groups is not None:
+            tables.append(("Latent distributions", self.groups))
+        if self.settings.get("fixed_items"):
+            notes.append(f"{len(self.settings['fixed_items'])} item(s) held at given parameters.")
+        return Summary("Calibration (MML-EM)", facts, tuple(tables), tuple(notes))
 
     def _repr_html_(self) -> str:
         return self.summary().as_html()
@@ -277,6 +289,13 @@ class Calibration:
             "converged": bool(self.converged),
             "settings": self.settings,
             "max_change": float(self.max_change),
+            "groups": None
+            if self.groups is None
+            else {
+                "index": [str(g) for g in self.groups.index],
+                "columns": list(self.groups.columns),
+                "data": [[plain(v) for v in row] for row in self.groups.itertuples(index=False)],
+            },
         }
 
     def to_json(self, path=None, **kwargs) -> str:
@@ -319,6 +338,13 @@ class Calibration:
             converged=d["converged"],
             settings=d["settings"],
             max_change=d.get("max_change") or float("nan"),
+            groups=None
+            if d.get("groups") is None
+            else pd.DataFrame(
+                d["groups"]["data"], columns=d["groups"]["columns"], index=d["groups"]["index"]
+            )
+            .rename_axis("group")
+            .astype({"mean": float, "sd": float, "se_mean": float, "se_sd": float}),
         )
 
     def __post_init__(self) -> None:
