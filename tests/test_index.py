@@ -328,3 +328,31 @@ def test_coverage_check_detects_a_wrong_interval():
         lo, hi = idx.uncertainty["pass_index_ci"]
         hits += lo <= truth <= hi
     assert hits / 60 < 0.8
+
+
+def test_rules_file_layout_nested_scale_and_standard_score_cuts(data):
+    """The sample rules files nest standard_score under scale: and use lowercase grades,
+    rounding: half_up and fixed standard-score cuts (Good 75 -> θ_pass + 1.5)."""
+    th, _ = data
+    rules = {
+        "discipline": "lab",
+        "scale": {
+            "standard_score": {
+                "pass_score": 60,
+                "scale": 10,
+                "min": 0,
+                "max": 100,
+                "rounding": "half_up",
+            }
+        },
+        "grades": {
+            "pass": {"method": "angoff", "round": 2},
+            "good": {"method": "fixed", "standard_score": 75},
+            "excellent": {"method": "fixed", "standard_score": 90},
+        },
+    }
+    idx = BenchmarkIndex.estimate(rules, theta=th, items=ITEMS, panel=_panel(), n_boot=50, seed=1)
+    assert idx.cut_scores.tolist() == pytest.approx([60.0, 75.0, 90.0])
+    assert idx.reported_thresholds.tolist() == [60.0, 75.0, 90.0]
+    assert idx.conversion.rounding == "half-up"
+    assert idx.uncertainty["cuts_se"]["Good"] == pytest.approx(idx.uncertainty["cuts_se"]["Pass"])

@@ -115,6 +115,8 @@ class StandardScoreMap:
                 f"standard_score: pass_score {self.pass_score} lies outside the bounds "
                 f"[{self.lower}, {self.upper}]"
             )
+        if self.rounding in ("half_up", "halfup", "half up"):
+            object.__setattr__(self, "rounding", "half-up")
         if self.rounding != "half-up":
             raise SchemaError(f"standard_score: rounding must be 'half-up', got {self.rounding!r}")
         if int(self.decimals) != self.decimals or self.decimals < 0:
@@ -351,6 +353,9 @@ class BenchmarkIndex:
 
         if not isinstance(rules, dict):
             raise SchemaError(f"rules must be a mapping (the rules file), got {type(rules)}")
+        if "standard_score" not in rules and isinstance(rules.get("scale"), dict):
+            if "standard_score" in rules["scale"]:  # rules files nest it under scale:
+                rules = {**rules, "standard_score": rules["scale"]["standard_score"]}
         if "standard_score" not in rules:
             raise SchemaError("rules file: missing 'standard_score' block (the θ -> score map)")
         specs = parse_grades(rules)
@@ -393,6 +398,7 @@ class BenchmarkIndex:
             theta=th,
             scores=scores,
             judgments=judgments,
+            conversion=rules["standard_score"],
             D=D,
         )
         theta_cuts = cuts.theta

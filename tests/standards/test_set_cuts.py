@@ -213,3 +213,49 @@ def test_candidate_methods_dispatch_and_bootstrap(spec, direct):
         i = b.candidate_index[r]
         want = direct(th[i], sc[i], judg.iloc[i].reset_index(drop=True))
         assert b.theta["Pass"].iloc[r] == pytest.approx(want, abs=1e-9)
+
+
+def test_fixed_standard_score_cut_moves_with_pass():
+    """Pass by Angoff (θ_P); Good fixed at standard score 75 with pass_score 60, scale 10:
+    θ_G = θ_P + (75 - 60)/10 = θ_P + 1.5. With a fixed anchor_theta 0: θ = 0 + 1.5.
+    In the bootstrap θ*_G - θ*_P stays 1.5 (the cut is a fixed distance above the pass line)."""
+    rules = {
+        "pass": {"method": "angoff", "round": 1},
+        "good": {"method": "fixed", "standard_score": 75},
+        "excellent": {"method": "fixed", "standard_score": 90, "description": "doc only"},
+    }
+    conv = {"pass_score": 60, "scale": 10, "min": 0, "max": 100, "rounding": "half_up"}
+    cs = set_cuts(rules, items=ITEMS, panel=_panel(), conversion=conv)
+    assert list(cs.table.index) == ["Pass", "Good", "Excellent"]
+    assert cs.theta["Good"] == pytest.approx(cs.theta["Pass"] + 1.5)
+    assert cs.theta["Excellent"] == pytest.approx(cs.theta["Pass"] + 3.0)
+    b = cs.bootstrap(30, seed=4)
+    assert np.allclose(b.theta["Good"] - b.theta["Pass"], 1.5)
+    assert b.theta["Pass"].std() > 0
+    fixed = set_cuts(rules, items=ITEMS, panel=_panel(), conversion={**conv, "anchor_theta": 0})
+    assert fixed.theta["Good"] == pytest.approx(1.5)
+    with pytest.raises(SchemaError, match="needs the rules file's standard_score block"):
+        set_cuts(rules, items=ITEMS, panel=_panel())
+    with pytest.raises(SchemaError, match="exactly one of theta, standard_score"):
+        parse_grades({"Good": {"method": "fixed"}})
+
+
+def test_rating_alias_labels_and_missing_judgments():
+    """`rating` is accepted for the borderline rating and `labels` is documentation. Candidates
+    without a judgement (NaN) are left out: the cut equals the fit on the judged ones."""
+    rng = np.random.default_rng(12)
+    th = rng.normal(0, 1, 120)
+    ratings = np.clip(np.round(2 + th + rng.normal(0, 0.6, 120)), 1, 3).astype(float)
+    ratings[::3] = np.nan
+    spec = {"method": "borderline_regression", "rating": 2, "labels": {1: "fail", 2: "border"}}
+    cs = set_cuts({"Pass": spec}, theta=th, judgments=ratings)
+    ok = ~np.isnan(ratings)
+    want = borderline_regression(th[ok], ratings[ok], borderline=2)
+    assert cs.theta["Pass"] == pytest.approx(want.cut)
+    assert cs.table.loc["Pass", "n"] == ok.sum()
+    b = cs.bootstrap(3, seed=0)
+    i = b.candidate_index[1]
+    k = ~np.isnan(ratings[i])
+    assert b.theta["Pass"].iloc[1] == pytest.approx(
+        borderline_regression(th[i][k], ratings[i][k], borderline=2).cut
+    )

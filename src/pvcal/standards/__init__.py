@@ -23,11 +23,11 @@ go to θ through the inverse test characteristic curve):
 =======================  ==================================================================
 method                   options (required in bold in the docs of each function)
 =======================  ==================================================================
-fixed                    theta
+fixed                    theta | standard_score (needs set_cuts(conversion=...))
 angoff                   round, rating ("score"/"proportion"), panel_cut
 bookmark                 rp (0.67), placement, aggregate, round, panel_cut
 borderline_group         statistic, borderline_value, column, scale (theta)
-borderline_regression    borderline, column, scale (theta)
+borderline_regression    borderline (alias rating), column, scale (theta)
 contrasting_groups       p (0.5), column, scale (theta)
 hofstee                  k_min, k_max, f_min, f_max, interpolation, fail_if, step, scale (raw)
 beuk                     k, p, sd_k, sd_p, interpolation, fail_if, step, lower, upper, scale (raw)
@@ -115,7 +115,7 @@ __all__ = [
 GRADES = ("Pass", "Good", "Excellent")
 
 _OPTIONS: dict[str, tuple[set[str], set[str]]] = {  # method -> (required, optional)
-    "fixed": ({"theta"}, set()),
+    "fixed": (set(), {"theta", "standard_score"}),
     "angoff": (set(), {"round", "rating", "panel_cut"}),
     "bookmark": (set(), {"rp", "placement", "aggregate", "round", "panel_cut"}),
     "borderline_group": (set(), {"statistic", "borderline_value", "column", "scale"}),
@@ -195,7 +195,10 @@ def parse_grades(rules_grades: Any) -> dict[str, dict]:
             raise SchemaError(f"rules file, grades: {g!r} needs a mapping with a 'method' key")
         spec = dict(spec)
         method = _canon(spec.pop("method"), g)
-        spec.pop("description", None)
+        for doc_key in ("description", "labels", "note"):  # documentation only
+            spec.pop(doc_key, None)
+        if method == "borderline_regression" and "rating" in spec and "borderline" not in spec:
+            spec["borderline"] = spec.pop("rating")
         required, optional = _OPTIONS[method]
         missing = sorted(required - set(spec))
         unknown = sorted(set(spec) - required - optional)
@@ -210,6 +213,10 @@ def parse_grades(rules_grades: Any) -> dict[str, dict]:
             )
         if method == "normative" and ("percentile" in spec) == ("k" in spec):
             raise SchemaError(f"rules file, grades: {g!r} (normative) needs one of percentile, k")
+        if method == "fixed" and ("theta" in spec) == ("standard_score" in spec):
+            raise SchemaError(
+                f"rules file, grades: {g!r} (fixed) needs exactly one of theta, standard_score"
+            )
         spec.setdefault("scale", _DEFAULT_SCALE.get(method, "theta"))
         if method in ("angoff", "bookmark", "fixed"):
             spec.pop("scale")
@@ -351,6 +358,11 @@ class CutScores:
                 out[g] = np.concatenate(
                     [fn(cand_idx[i : i + chunk]) for i in range(0, n_boot, chunk)]
                 )
+            elif kind == "offset" and panelists:  # fixed standard score, moves with Pass
+                ref = panelists[0]
+                out[g] = out[ref] + (
+                    float(self.table.loc[g, "theta"]) - self.table.loc[ref, "theta"]
+                )
             else:
                 out[g] = np.full(n_boot, float(self.table.loc[g, "theta"]))
         theta = pd.DataFrame(out, columns=list(self.table.index))
@@ -411,6 +423,7 @@ def set_cuts(
     theta=None,
     scores=None,
     judgments=None,
+    conversion: dict | None = None,
     D: float = 1.0,
 ) -> CutScores:
     """Set every cut of a discipline by the method its rules file names.
@@ -435,6 +448,14 @@ def set_cuts(
     judgments : array_like or DataFrame, optional
         Judges' classification of each candidate (examinee-centred methods);
         a DataFrame has one column per grade (or the spec's ``column``).
+        Candidates whose judgement is missing (NaN/None) are left out of that
+        method (and of its bootstrap replicates).
+    conversion : dict, optional
+        The rules file's ``standard_score:`` block (``pass_score``, ``scale``,
+        optional ``anchor_theta``), needed by ``fixed`` cuts given as a
+        ``standard_score``: ``θ = θ_anchor + (standard_score - pass_score) / scale``
+        with ``θ_anchor`` the Pass cut unless ``anchor_theta`` is fixed (such a cut
+        then moves with the Pass cut in the bootstrap).
     D : float, default 1.0
 
     Returns
@@ -471,11 +492,14 @@ def set_cuts(
             raise DataError(f"grade {g!r} ({specs[g]['method']}) needs item parameters (items=)")
         return items
 
+    deferred = [g for g, sp in specs.items() if sp["method"] == "fixed" and "standard_score" in sp]
     for g, spec in specs.items():
         m = spec["method"]
         opts = {k: v for k, v in spec.items() if k not in ("method", "scale", "panel_cut")}
         raw = se = np.nan
         n = np.nan
+        if g in deferred:
+            continue
         if m == "fixed":
             cut = float(spec["theta"])
             det = None
@@ -545,24 +569,25 @@ def set_cuts(
                 n = vals.size
             else:
                 jd = _judgments(judgments, g, spec, vals.size)
+                keep = ~pd.isna(pd.Series(jd)).to_numpy()  # candidates with a judgement
                 if m == "borderline_group":
                     kw = {k: opts[k] for k in ("statistic", "borderline_value") if k in opts}
-                    det = borderline_group(vals, jd, **kw)
+                    det = borderline_group(vals[keep], jd[keep], **kw)
                     one = lambda v, j, kw=kw: borderline_group(v, j, **kw).cut  # noqa: E731
                 elif m == "borderline_regression":
-                    det = borderline_regression(vals, jd, borderline=opts["borderline"])
+                    det = borderline_regression(vals[keep], jd[keep], borderline=opts["borderline"])
                     bl = opts["borderline"]
 
                     def one(v, j, bl=bl):
                         return _ols_at(v, j, bl)
                 else:
                     kw = {"p": opts["p"]} if "p" in opts else {}
-                    det = contrasting_groups(vals, jd, **kw)
+                    det = contrasting_groups(vals[keep], jd[keep], **kw)
                     one = lambda v, j, kw=kw: contrasting_groups(v, j, **kw).cut  # noqa: E731
                 value, se, n = det.cut, det.se, det.n
 
-                def f(idx, vals=vals, jd=jd, one=one, to_theta=to_theta):
-                    return to_theta(np.array([one(vals[r], jd[r]) for r in idx]))
+                def f(idx, vals=vals, jd=jd, keep=keep, one=one, to_theta=to_theta):
+                    return to_theta(np.array([one(vals[r][keep[r]], jd[r][keep[r]]) for r in idx]))
 
             cut = float(to_theta(np.asarray(value)))
             if scale == "raw":
@@ -571,6 +596,25 @@ def set_cuts(
             boot[g] = ("candidates", f, [])
         rows[g] = {"method": m, "theta": cut, "raw": raw, "se": se, "n": n}
         details[g] = det
+    if deferred:
+        conv = _conversion(conversion)
+        pass_grade = next((k for k in rows if k.lower() == "pass"), None)
+        if "anchor_theta" in conv:
+            anchor, ref = float(conv["anchor_theta"]), None
+        elif pass_grade is None:
+            raise SchemaError(
+                f"rules file, grades: {deferred} are fixed standard scores; they need a "
+                "'Pass' grade set on θ (or standard_score.anchor_theta)"
+            )
+        else:
+            anchor, ref = rows[pass_grade]["theta"], pass_grade
+        for g in deferred:
+            value = float(specs[g]["standard_score"])
+            cut = anchor + (value - conv["pass_score"]) / conv["scale"]
+            rows[g] = {"method": "fixed", "theta": cut, "raw": np.nan, "se": np.nan, "n": np.nan}
+            details[g] = None
+            boot[g] = ("offset", None, [ref] if ref is not None else [])
+    rows = {g: rows[g] for g in specs}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "grade"
     cuts = table["theta"].to_numpy(float)
@@ -578,6 +622,29 @@ def set_cuts(
         listing = ", ".join(f"{g}={c:.4g}" for g, c in zip(table.index, cuts, strict=True))
         raise PvcalError(f"cuts must increase from grade to grade, got {listing}")
     return CutScores(table, specs, details, n_cand, boot)
+
+
+def _conversion(block: dict | None) -> dict:
+    """``pass_score``, ``scale`` (and ``anchor_theta``) from a ``standard_score:`` block."""
+    if not isinstance(block, dict):
+        raise SchemaError(
+            "a fixed cut given as a standard_score needs the rules file's standard_score "
+            "block (set_cuts(conversion=...))"
+        )
+    names = {
+        "pass_score": "pass_score",
+        "pass": "pass_score",
+        "scale": "scale",
+        "slope": "scale",
+        "anchor_theta": "anchor_theta",
+    }
+    out = {names[k]: float(v) for k, v in block.items() if k in names}
+    for req in ("pass_score", "scale"):
+        if req not in out:
+            raise SchemaError(f"rules file, standard_score: missing {req!r}")
+    if not out["scale"] > 0:
+        raise SchemaError(f"rules file, standard_score: scale must be > 0, got {out['scale']}")
+    return out
 
 
 def _ols_at(v: np.ndarray, r: np.ndarray, at: float) -> float:
