@@ -357,7 +357,7 @@ def score(
     responses : DataFrame
         Persons x items, integer scores ``0..max_score`` or NaN (missing, ignored
         in the likelihood). Columns may come in any order but must be exactly the
-        items of ``items``.
+        items of ``items`` (see ``missing_items``).
     method : {"EAP", "MAP", "ML", "WLE"}
         ``EAP``: posterior mean and posterior SD on the quadrature grid.
         ``MAP``: posterior mode; SE ``1/sqrt(I(θ) + 1/sd²)`` (expected information).
@@ -374,7 +374,8 @@ def score(
         Scaling constant.
     nodes, weights : array_like, optional
         A latent distribution as quadrature (e.g. a calibration's estimated
-        one) to use for EAP instead of ``N(mean, sd²)``.
+        one) to use for EAP instead of ``N(mean, sd²)``; MAP keeps the normal
+        prior ``N(mean, sd²)``.
     missing_items : {"raise", "nan"}
         What to do when ``items`` has items that ``responses`` has no column for
         (e.g. scoring one form with the whole bank): raise a DataError (default)
