@@ -36,6 +36,7 @@ import shutil
 import subprocess
 import traceback
 import uuid
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ import numpy as np
 
 from ._validation import PvcalError
 from .registry import Registry, utcnow
+from .report.pseudonym import scrub
 
 __all__ = [
     "DEFAULT_KERNEL",
@@ -347,6 +349,7 @@ def render_html(notebook: Path, html: Path, *, title: str | None = None) -> Path
 _STAGING = ".staging"
 _FAILED = "_failed"
 _TRASH = ".trash"
+_WORK = "work"  # notebooks' internal hand-over folder (never published)
 
 
 def _new_run_id(*parts: str | None) -> str:
@@ -502,6 +505,7 @@ def _run_unit(
                 "started_at": started,
             },
         )
+        shutil.rmtree(unit / _WORK, ignore_errors=True)  # internal: raw identifiers
         with registry.transaction():
             registry.add_run(
                 run_id=run_id,
@@ -825,7 +829,6 @@ def publish(
 # The notebooks call these three functions in turn; each reads what the one before
 # left in ``out_dir/work/`` (internal, may hold raw identifiers, never published)
 # and writes published files (pseudonymised) into ``out_dir``.
-_WORK = "work"
 GRADE_ORDER = ("Fail", "Pass", "Good", "Excellent")
 
 
@@ -884,6 +887,7 @@ class CalibrationStep:
     peer: Any
     base_index: dict | None
     seed: int
+    warnings: tuple = ()
 
     @property
     def is_base(self) -> bool:
@@ -963,11 +967,39 @@ def calibrate_step(
     PvcalError
         Unknown period; a later period without a published base calibration.
     """
+    out = Path(out_dir)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        step = _calibrate(data_dir, period, registry, int(seed), item_fit)
+    if caught:
+        step = dataclasses.replace(step, warnings=_scrubbed(caught, step))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / CALIBRATION_FILE).write_text(step.calibration.to_json(), encoding="utf-8")
+    if step.linking is not None:
+        (out / "linking.json").write_text(step.linking.to_json(), encoding="utf-8")
+    step.save(out)
+    return step
+
+
+def _scrubbed(caught: list, step: CalibrationStep) -> tuple[tuple[str, str], ...]:
+    """Warnings as (category, message) with raw identifiers replaced by pseudonyms."""
+    from .report.pseudonym import load_key, pseudonymise
+
+    key = load_key()
+    c = step.candidates
+    mapping = {str(a): pseudonymise(a, "application", key) for a in c.index}
+    mapping.update({str(v): pseudonymise(v, "candidate", key) for v in c["candidate_id"]})
+    seen = dict.fromkeys((w.category.__name__, scrub(str(w.message), mapping)) for w in caught)
+    return tuple(seen)
+
+
+def _calibrate(
+    data_dir: str | Path, period: str, registry: str | Path | None, seed: int, item_fit: bool
+) -> CalibrationStep:
     from . import data as _data
     from .equating.linking import link
     from .irt import Calibration, calibrate
 
-    out = Path(out_dir)
     d = _data.load_discipline(data_dir)
     rules = d.rules
     if period not in rules.periods:
@@ -1014,7 +1046,7 @@ def calibrate_step(
     peer = d.peer
     if peer is not None:
         peer = peer[peer["period"].astype(str) == period]
-    step = CalibrationStep(
+    return CalibrationStep(
         discipline=d.name,
         period=period,
         base_period=rules.base_period,
@@ -1034,12 +1066,6 @@ def calibrate_step(
         base_index=base_index,
         seed=int(seed),
     )
-    out.mkdir(parents=True, exist_ok=True)
-    (out / CALIBRATION_FILE).write_text(cal.to_json(), encoding="utf-8")
-    if linking is not None:
-        (out / "linking.json").write_text(linking.to_json(), encoding="utf-8")
-    step.save(out)
-    return step
 
 
 def _item_fit_by_form(cal: Any, wide: Any, persons: Any) -> Any:
@@ -1065,22 +1091,6 @@ def _item_fit_by_form(cal: Any, wide: Any, persons: Any) -> Any:
 _CUT_KEYS = {"pass": "Pass", "good": "Good", "excellent": "Excellent"}
 
 
-def _standard_score_rules(rules: Any) -> dict[str, Any]:
-    ss = rules.standard_score
-    return {
-        "pass_score": float(ss["pass_score"]),
-        "scale": float(ss["scale"]),
-        "min": float(ss.get("min", 0)),
-        "max": float(ss.get("max", 100)),
-    }
-
-
-def _mean_ratings(frame: Any, index: Any) -> np.ndarray:
-    """Mean global rating per application, aligned with ``index`` (NaN if unrated)."""
-    mean = frame.groupby("application_id")["rating"].mean()
-    return mean.reindex(index).to_numpy(dtype=float)
-
-
 @dataclasses.dataclass(frozen=True)
 class CutPlan:
     """How the three cuts of a period are set (input to ``BenchmarkIndex.estimate``).
@@ -1088,36 +1098,32 @@ class CutPlan:
     Attributes
     ----------
     grades : dict
-        ``{"Pass" | "Good" | "Excellent": spec}`` for :func:`pvcal.standards.set_cuts`.
+        The ``grades:`` block for :func:`pvcal.standards.set_cuts`.
     inputs : dict
         Keyword inputs for ``estimate`` (``items``, ``panel``, ``bookmark``, ``judgments``).
     source : str
         ``"standard setting"``, ``"base period"`` or ``"tuned"``.
     notes : tuple of str
         Plain-language notes for the method text.
-    premethods : dict
-        Cuts set before ``estimate`` and passed to it as fixed θ: grade ->
-        ``{"method", "theta", "se", "n", "params"}``.
     """
 
     grades: dict
     inputs: dict
     source: str
     notes: tuple = ()
-    premethods: dict = dataclasses.field(default_factory=dict)
 
 
 def plan_cuts(step: CalibrationStep) -> CutPlan:
     """Decide how each cut of the period is set.
 
-    - ``tuned_cuts`` in the rules (written by the threshold tuner): those θ cuts,
-      fixed;
+    - ``tuned_cuts`` in the rules (written by the threshold tuner): those θ
+      cuts, fixed;
     - a period after the base period: the base period's published θ cuts
-      (the base scale carries them; uncertainty is the base period's);
-    - the base period: each grade's standard-setting method from the rules.
-      A ``fixed`` cut given as a standard score is turned into θ through the
-      pass cut; an examinee-centred method whose judgments cover only some
-      candidates is fitted on those candidates first and passed on as fixed θ.
+      (the base scale carries them; their uncertainty is the base period's);
+    - the base period: each grade's standard-setting method from the rules,
+      with the panel data it needs (Angoff ratings with the rated items,
+      bookmark placements with the booklet's items, examiners' global ratings
+      as judgments, missing for candidates nobody rated).
 
     Raises
     ------
@@ -1125,7 +1131,6 @@ def plan_cuts(step: CalibrationStep) -> CutPlan:
         Malformed ``tuned_cuts``.
     """
     from ._validation import SchemaError
-    from .standards import borderline_group, borderline_regression, set_cuts
 
     rules = step.rules
     tuned = rules.raw.get("tuned_cuts")
@@ -1151,94 +1156,21 @@ def plan_cuts(step: CalibrationStep) -> CutPlan:
             f"(index {step.base_index['index_id']}); this period is linked to it."
         )
         return CutPlan(grades, {}, "base period", (note,))
-
-    items = step.items
-    panel = step.panel
-    inputs: dict[str, Any] = {}
-    grades: dict[str, dict] = {}
-    pre: dict[str, dict] = {}
-    notes: list[str] = []
-    deferred: dict[str, float] = {}
-    theta = step.scores["theta"]
-    for key, grade in _CUT_KEYS.items():
-        spec = dict(rules.grades[key])
-        method = spec["method"]
-        spec.pop("labels", None)
-        if method == "angoff":
-            rated = panel["angoff"]["item_id"].astype(str).unique()
-            inputs["panel"] = panel["angoff"]
-            inputs["items"] = items.loc[[i for i in items.index if i in set(rated)]]
-        elif method == "bookmark":
-            inputs["bookmark"] = panel["bookmark"]
-            if "bookmark_booklet" in panel and "items" not in inputs:
-                inputs["items"] = items.loc[panel["bookmark_booklet"]["item_id"].astype(str)]
-        elif method == "fixed" and "standard_score" in spec:
-            deferred[grade] = float(spec["standard_score"])
-            continue
-        elif method in ("borderline_regression", "borderline_group"):
-            if "rating" in spec and "borderline" not in spec and method == "borderline_regression":
-                spec["borderline"] = spec.pop("rating")
-            ratings = _mean_ratings(panel["global_ratings"], theta.index)
-            if np.isnan(ratings).any():
-                rated = ~np.isnan(ratings)
-                if method == "borderline_regression":
-                    res = borderline_regression(
-                        theta.to_numpy()[rated], ratings[rated], borderline=spec["borderline"]
-                    )
-                else:
-                    res = borderline_group(
-                        theta.to_numpy()[rated],
-                        ratings[rated],
-                        **{k: v for k, v in spec.items() if k in ("statistic", "borderline_value")},
-                    )
-                pre[grade] = {
-                    "method": method,
-                    "theta": res.cut,
-                    "se": res.se,
-                    "n": res.n,
-                    "params": {k: v for k, v in spec.items() if k != "method"},
-                }
-                notes.append(
-                    f"{grade}: {method.replace('_', ' ')} on the {res.n} candidates with a "
-                    f"global rating (θ̂ on the mean rating, borderline = {spec.get('borderline')})"
-                    f"; cut θ = {res.cut:.3f} (SE {res.se:.3f}), held fixed in the bootstrap."
-                )
-                grades[grade] = {"method": "fixed", "theta": float(res.cut)}
-                continue
-            inputs["judgments"] = ratings
-        grades[grade] = spec
-    if deferred:
-        if "Pass" not in grades:
-            raise SchemaError(f"{rules.file}: a standard-score cut needs a pass cut set on θ")
-        ss = _standard_score_rules(rules)
-        sub = {"Pass": grades["Pass"]}
-        pass_theta = float(
-            set_cuts(
-                sub,
-                **{
-                    k: v
-                    for k, v in inputs.items()
-                    if k in ("items", "panel", "bookmark", "judgments")
-                },
-                theta=theta.to_numpy(),
-            ).theta["Pass"]
-        )
-        for grade, value in deferred.items():
-            cut = pass_theta + (value - ss["pass_score"]) / ss["scale"]
-            grades[grade] = {"method": "fixed", "theta": cut}
-            pre[grade] = {
-                "method": "fixed standard score",
-                "theta": cut,
-                "se": None,
-                "n": None,
-                "params": {"standard_score": value},
-            }
-            notes.append(
-                f"{grade}: fixed at standard score {value:g}, i.e. θ = θ_pass + "
-                f"({value:g} − {ss['pass_score']:g}) / {ss['scale']:g} = {cut:.3f}."
-            )
-    ordered = {g: grades[g] for g in _CUT_KEYS.values()}
-    return CutPlan(ordered, inputs, "standard setting", tuple(notes), pre)
+    methods = {spec["method"] for spec in rules.grades.values()}
+    panel, items = step.panel, step.items
+    inputs: dict[str, Any] = {"items": items}
+    if "angoff" in methods:
+        inputs["panel"] = panel["angoff"]
+        rated = set(panel["angoff"]["item_id"].astype(str))
+        inputs["items"] = items.loc[[i for i in items.index if i in rated]]
+    if "bookmark" in methods:
+        inputs["bookmark"] = panel["bookmark"]
+        if "angoff" not in methods and "bookmark_booklet" in panel:
+            inputs["items"] = items.loc[panel["bookmark_booklet"]["item_id"].astype(str)]
+    if methods & {"borderline_regression", "borderline_group", "contrasting_groups"}:
+        ratings = panel["global_ratings"].groupby("application_id")["rating"].mean()
+        inputs["judgments"] = ratings.reindex(step.scores.index).to_numpy(dtype=float)
+    return CutPlan(dict(rules.grades), inputs, "standard setting")
 
 
 def _linking_record(step: CalibrationStep) -> dict[str, Any] | None:
@@ -1261,20 +1193,16 @@ def estimate_index(
 ) -> Any:
     """The period's :class:`~pvcal.index.BenchmarkIndex` from a cut plan.
 
-    Cuts set before the bootstrap (see :func:`plan_cuts`) keep their own
-    standard errors (normal intervals); cuts carried over from the base
-    period keep the base period's uncertainty.  The pass rate and its
-    uncertainty are always this period's.
+    Cuts carried over from the base period keep the base period's
+    uncertainty; the pass rate and its uncertainty are always this period's.
     """
-    from scipy.special import ndtri
-
     from .index import BenchmarkIndex
 
     plan = plan_cuts(step) if plan is None else plan
     rules = {
         "discipline": step.discipline,
         "grades": plan.grades,
-        "standard_score": _standard_score_rules(step.rules),
+        "standard_score": dict(step.rules.standard_score),
     }
     region = step.candidates["region"].reindex(step.scores.index).astype(str).to_numpy()
     index = BenchmarkIndex.estimate(
@@ -1290,32 +1218,17 @@ def estimate_index(
     )
     methods = json.loads(json.dumps(index.methods))
     unc = json.loads(json.dumps(index.uncertainty))
-    notes = list(plan.notes)
-    z = float(ndtri(0.5 + unc["level"] / 2))
-    for grade, pre in plan.premethods.items():
-        methods[grade].update({k: v for k, v in pre.items() if k != "theta"})
-        if pre["method"] == "fixed standard score":
-            # a fixed distance from the pass cut: it moves with the pass cut
-            offset = pre["theta"] - index.cuts["Pass"]
-            unc["cuts_se"][grade] = unc["cuts_se"]["Pass"]
-            unc["cuts_ci"][grade] = [v + offset for v in unc["cuts_ci"]["Pass"]]
-        elif pre.get("se") is not None:
-            se = float(pre["se"])
-            unc["cuts_se"][grade] = se
-            unc["cuts_ci"][grade] = [pre["theta"] - z * se, pre["theta"] + z * se]
     if plan.source == "base period":
-        base = step.base_index["record"]["uncertainty"]
-        for key in ("cuts_se", "cuts_ci"):
-            unc[key] = base[key]
-        for key in ("pass_index_se", "pass_index_ci"):
-            unc[key] = base[key]
+        base = step.base_index["record"]
+        for key in ("cuts_se", "cuts_ci", "pass_index_se", "pass_index_ci"):
+            unc[key] = base["uncertainty"][key]
         unc["cuts_from"] = f"base period {step.base_period} (index {step.base_index['index_id']})"
         for g in methods:
-            methods[g]["carried_from"] = step.base_index["record"]["methods"].get(g)
+            methods[g]["carried_from"] = base["methods"].get(g)
     if plan.source == "tuned":
         for g in methods:
             methods[g]["method"] = "tuned"
-    unc["notes"] = notes
+    unc["notes"] = list(plan.notes)
     return dataclasses.replace(index, methods=methods, uncertainty=unc)
 
 
@@ -1486,84 +1399,57 @@ def publish_step(out_dir: str | Path = ".", *, registry: str | Path | None = Non
     app_p = pseudonymise_series(pd.Series(apps, index=apps), "application", key)
     cand = step.persons["candidate_id"].reindex(apps)
     cand_p = pseudonymise_series(cand, "candidate", key)
-    bank = step.bank
-    forms = step.persons["form"].reindex(apps).astype(str)
-    on_form = {
-        f: [i for i in bank.index if f in str(bank.loc[i, "forms"]).split(";")]
-        for f in forms.unique()
-    }
-    theta, se = scores["theta"], scores["se"]
-    ss = pd.Series(index.standard_score(theta.to_numpy()), index=apps)
-    exam_grade = pd.Series(index.grade(theta.to_numpy()), index=apps)
-    cals = step.candidates.reindex(apps)
+    theta, se = scores["theta"].to_numpy(float), scores["se"].to_numpy(float)
+    exam_grade = np.asarray(index.grade(theta), dtype=object)
+    grade = exam_grade.copy()
+    details = _response_details(step, apps)
+    for detail, g in zip(details, exam_grade):
+        detail["exam_grade"] = str(g)
+        detail["theta_pass"] = index.pass_theta
     peer = peer_part(step, key)
-    peer_frame = None if peer is None else peer[0]
-    combine = step.rules.raw.get("combine", "lower")
-    rows = []
-    wide = step.wide
-    for app in apps:
-        form = forms[app]
-        items = [i for i in on_form[form] if i in wide.columns] or list(wide.columns)
-        resp = wide.loc[app, items]
-        answered = resp.notna()
-        maxs = bank.loc[items, "max_score"].astype(float)
-        dom = bank.loc[items, "domain"].astype(str) if "domain" in bank.columns else None
-        detail: dict[str, Any] = {
-            "items": {i: (None if pd.isna(v) else int(v)) for i, v in resp.items()},
-            "exam_grade": exam_grade[app],
-            "theta_pass": index.pass_theta,
-        }
-        if dom is not None:
-            detail["domains"] = {
-                d: {
-                    "raw": float(resp[g].fillna(0).sum()),
-                    "max": float(maxs[g].sum()),
-                    "answered": int(answered[g].sum()),
-                    "items": len(g),
-                }
-                for d, g in dom.groupby(dom).groups.items()
-            }
-        grade = exam_grade[app]
-        pseud = app_p[app]
-        if peer_frame is not None:
-            if pseud in peer_frame.index:
-                prow = peer_frame.loc[pseud]
-                detail["peer"] = {
-                    k: (None if pd.isna(v) else (v if isinstance(v, str) else float(v)))
-                    for k, v in prow.items()
-                }
-                if combine == "lower":
-                    grade = _lower_grade(grade, prow["peer_grade"])
-                elif combine == "peer":
-                    grade = prow["peer_grade"]
-            else:
-                detail["peer"] = None
-                grade = "Fail"
-                detail["note"] = "no peer-comparison result: the verification is incomplete"
+    if peer is not None:
+        frame = peer[0]
+        combine = step.rules.raw.get("combine", "lower")
+        for i, pseud in enumerate(app_p.to_numpy()):
+            detail = details[i]
             detail["combine"] = combine
-        rows.append(
-            {
-                "application": pseud,
-                "candidate": cand_p[app],
-                "form": form,
-                "region": None
-                if pd.isna(cals.loc[app, "region"])
-                else str(cals.loc[app, "region"]),
-                "employer": None
-                if pd.isna(cals.loc[app, "employer"])
-                else str(cals.loc[app, "employer"]),
-                "n_items": len(items),
-                "n_answered": int(answered.sum()),
-                "raw_score": float(resp.fillna(0).sum()),
-                "max_score": float(maxs.sum()),
-                "theta": float(theta[app]),
-                "se": float(se[app]),
-                "standard_score": float(ss[app]),
-                "grade": grade,
-                "detail": detail,
+            if pseud not in frame.index:
+                detail["peer"] = None
+                detail["note"] = "no peer-comparison result: the verification is incomplete"
+                grade[i] = "Fail"
+                continue
+            prow = frame.loc[pseud]
+            detail["peer"] = {
+                k: (v if isinstance(v, str) else None if pd.isna(v) else float(v))
+                for k, v in prow.items()
             }
-        )
-    results = pd.DataFrame(rows)
+            if combine == "lower":
+                grade[i] = _lower_grade(grade[i], prow["peer_grade"])
+            elif combine == "peer":
+                grade[i] = prow["peer_grade"]
+    cands = step.candidates.reindex(apps)
+    summary = pd.DataFrame([d.pop("_summary") for d in details], index=apps)
+    results = pd.DataFrame(
+        {
+            "application": app_p.to_numpy(),
+            "candidate": cand_p.to_numpy(),
+            "form": step.persons["form"].reindex(apps).astype(str).to_numpy(),
+            "region": cands["region"].astype(object).where(cands["region"].notna()).to_numpy(),
+            "employer": cands["employer"]
+            .astype(object)
+            .where(cands["employer"].notna())
+            .to_numpy(),
+            "n_items": summary["n_items"].to_numpy(),
+            "n_answered": summary["n_answered"].to_numpy(),
+            "raw_score": summary["raw_score"].to_numpy(),
+            "max_score": summary["max_score"].to_numpy(),
+            "theta": theta,
+            "se": se,
+            "standard_score": np.asarray(index.standard_score(theta), float),
+            "grade": grade.astype(str),
+            "detail": details,
+        }
+    )
     already = 0
     if registry is not None and Path(registry).is_file():
         with Registry(registry) as reg:
@@ -1652,3 +1538,59 @@ def method_text(step: CalibrationStep, index: Any) -> str:
             "and peer grades."
         )
     return " ".join(parts)
+
+
+def _response_details(step: CalibrationStep, apps: Any) -> list[dict[str, Any]]:
+    """Per application: item scores, domain raw scores and the summary counts.
+
+    The items of a person are those of the person's form (``items.csv``
+    ``forms``); missing responses count 0 in the raw score (they are ignored
+    by the IRT scoring).
+    """
+    bank = step.bank
+    forms = step.persons["form"].reindex(apps).astype(str).to_numpy()
+    wide = step.wide.reindex(apps)
+    out: list[dict[str, Any]] = [{} for _ in range(len(apps))]
+    has_domain = "domain" in bank.columns
+    for form in np.unique(forms):
+        rows = np.flatnonzero(forms == form)
+        items = [
+            i
+            for i in bank.index
+            if i in wide.columns and form in str(bank.loc[i, "forms"]).split(";")
+        ] or list(wide.columns)
+        block = wide.iloc[rows][items].to_numpy(dtype=float, na_value=np.nan)
+        maxs = bank.loc[items, "max_score"].to_numpy(float)
+        answered = ~np.isnan(block)
+        raw = np.nansum(block, axis=1)
+        domains = {}
+        if has_domain:
+            dom = bank.loc[items, "domain"].astype(str).to_numpy()
+            for d in np.unique(dom):
+                cols = dom == d
+                domains[str(d)] = (
+                    np.nansum(block[:, cols], axis=1),
+                    float(maxs[cols].sum()),
+                    answered[:, cols].sum(axis=1),
+                    int(cols.sum()),
+                )
+        for k, r in enumerate(rows):
+            vals = block[k]
+            detail = {
+                "items": {
+                    i: (None if np.isnan(v) else int(v)) for i, v in zip(items, vals, strict=True)
+                },
+                "_summary": {
+                    "n_items": len(items),
+                    "n_answered": int(answered[k].sum()),
+                    "raw_score": float(raw[k]),
+                    "max_score": float(maxs.sum()),
+                },
+            }
+            if domains:
+                detail["domains"] = {
+                    d: {"raw": float(v[0][k]), "max": v[1], "answered": int(v[2][k]), "items": v[3]}
+                    for d, v in domains.items()
+                }
+            out[r] = detail
+    return out

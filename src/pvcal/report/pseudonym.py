@@ -24,7 +24,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +33,14 @@ import pandas as pd
 
 from .._validation import PvcalError
 
-__all__ = ["SAMPLE_KEY", "PseudonymKey", "load_key", "pseudonymise", "pseudonymise_series"]
+__all__ = [
+    "SAMPLE_KEY",
+    "PseudonymKey",
+    "load_key",
+    "pseudonymise",
+    "pseudonymise_series",
+    "scrub",
+]
 
 #: The public default key for the sample data (documented; never use it for real candidates).
 SAMPLE_KEY = b"pvcal-sample-data-pseudonym-key (public; sample data only)"
@@ -145,3 +153,24 @@ def _key_bytes(key: PseudonymKey | bytes | None) -> bytes:
     if isinstance(key, (bytes, bytearray)) and key:
         return bytes(key)
     raise PvcalError("the pseudonym key must be non-empty bytes or a PseudonymKey")
+
+
+def scrub(text: str, mapping: Mapping[str, str]) -> str:
+    """Replace every raw identifier in ``text`` by its pseudonym (whole tokens only).
+
+    Parameters
+    ----------
+    text : str
+        E.g. a warning message that may name applications or candidates.
+    mapping : mapping
+        Raw identifier -> pseudonym.
+
+    Examples
+    --------
+    >>> scrub("application X-1 has no responses", {"X-1": "A-0f"})
+    'application A-0f has no responses'
+    """
+    return _TOKEN.sub(lambda m: mapping.get(m.group(0), m.group(0)), str(text))
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_.\-]+")

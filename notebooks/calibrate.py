@@ -1,0 +1,111 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: pvcal (Python 3)
+#     language: python
+#     name: pvcal
+# ---
+
+# %% [markdown]
+# # Calibration
+#
+# Loads and validates the discipline's data, calibrates the period's items by
+# marginal maximum likelihood, links the period onto the base scale through the
+# anchor items, and shows fit and drift diagnostics. All logic lives in
+# `pvcal.pipeline.calibrate_step`; this notebook shows its results.
+
+# %% tags=["parameters"]
+discipline = "qms-auditor"
+period = "2025H1"
+base_period = "2025H1"
+data_dir = "../data/sample/qms-auditor"
+registry = "../reports/registry.sqlite"
+out_dir = "."
+seed = 20250601
+base_index_id = None
+
+# %%
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import Markdown, display
+
+from pvcal import pipeline
+
+step = pipeline.calibrate_step(data_dir, period, registry=registry, out_dir=out_dir, seed=seed)
+cal = step.calibration
+display(Markdown(f"## {step.rules.raw.get('title', discipline)}: {period}"))
+
+# %% [markdown]
+# ## Data and eligibility (Art. 6)
+
+# %%
+elig = step.eligibility
+counts = pd.Series(
+    {
+        "applications in the period": len(elig),
+        "eligible (study hours met)": int(elig["eligible"].sum()),
+        "ineligible: not scored": int((~elig["eligible"].astype(bool)).sum()),
+        "eligible with responses (calibrated)": len(step.wide),
+        "items with responses": step.wide.shape[1],
+    },
+    name="count",
+)
+display(counts.to_frame())
+display(step.persons["form"].value_counts().sort_index().rename("applications").to_frame())
+if step.warnings:
+    display(Markdown("**Data notes** (identifiers pseudonymised):"))
+    display(pd.DataFrame(step.warnings, columns=["warning", "message"]))
+
+# %% [markdown]
+# ## Calibration
+
+# %%
+display(cal.summary())
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
+cal.plot_information(ax=axes[0])
+cal.plot_icc(items=list(cal.items.index[:6]), ax=axes[1])
+plt.show()
+
+# %%
+cal.plot_wright_map(step.wide)
+plt.show()
+
+# %% [markdown]
+# ## Item fit (Orlando–Thissen S-X², per form, complete responders)
+
+# %%
+if step.item_fit is None:
+    display(Markdown("Too few complete responders for S-X²."))
+else:
+    fit = step.item_fit
+    flagged = fit[fit["p"] < 0.01]
+    display(
+        Markdown(
+            f"{len(fit)} item-form fits; {len(flagged)} with p < 0.01 "
+            f"(about {0.01 * len(fit):.1f} expected by chance)."
+        )
+    )
+    display(flagged.round(4) if len(flagged) else fit.sort_values("p").head(5).round(4))
+
+# %% [markdown]
+# ## Linking to the base scale and anchor drift
+
+# %%
+if step.linking is None:
+    display(Markdown(f"{period} is the base period: its calibration fixes the θ scale."))
+else:
+    display(step.linking.summary())
+    if step.linking.screen is not None:
+        display(step.linking.screen.summary())
+        step.linking.screen.plot()
+        plt.show()
+
+# %%
+display(step.scores.describe().T.round(3).rename(index={"theta": "θ (base scale)", "se": "SE"}))

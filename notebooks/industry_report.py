@@ -1,0 +1,106 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: pvcal (Python 3)
+#     language: python
+#     name: pvcal
+# ---
+
+# %% [markdown]
+# # Industry report (Art. 19)
+#
+# Across disciplines and periods, from the registry's published results:
+# grade distributions, pass-rate trends with their uncertainty, and comparisons
+# by region and employer. Candidates are pseudonymised; only aggregates are shown.
+
+# %% tags=["parameters"]
+registry = "../reports/registry.sqlite"
+out_dir = "."
+min_group = 30
+
+# %%
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import Markdown, display
+
+from pvcal.registry import Registry
+from pvcal.report import plots
+
+with Registry(registry) as reg:
+    results = reg.results()
+    indices = reg.indices(current=True)
+results["discipline · period"] = results["discipline"] + " · " + results["period"]
+display(
+    Markdown(
+        f"{len(results):,} published results in {results['discipline'].nunique()} "
+        f"disciplines and {results['period'].nunique()} periods."
+    )
+)
+
+# %% [markdown]
+# ## Benchmark indices
+
+# %%
+rows = []
+for _, r in indices.iterrows():
+    rec = r["record"]
+    u = rec["uncertainty"]
+    rows.append(
+        {
+            "discipline": r["discipline"],
+            "period": r["period"],
+            "index_id": r["index_id"],
+            "pass-line index": rec["pass_index"],
+            "index 95% interval": "{:.2f} – {:.2f}".format(*u["pass_index_ci"]),
+            "θ pass": rec["cuts"]["Pass"],
+            "θ good": rec["cuts"]["Good"],
+            "θ excellent": rec["cuts"]["Excellent"],
+            "N": rec["n"],
+            "pass rate": rec["pass_rate"],
+            "pass rate 95% interval": "{:.3f} – {:.3f}".format(*u["pass_rate_ci"]),
+        }
+    )
+display(pd.DataFrame(rows).set_index(["discipline", "period"]).round(3))
+
+# %% [markdown]
+# ## Grade distributions
+
+# %%
+plots.plot_grade_distribution(results, by="discipline · period")
+plt.xticks(rotation=20, ha="right")
+plt.show()
+
+# %% [markdown]
+# ## Pass-rate trends (95% Wilson bands)
+
+# %%
+trend = plots.rate_table(results, ["discipline", "period"]).reset_index()
+display(trend.round(3))
+plots.plot_rate_trend(trend, line="discipline")
+plt.show()
+
+# %% [markdown]
+# ## By region
+
+# %%
+by_region = plots.rate_table(results, ["discipline", "region"])
+display(by_region.round(3))
+plots.plot_rates(by_region, title="pass rate by discipline and region")
+plt.show()
+
+# %% [markdown]
+# ## By employer (employers with at least `min_group` results)
+
+# %%
+by_emp = plots.rate_table(results, ["discipline", "employer"])
+big = by_emp[by_emp["n"] >= min_group].sort_values("rate")
+display(Markdown(f"{len(big)} of {len(by_emp)} employer groups have ≥ {min_group} results."))
+if len(big):
+    display(big.round(3))
+    plots.plot_rates(big, title=f"pass rate by employer (n ≥ {min_group})")
+    plt.show()

@@ -1,0 +1,118 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: pvcal (Python 3)
+#     language: python
+#     name: pvcal
+# ---
+
+# %% [markdown]
+# # Discipline report: benchmark index and results
+#
+# Publishes the period's benchmark index (pass-line index, Art. 11), converts
+# every eligible candidate's ability to a standard score and a grade (Art. 12),
+# and summarises the results. Candidates appear only by keyed pseudonyms (Art. 15).
+
+# %% tags=["parameters"]
+discipline = "qms-auditor"
+period = "2025H1"
+base_period = "2025H1"
+data_dir = "../data/sample/qms-auditor"
+registry = "../reports/registry.sqlite"
+out_dir = "."
+seed = 20250601
+base_index_id = None
+
+# %%
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import Markdown, display
+
+from pvcal import pipeline
+from pvcal.report import plots
+
+pub = pipeline.publish_step(out_dir, registry=registry)
+index, results = pub.index, pub.results
+display(Markdown(f"## {discipline} {period}: pass-line index {index.pass_index:.2f}"))
+
+# %%
+display(index.summary())
+index.plot()
+plt.show()
+
+# %% [markdown]
+# ## Results
+
+# %%
+facts = pd.Series(
+    {
+        "results published": len(results),
+        "already published earlier (kept, Art. 8)": pub.already,
+        "ineligible (not scored, Art. 6)": len(pub.ineligible),
+        "pass rate": f"{results['grade'].ne('Fail').mean():.1%}" if len(results) else "–",
+        "within 1 SE of the pass line": int(
+            index.near_pass_line(results["theta"], results["se"]).sum()
+        )
+        if len(results)
+        else 0,
+    },
+    name="value",
+)
+display(facts.to_frame())
+
+# %%
+if len(results):
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained")
+    plots.plot_grade_distribution(results, by="form", ax=axes[0])
+    axes[0].set_title("grades by form")
+    axes[1].hist(results["standard_score"], bins=40, color="#2166ac")
+    for g, v in index.cut_scores.items():
+        axes[1].axvline(v, color="k", lw=1)
+        axes[1].annotate(g, (v, axes[1].get_ylim()[1] * 0.9), rotation=90, fontsize=8)
+    axes[1].set_xlabel("standard score")
+    axes[1].set_title("standard scores")
+    plt.show()
+
+# %%
+if len(results):
+    by_region = plots.rate_table(results, "region")
+    display(by_region.round(3))
+    plots.plot_rates(by_region, title="pass rate by region")
+    plt.show()
+
+# %% [markdown]
+# ## Peer comparison (where the rules have one)
+
+# %%
+if pub.peer is not None:
+    display(pub.peer.summary())
+    pub.peer.plot()
+    plt.show()
+    combined = pd.crosstab(
+        results["detail"].map(lambda d: d["exam_grade"]).rename("exam grade"),
+        results["grade"].rename("final grade"),
+    )
+    display(combined)
+else:
+    display(Markdown("This discipline has no peer-comparison part."))
+
+# %% [markdown]
+# ## Ineligible applications (pseudonymised)
+
+# %%
+display(pub.ineligible if len(pub.ineligible) else Markdown("None."))
+
+# %% [markdown]
+# ## How results were reached
+
+# %%
+import json
+from pathlib import Path
+
+record = json.loads((Path(out_dir) / "index.json").read_text())["record"]
+display(Markdown(record["method_text"]))

@@ -1,0 +1,78 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: pvcal (Python 3)
+#     language: python
+#     name: pvcal
+# ---
+
+# %% [markdown]
+# # Threshold setting
+#
+# Sets the three cuts (Pass, Good, Excellent) by the methods of the rules file
+# and estimates the benchmark index with its bootstrap uncertainty.
+#
+# **Methodologists:** open this notebook in JupyterLab with `interactive = True`
+# to get sliders for the three cuts (seeded from the standard-setting result);
+# the grade distribution, pass rate, classification accuracy/consistency, CSEM
+# at the cuts and the standard-score map update live, and the button writes the
+# chosen cuts back to the discipline's `rules.yml` with who, when and why.
+# Under papermill (`pvcal publish`) it runs non-interactively with the rules' cuts.
+
+# %% tags=["parameters"]
+discipline = "qms-auditor"
+period = "2025H1"
+base_period = "2025H1"
+data_dir = "../data/sample/qms-auditor"
+registry = "../reports/registry.sqlite"
+out_dir = "."
+seed = 20250601
+base_index_id = None
+n_boot = 1000
+interactive = False
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+
+from pvcal import pipeline
+
+if not (Path(out_dir) / "work" / "calibrate.pkl").exists():
+    pipeline.calibrate_step(data_dir, period, registry=registry, out_dir=out_dir, seed=seed)
+setting = pipeline.standard_setting_step(out_dir, n_boot=n_boot)
+index = setting.index
+display(Markdown(f"## {discipline} {period}: cuts from **{setting.plan.source}**"))
+for note in setting.plan.notes:
+    display(Markdown(f"- {note}"))
+
+# %%
+display(index.summary())
+index.plot()
+plt.show()
+
+# %% [markdown]
+# ## Decision quality at the cuts
+
+# %%
+tuner = setting.tuner()
+state = tuner.evaluate()
+display(state.facts().round(4).to_frame("value"))
+display(state.table().round(4))
+fig = tuner.plot(state)
+plt.show()
+
+# %% [markdown]
+# ## Tuner (interactive sessions only)
+
+# %%
+if interactive:
+    display(tuner.widget())
+else:
+    display(Markdown("Non-interactive run: the rules' cuts above are used."))

@@ -1,0 +1,363 @@
+"""The cut-score tuner of ``threshold_setting.ipynb`` (for methodologists).
+
+:class:`CutTuner` evaluates any three θ cuts against a period's candidates:
+grade distribution, pass rate, classification accuracy and consistency
+(Rudner), the conditional SEM at each cut (per form, on the θ and the
+standard-score scale) and the θ → standard-score map.  :meth:`CutTuner.widget`
+wraps it in ipywidgets sliders seeded with the standard-setting result, and
+:meth:`CutTuner.save` (or :func:`write_tuned_cuts`) writes the chosen cuts
+back into the discipline's ``rules.yml`` with who, when and why.  Under
+papermill the notebook calls :meth:`CutTuner.evaluate` at the rules' cuts
+instead of showing widgets.
+
+Examples
+--------
+>>> tuner = setting.tuner()                                   # doctest: +SKIP
+>>> tuner.evaluate({"Pass": -0.3, "Good": 0.7, "Excellent": 1.3}).pass_rate   # doctest: +SKIP
+>>> tuner.widget()                                            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import PvcalError, SchemaError, check_increasing
+from ..registry import utcnow
+from .plots import GRADES, plot_grade_distribution, plot_standard_score_map
+
+__all__ = ["CutTuner", "TunerState", "write_tuned_cuts", "CUT_NAMES"]
+
+#: The three cuts, lowest first, as BenchmarkIndex names them.
+CUT_NAMES = ("Pass", "Good", "Excellent")
+
+
+def _cuts(cuts: Mapping[str, float] | Sequence[float]) -> dict[str, float]:
+    if isinstance(cuts, Mapping):
+        lookup = {str(k).capitalize(): float(v) for k, v in cuts.items()}
+        missing = [c for c in CUT_NAMES if c not in lookup]
+        if missing:
+            raise PvcalError(f"cuts must give {list(CUT_NAMES)}; missing {missing}")
+        values = [lookup[c] for c in CUT_NAMES]
+    else:
+        values = [float(v) for v in cuts]
+        if len(values) != 3:
+            raise PvcalError(f"give three cuts (Pass, Good, Excellent), got {len(values)}")
+    check_increasing("cuts (Pass < Good < Excellent)", values)
+    return dict(zip(CUT_NAMES, values, strict=True))
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class TunerState:
+    """The consequences of one set of cuts.
+
+    Attributes
+    ----------
+    cuts : dict
+        θ cut of Pass, Good, Excellent.
+    index : BenchmarkIndex
+        The seeded index with these cuts (standard-score map re-anchored).
+    grades : Series
+        Grade of each candidate.
+    distribution : Series
+        Share of each grade (Excellent .. Fail).
+    pass_rate : float
+    classification : ClassificationResult
+        Rudner accuracy/consistency overall and per cut.
+    csem : DataFrame
+        Per cut: θ, standard score, and the conditional SEM on the θ and
+        standard-score scales (mean over forms, weighted by candidates).
+    """
+
+    cuts: dict
+    index: Any
+    grades: pd.Series
+    distribution: pd.Series
+    pass_rate: float
+    classification: Any
+    csem: pd.DataFrame
+
+    def table(self) -> pd.DataFrame:
+        """One row per cut: θ, standard score, CSEM, accuracy, consistency."""
+        by = self.classification.by_cut
+        out = self.csem.copy()
+        out["accuracy"] = by["accuracy"].to_numpy()
+        out["consistency"] = by["consistency"].to_numpy()
+        return out
+
+    def facts(self) -> pd.Series:
+        """Pass rate and overall accuracy/consistency."""
+        return pd.Series(
+            {
+                "pass rate": self.pass_rate,
+                "accuracy (all cuts)": float(self.classification.accuracy),
+                "consistency (all cuts)": float(self.classification.consistency),
+                "kappa": float(self.classification.kappa),
+            }
+        )
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class CutTuner:
+    """Evaluate and choose the three θ cuts of a discipline.
+
+    Parameters
+    ----------
+    index : BenchmarkIndex
+        The period's index as standard setting produced it (the seed).
+    theta, se : Series
+        Candidates' θ̂ and SE on the base scale.
+    form_items : mapping of str to DataFrame
+        Item parameters (base scale) of each form, for the CSEM at the cuts.
+    form_weights : mapping of str to float
+        Share of candidates on each form.
+    rules_file : Path, optional
+        The discipline's ``rules.yml`` (for :meth:`save`).
+    """
+
+    index: Any
+    theta: pd.Series
+    se: pd.Series
+    form_items: Mapping[str, pd.DataFrame]
+    form_weights: Mapping[str, float]
+    rules_file: Path | None = None
+
+    @classmethod
+    def from_step(cls, setting: Any) -> CutTuner:
+        """Build from a :class:`pvcal.pipeline.SettingStep`."""
+        step = setting.calibration
+        forms = step.persons["form"].astype(str)
+        form_items = {}
+        for form, idx in forms.groupby(forms).groups.items():
+            cols = step.wide.loc[idx].notna().any()
+            form_items[str(form)] = step.items.loc[cols.index[cols.to_numpy()]]
+        weights = forms.value_counts(normalize=True).to_dict()
+        rules_file = Path(step.rules.file) if step.rules.file else None
+        return cls(
+            setting.index,
+            step.scores["theta"],
+            step.scores["se"],
+            form_items,
+            {str(k): float(v) for k, v in weights.items()},
+            rules_file,
+        )
+
+    @property
+    def seed_cuts(self) -> dict[str, float]:
+        """The cuts the tuner starts from (the standard-setting result)."""
+        return {g: float(self.index.cuts[g]) for g in CUT_NAMES}
+
+    def evaluate(self, cuts: Mapping[str, float] | Sequence[float] | None = None) -> TunerState:
+        """Grade distribution, pass rate, decision quality and CSEM for these cuts.
+
+        Parameters
+        ----------
+        cuts : mapping or sequence, optional
+            θ cuts of Pass, Good, Excellent (default :attr:`seed_cuts`).
+
+        Raises
+        ------
+        PvcalError
+            Cuts not strictly increasing.
+        """
+        from ..standards import classification, conditional_sem
+
+        cuts = _cuts(self.seed_cuts if cuts is None else cuts)
+        conv = self.index.conversion
+        if conv.anchor == "pass_cut":
+            conv = dataclasses.replace(conv, anchor_theta=cuts["Pass"])
+        index = dataclasses.replace(self.index, cuts=cuts, conversion=conv)
+        th = self.theta.to_numpy(float)
+        grades = pd.Series(index.grade(th), index=self.theta.index, name="grade")
+        dist = grades.value_counts(normalize=True).reindex(list(GRADES), fill_value=0.0)
+        cq = classification(th, self.se.to_numpy(float), cuts)
+        at = np.array([cuts[g] for g in CUT_NAMES])
+        total = sum(self.form_weights.values())
+        csem = np.zeros(3)
+        for form, items in self.form_items.items():
+            csem += self.form_weights.get(form, 0.0) / total * conditional_sem(items, at)
+        table = pd.DataFrame(
+            {
+                "theta": at,
+                "standard_score": [float(index.cut_scores[g]) for g in CUT_NAMES],
+                "csem_theta": csem,
+                "csem_standard_score": csem * conv.scale,
+            },
+            index=pd.Index(CUT_NAMES, name="cut"),
+        )
+        return TunerState(cuts, index, grades, dist, float(1 - dist["Fail"]), cq, table)
+
+    def plot(self, state: TunerState | None = None) -> Any:
+        """Grade distribution and the standard-score map of a state; returns the Figure."""
+        import matplotlib.pyplot as plt
+
+        state = self.evaluate() if state is None else state
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
+        plot_grade_distribution(state.grades, ax=ax1)
+        ax1.set_title(f"pass rate {state.pass_rate:.1%}")
+        plot_standard_score_map(
+            {k.lower(): v for k, v in state.cuts.items()}, state.index.standard_score, ax=ax2
+        )
+        ax2.set_title("θ → standard score")
+        return fig
+
+    def save(
+        self,
+        cuts: Mapping[str, float] | Sequence[float],
+        *,
+        who: str,
+        why: str,
+        when: str | None = None,
+    ) -> Path:
+        """Write the chosen cuts into the rules file (see :func:`write_tuned_cuts`)."""
+        if self.rules_file is None:
+            raise PvcalError("this tuner has no rules file to write to")
+        return write_tuned_cuts(
+            self.rules_file, cuts, who=who, why=why, when=when, seeded_from=self.seed_cuts
+        )
+
+    def widget(self) -> Any:
+        """Sliders for the three cuts, live results, and a button that saves the cuts.
+
+        Returns
+        -------
+        ipywidgets.VBox
+        """
+        import ipywidgets as w
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        seed = self.seed_cuts
+        sliders = {
+            g: w.FloatSlider(
+                value=round(seed[g], 2),
+                min=-3.5,
+                max=3.5,
+                step=0.01,
+                description=f"{g} θ",
+                continuous_update=False,
+                readout_format=".2f",
+            )  # fmt: skip
+            for g in CUT_NAMES
+        }
+        out = w.Output()
+        who = w.Text(description="who", placeholder="your name")
+        why = w.Textarea(description="why", placeholder="reason for the change")
+        button = w.Button(description="Write cuts to rules", button_style="warning")
+        status = w.HTML()
+
+        def current() -> dict[str, float]:
+            return {g: s.value for g, s in sliders.items()}
+
+        def refresh(_: Any = None) -> None:
+            with out:
+                out.clear_output(wait=True)
+                try:
+                    state = self.evaluate(current())
+                except PvcalError as exc:
+                    print(f"not usable: {exc}")
+                    return
+                display(state.facts().to_frame("value"))
+                display(state.table().round(4))
+                fig = self.plot(state)
+                display(fig)
+                plt.close(fig)
+
+        def save(_: Any) -> None:
+            try:
+                path = self.save(current(), who=who.value, why=why.value)
+            except PvcalError as exc:
+                status.value = f"<b style='color:#c51b7d'>not saved: {exc}</b>"
+                return
+            status.value = f"saved to {path} at {utcnow()}"
+
+        for s in sliders.values():
+            s.observe(refresh, names="value")
+        button.on_click(save)
+        refresh()
+        return w.VBox([*sliders.values(), out, who, why, button, status])
+
+
+_BLOCK = re.compile(r"^tuned_cuts:.*?(?=^[^\s#]|\Z)", re.S | re.M)
+
+
+def write_tuned_cuts(
+    rules_file: str | Path,
+    cuts: Mapping[str, float] | Sequence[float],
+    *,
+    who: str,
+    why: str,
+    when: str | None = None,
+    seeded_from: Mapping[str, float] | None = None,
+) -> Path:
+    """Write chosen θ cuts into a rules file as its ``tuned_cuts:`` block.
+
+    The block overrides the grades' standard-setting methods in later runs
+    (:func:`pvcal.pipeline.plan_cuts`).  The rest of the file, comments
+    included, is kept; an earlier ``tuned_cuts`` block moves into the new
+    block's ``history``.
+
+    Parameters
+    ----------
+    rules_file : str or Path
+    cuts : mapping or sequence
+        θ cuts of Pass, Good, Excellent (strictly increasing).
+    who, why : str
+        Who set the cuts and why (both required).
+    when : str, optional
+        ISO 8601 UTC time (default now).
+    seeded_from : mapping, optional
+        The cuts the tuner started from.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    PvcalError
+        Cuts not increasing, empty who/why.
+    SchemaError
+        The rules file is not valid YAML afterwards.
+    """
+    import yaml
+
+    values = _cuts(cuts)
+    if not str(who).strip() or not str(why).strip():
+        raise PvcalError("say who sets the cuts and why (both are recorded in the rules file)")
+    path = Path(rules_file)
+    text = path.read_text(encoding="utf-8")
+    old = (yaml.safe_load(text) or {}).get("tuned_cuts")
+    history = []
+    if isinstance(old, dict):
+        history = list(old.get("history") or [])
+        history.append({k: v for k, v in old.items() if k != "history"})
+    block = {
+        "theta": {k.lower(): round(v, 6) for k, v in values.items()},
+        "set_by": str(who).strip(),
+        "set_at": when or utcnow(),
+        "reason": str(why).strip(),
+    }
+    if seeded_from is not None:
+        block["seeded_from"] = {str(k).lower(): round(float(v), 6) for k, v in seeded_from.items()}
+    if history:
+        block["history"] = history
+    dumped = yaml.safe_dump({"tuned_cuts": block}, sort_keys=False, allow_unicode=True)
+    dumped = dumped.replace(
+        "tuned_cuts:\n",
+        "tuned_cuts:   # written by pvcal's threshold tuner; overrides the grades' methods\n",
+        1,
+    )
+    kept = _BLOCK.sub("", text).rstrip("\n")
+    new = f"{kept}\n{dumped}"
+    check = yaml.safe_load(new)
+    if not isinstance(check, dict) or check.get("tuned_cuts", {}).get("theta") != block["theta"]:
+        raise SchemaError(f"{path}: writing tuned_cuts produced an unreadable rules file")
+    path.write_text(new, encoding="utf-8")
+    return path
