@@ -294,6 +294,7 @@ class BenchmarkIndex:
         scores=None,
         panel: pd.DataFrame | None = None,
         bookmark: pd.DataFrame | None = None,
+        booklet: pd.DataFrame | None = None,
         judgments=None,
         groups=None,
         discipline: str | None = None,
@@ -321,7 +322,7 @@ class BenchmarkIndex:
             Item parameters (needed by Angoff, Bookmark and raw-score methods).
         se : array_like, optional
             Candidates' standard errors; enables classification accuracy.
-        scores, panel, bookmark, judgments
+        scores, panel, bookmark, booklet, judgments
             As in :func:`pvcal.standards.set_cuts`.
         groups : array_like, optional
             Candidate groups for the grade distribution by group.
@@ -399,6 +400,7 @@ class BenchmarkIndex:
             scores=scores,
             judgments=judgments,
             conversion=rules["standard_score"],
+            booklet=booklet,
             D=D,
         )
         theta_cuts = cuts.theta
@@ -475,6 +477,7 @@ class BenchmarkIndex:
             "scores": input_hash(None if scores is None else np.asarray(scores, float)),
             "panel": input_hash(panel),
             "bookmark": input_hash(bookmark),
+            "booklet": input_hash(booklet),
             "judgments": input_hash(
                 None
                 if judgments is None

@@ -231,6 +231,25 @@ def test_bookmark_hand():
     assert bookmark(pl, items).cut == pytest.approx(math.log(0.67 / 0.33))
 
 
+def test_bookmark_given_booklet():
+    """A booklet given as (page, item_id) keeps its page order; each page's θ is its item's RP
+    location under the item parameters. The booklet ordered under the same parameters gives
+    the same cut; a booklet out of location order warns; an unknown item is a DataError."""
+    items = pd.DataFrame({"a": 1.0, "b": [2.0, -1.0, 0.0, 1.0]}, index=list("DABC"))
+    pl = pd.DataFrame({"panelist": range(5), "round": 1, "page": [2, 3, 3, 4, 4]})
+    own = ordered_item_booklet(items, rp=0.5).reset_index()[["page", "item_id"]]
+    assert bookmark(pl, items, rp=0.5, booklet=own).cut == bookmark(pl, items, rp=0.5).cut
+    swapped = own.assign(item_id=["B", "A", "C", "D"])  # pages 1 and 2 swapped
+    with pytest.warns(UserWarning, match="not in page order"):
+        res = bookmark(pl, items, rp=0.5, booklet=swapped)
+    # pages 1, 2, 2, 3, 3 -> b of B, A, A, C, C = 0, -1, -1, 1, 1 -> median 0
+    assert res.cut == pytest.approx(0.0)
+    with pytest.raises(DataError, match="not in the item parameters"):
+        bookmark(pl, items, booklet=own.assign(item_id=["A", "B", "C", "Z"]))
+    with pytest.raises(DataError, match="pages must be 1..n"):
+        bookmark(pl, items, booklet=own.assign(page=[1, 2, 2, 4]))
+
+
 def test_bookmark_bad_pages():
     items = pd.DataFrame({"a": 1.0, "b": [0.0, 1.0, 2.0]}, index=list("ABC"))
     pl = pd.DataFrame({"panelist": [1, 2], "round": 1, "page": [2, 5]})

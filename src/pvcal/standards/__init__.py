@@ -117,7 +117,7 @@ GRADES = ("Pass", "Good", "Excellent")
 _OPTIONS: dict[str, tuple[set[str], set[str]]] = {  # method -> (required, optional)
     "fixed": (set(), {"theta", "standard_score"}),
     "angoff": (set(), {"round", "rating", "panel_cut"}),
-    "bookmark": (set(), {"rp", "placement", "aggregate", "round", "panel_cut"}),
+    "bookmark": (set(), {"rp", "placement", "aggregate", "round", "panel_cut"}),  # + booklet=
     "borderline_group": (set(), {"statistic", "borderline_value", "column", "scale"}),
     "borderline_regression": ({"borderline"}, {"column", "scale"}),
     "contrasting_groups": (set(), {"p", "column", "scale"}),
@@ -424,6 +424,7 @@ def set_cuts(
     scores=None,
     judgments=None,
     conversion: dict | None = None,
+    booklet: pd.DataFrame | None = None,
     D: float = 1.0,
 ) -> CutScores:
     """Set every cut of a discipline by the method its rules file names.
@@ -456,6 +457,9 @@ def set_cuts(
         ``standard_score``: ``θ = θ_anchor + (standard_score - pass_score) / scale``
         with ``θ_anchor`` the Pass cut unless ``anchor_theta`` is fixed (such a cut
         then moves with the Pass cut in the bootstrap).
+    booklet : DataFrame, optional
+        The Bookmark booklet the panel used (``page``, ``item_id``[, ``category``]);
+        see :func:`pvcal.standards.bookmark`.
     D : float, default 1.0
 
     Returns
@@ -517,7 +521,7 @@ def set_cuts(
             )
         elif m == "bookmark":
             rows_g = _panel_rows(bookmark, g, spec, "bookmark placements")
-            det = bookmark_fn(rows_g, need_items(g), D=D, **opts)
+            det = bookmark_fn(rows_g, need_items(g), booklet=booklet, D=D, **opts)
             cut, se, n = det.cut, det.se, len(det.final)
             th_p = det.final["theta"].to_numpy()
             agg = np.median if det.params["aggregate"] == "median" else np.mean

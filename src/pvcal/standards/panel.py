@@ -557,6 +557,40 @@ class BookmarkResult:
         return self.panelists.xs(self.round, level="round")
 
 
+def _given_booklet(booklet: pd.DataFrame, items: Any, *, rp: float, D: float) -> pd.DataFrame:
+    check_columns(booklet, ["page", "item_id"], file="bookmark booklet")
+    pages = pd.to_numeric(booklet["page"], errors="coerce")
+    if pages.isna().any() or sorted(pages.astype(int)) != list(range(1, len(booklet) + 1)):
+        raise DataError("bookmark booklet: pages must be 1..n, each once")
+    locs = rp_locations(items, rp=rp, D=D)
+    locs["key"] = locs["item_id"].astype(str) + "#" + locs["category"].astype(str)
+    cat = booklet["category"] if "category" in booklet.columns else pd.Series(1, booklet.index)
+    keys = booklet["item_id"].astype(str) + "#" + cat.astype(int).astype(str)
+    where_ = dict(zip(locs["key"], locs["location"], strict=True))
+    missing = [k for k in keys if k not in where_]
+    if missing:
+        raise DataError(
+            f"bookmark booklet: page item(s) {[m.replace('#', ' category ') for m in missing[:5]]}"
+            " are not in the item parameters"
+        )
+    book = pd.DataFrame(
+        {
+            "item_id": booklet["item_id"].astype(str).to_numpy(),
+            "category": cat.astype(int).to_numpy(),
+            "location": [where_[k] for k in keys],
+        },
+        index=pd.Index(pages.astype(int).to_numpy(), name="page"),
+    ).sort_index()
+    if np.any(np.diff(book["location"].to_numpy()) < 0):
+        warnings.warn(
+            "bookmark booklet: the RP locations of its pages under these item parameters are "
+            "not in page order; each page keeps its own location",
+            UserWarning,
+            stacklevel=3,
+        )
+    return book
+
+
 def bookmark_theta(pages, locations, *, placement: str = "before", file: str = "bookmark"):
     """θ cut for bookmark ``pages`` given the booklet's page ``locations`` (1-based pages)."""
     loc = np.asarray(locations, float)
@@ -589,6 +623,7 @@ def bookmark(
     placement: str = "before",
     aggregate: str = "median",
     round: Any = None,  # noqa: A002
+    booklet: pd.DataFrame | None = None,
     D: float = 1.0,
     file: str = "bookmark placements",
 ) -> BookmarkResult:
@@ -614,6 +649,12 @@ def bookmark(
         How panelists' θ cuts are combined.
     round : optional
         Round setting the cut; default the last.
+    booklet : DataFrame, optional
+        The booklet the panel actually used: ``page``, ``item_id`` and, for
+        polytomous items, ``category`` (default 1). Each page's θ is the RP
+        location of that item category under ``items``; a ``UserWarning`` says
+        so when those locations are not in page order (the booklet was ordered
+        under other parameters). Default: the booklet ordered under ``items``.
     D : float, default 1.0
     file : str
         Name used in error messages.
@@ -648,7 +689,10 @@ def bookmark(
             f"{_py(placements.loc[row, 'panelist'])!r} in round "
             f"{_py(placements.loc[row, 'round'])!r}"
         )
-    book = ordered_item_booklet(items, rp=rp, D=D)
+    if booklet is None:
+        book = ordered_item_booklet(items, rp=rp, D=D)
+    else:
+        book = _given_booklet(booklet, items, rp=rp, D=D)
     theta = bookmark_theta(
         placements["page"].to_numpy(), book["location"].to_numpy(), placement=placement, file=file
     )
