@@ -132,6 +132,9 @@ def test_index_contents(index, data):
     lo, hi = u["pass_index_ci"]
     assert lo < index.pass_index < hi
     assert index.methods["Pass"]["panel"]["n_panelists"] == 8
+    # CSEM at the pass cut = 1/sqrt(Σ a²P(1-P)) (hand formula for 2PL items)
+    p = 1 / (1 + np.exp(-ITEMS["a"] * (index.cuts["Pass"] - ITEMS["b"])))
+    assert index.csem["Pass"] == pytest.approx(1 / np.sqrt((ITEMS["a"] ** 2 * p * (1 - p)).sum()))
     assert set(index.distribution_by_group) == {"x", "y"}
 
 

@@ -257,6 +257,8 @@ class BenchmarkIndex:
         ``pass_rate_se``, ``pass_rate_ci``.
     classification : dict or None
         Rudner accuracy/consistency overall and per cut (when SEs were given).
+    csem : dict or None
+        Conditional SEM ``1/sqrt(I(θ))`` at each cut, θ units (when items were given).
     linking : dict or None
         The link that put this period on the base scale (``A``, ``B``, ``method``...).
     inputs : dict
@@ -276,6 +278,7 @@ class BenchmarkIndex:
     distribution: dict
     uncertainty: dict
     classification: dict | None = None
+    csem: dict | None = None
     linking: dict | None = None
     inputs: dict = field(default_factory=dict)
     conventions: dict = field(default_factory=dict)
@@ -453,6 +456,17 @@ class BenchmarkIndex:
             "pass_rate_ci": _interval(rate_star, level),
             "crossed_cuts": int(np.sum(np.any(np.diff(bt.to_numpy(), axis=1) <= 0, axis=1))),
         }
+        csem = None
+        item_frame = (
+            items.items
+            if hasattr(items, "items") and not isinstance(items, pd.DataFrame)
+            else items
+        )
+        if isinstance(item_frame, pd.DataFrame):
+            from .standards import conditional_sem
+
+            at = conditional_sem(item_frame, theta_cuts.to_numpy(), D)
+            csem = {g: float(v) for g, v in zip(GRADES, at, strict=True)}
         cq = None
         if s is not None:
             cq = classification(th, s, {g: float(theta_cuts[g]) for g in GRADES}).to_dict()
@@ -508,6 +522,7 @@ class BenchmarkIndex:
             distribution=distribution,
             uncertainty=uncertainty,
             classification=cq,
+            csem=csem,
             linking=None if linking is None else _jsonable(dict(linking)),
             inputs=inputs,
             conventions=conventions,
@@ -559,6 +574,7 @@ class BenchmarkIndex:
                 "theta_ci_low": lo,
                 "theta_ci_high": hi,
                 "standard_score": self.cut_scores[g],
+                "csem": np.nan if self.csem is None else self.csem[g],
             }
         out = pd.DataFrame.from_dict(rows, orient="index")
         out.index.name = "grade"
@@ -690,6 +706,7 @@ class BenchmarkIndex:
             "distribution_by_group": self.distribution_by_group,
             "uncertainty": self.uncertainty,
             "classification": self.classification,
+            "csem_at_cuts": self.csem,
             "linking": self.linking,
             "inputs": dict(self.inputs),
             "conventions": dict(self.conventions),
@@ -746,6 +763,7 @@ class BenchmarkIndex:
             distribution=dict(record["distribution"]),
             uncertainty=record["uncertainty"],
             classification=record.get("classification"),
+            csem=record.get("csem_at_cuts"),
             linking=record.get("linking"),
             inputs=dict(record.get("inputs", {})),
             conventions=dict(record.get("conventions", {})),

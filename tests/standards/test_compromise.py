@@ -40,6 +40,7 @@ def test_hofstee_hand_step_and_linear():
     assert (r.cut, r.pass_score, r.fail_rate, r.intersects) == (5.0, 5.0, 0.4, True)
     r = hofstee(SCORES, **kw, interpolation="linear")
     assert r.cut == pytest.approx(4.5)
+    assert hofstee(SCORES, **kw, interpolation="interpolated").cut == pytest.approx(4.5)
     assert r.fail_rate == pytest.approx(0.35)
     r = hofstee(SCORES, **kw, fail_if="<=")
     assert (r.cut, r.pass_score) == (4.0, 5.0)

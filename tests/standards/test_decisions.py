@@ -35,7 +35,7 @@ def test_rudner_single_cut_hand():
     r = classification([1.0], [1.0], [0.0])
     assert r.accuracy == pytest.approx(PHI1)
     assert r.consistency == pytest.approx(PHI1**2 + (1 - PHI1) ** 2)
-    assert r.by_cut.loc["cut1", "accuracy"] == pytest.approx(PHI1)
+    assert r.by_cut.loc[0.0, "accuracy"] == pytest.approx(PHI1)  # unnamed: indexed by value
     r0 = classification([0.0], [1.0], {"Pass": 0.0})
     assert (r0.accuracy, r0.consistency) == pytest.approx((0.5, 0.5))
     assert r0.by_cut.loc["Pass", "false_positive"] == pytest.approx(0.5)  # upper, may be below

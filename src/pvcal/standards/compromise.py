@@ -19,7 +19,7 @@ Two conventions are arguments, because published applications differ:
     ``"step"``: the empirical curve is evaluated on the grid of candidate cuts
     (``step`` apart) and the cut is the first grid point where it reaches the
     line; ``"linear"``: the curve is interpolated linearly between grid points
-    and the exact crossing is returned.
+    and the exact crossing is returned (``"interpolated"`` is accepted as a synonym).
 """
 
 from __future__ import annotations
@@ -118,6 +118,8 @@ def _grid(lo: float, hi: float, step: float) -> np.ndarray:
 
 def _common(scores, interpolation, fail_if, step):
     s = check_1d("scores", scores, min_size=1)
+    if isinstance(interpolation, str) and interpolation.lower() == "interpolated":
+        interpolation = "linear"
     interpolation = check_choice("interpolation", interpolation, ["step", "linear"])
     fail_if = check_choice("fail_if", fail_if, ["<", "<="])
     step = check_positive("step", step)

@@ -43,7 +43,7 @@ def _cuts(cuts) -> tuple[np.ndarray, list[Any]]:
         names, vals = list(cuts.index), cuts.to_list()
     else:
         vals = list(np.atleast_1d(np.asarray(cuts, float)))
-        names = [f"cut{i + 1}" for i in range(len(vals))]
+        names = [float(v) for v in vals]  # unnamed cuts are indexed by their value
     arr = check_1d("cuts", vals, min_size=1)
     check_increasing("cuts", arr)
     return arr, names
@@ -69,7 +69,8 @@ class ClassificationResult:
         Cohen's kappa for consistency: ``(consistency - chance) / (1 - chance)``
         with ``chance = Σ_m (mean_i p_im)²``.
     by_cut : DataFrame
-        Indexed by cut name: ``cut``, ``accuracy``, ``consistency``,
+        Indexed by cut (its name for a dict/Series of cuts, else its value):
+        ``cut``, ``accuracy``, ``consistency``,
         ``false_positive`` (observed at/above, true below), ``false_negative``.
     probabilities : DataFrame
         Per candidate (or quadrature node) probability of each category.
