@@ -199,7 +199,7 @@ def check_int_scores(
         if max_score is not None:
             expected = f"an integer score 0..{int(pd.Series(max_score)[item])} or missing"
         raise DataError(
-            f"{where(file, row=wide.index[r], item=item)}score {values[r, c]!r}; "
+            f"{where(file, row=wide.index[r], item=item)}score {float(values[r, c])!r}; "
             f"expected {expected}"
         )
 

@@ -126,6 +126,7 @@ class Calibration:
                 known = [] if self.groups is None else list(self.groups.index)
                 raise PvcalError(f"group {group!r} is not one of the calibrated groups {known}")
             mean, sd = self.groups.loc[group, ["mean", "sd"]]
+        kwargs.setdefault("missing_items", "nan")  # a form may carry a subset of the items
         return score(self.parameters, wide, method=method, mean=mean, sd=sd, **kwargs)
 
     def sum_score_table(self) -> pd.DataFrame:
