@@ -137,3 +137,23 @@ def test_compromise_plot():
     ax = hofstee(SCORES, k_min=3, k_max=7, f_min=0.1, f_max=0.5).plot()
     assert ax.get_title() == "Hofstee cut = 5"
     assert beuk(SCORES, k=[5, 7], p=[0.6, 0.8]).plot().get_ylabel() == "pass rate"
+
+
+def test_percent_units_and_judge_arrays():
+    """Judges state k in percent correct and f in percent: k_min (20, 40) % -> mean 30 % of a
+    10-point test = 3; k_max 70 % = 7; f_min 10 % = 0.1; f_max (40, 60) % -> 0.5. The same
+    as the hand example above: cut 5. Beuk: k = (50, 70) % = (5, 7), p = (60, 80) % -> cut 5."""
+    r = hofstee(
+        SCORES,
+        k_min=[20, 40],
+        k_max=[70, 70],
+        f_min=[10, 10],
+        f_max=[40, 60],
+        units="percent",
+        max_score=10,
+    )
+    assert (r.cut, r.params["k_min"], r.params["f_max"]) == (5.0, 3.0, 0.5)
+    b = beuk(SCORES, k=[50, 70], p=[60, 80], units="percent", max_score=10)
+    assert b.cut == pytest.approx(5.0)
+    with pytest.raises(PvcalError, match="needs max_score"):
+        hofstee(SCORES, k_min=30, k_max=70, f_min=10, f_max=50, units="percent")

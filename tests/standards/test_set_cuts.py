@@ -259,3 +259,47 @@ def test_rating_alias_labels_and_missing_judgments():
     assert b.theta["Pass"].iloc[1] == pytest.approx(
         borderline_regression(th[i][k], ratings[i][k], borderline=2).cut
     )
+
+
+def test_compromise_from_panel_file_resamples_judges():
+    """Hofstee from a panel file (percent units, max score = the items' total 4): the cut is
+    hofstee() on the judges' means; bootstrap replicate r = hofstee() on the resampled
+    candidates' scores and the resampled judges (both rows r of the index matrices)."""
+    hp = pd.DataFrame(
+        {
+            "panelist": [f"P{i}" for i in range(5)],
+            "k_min": [25, 30, 20, 25, 25],
+            "k_max": [75, 80, 70, 75, 75],
+            "f_min": [5, 10, 5, 10, 5],
+            "f_max": [50, 60, 45, 50, 55],
+        }
+    )
+    spec = {
+        "method": "hofstee",
+        "from_panel": True,
+        "units": "percent",
+        "step": 0.5,
+        "interpolation": "linear",
+    }
+    cs = set_cuts({"Pass": spec}, items=ITEMS, scores=SCORES, hofstee_panel=hp)
+    kw = dict(units="percent", max_score=4.0, step=0.5, interpolation="linear")
+    direct = hofstee(SCORES, k_min=hp.k_min, k_max=hp.k_max, f_min=hp.f_min, f_max=hp.f_max, **kw)
+    assert cs.table.loc["Pass", "raw"] == pytest.approx(direct.pass_score)
+    assert cs.theta["Pass"] == pytest.approx(float(tcc_inverse(ITEMS, direct.pass_score)))
+    b = cs.bootstrap(5, seed=3)
+    assert b.resampled == ("candidates", "panelists")
+    rng = np.random.default_rng(3)
+    cand = rng.integers(0, len(SCORES), size=(5, len(SCORES)))
+    pan = rng.integers(0, 5, size=(5, 5))
+    assert np.array_equal(cand, b.candidate_index)
+    j = hp.iloc[pan[2]]
+    want = hofstee(
+        SCORES[cand[2]], k_min=j.k_min, k_max=j.k_max, f_min=j.f_min, f_max=j.f_max, **kw
+    )
+    assert b.theta["Pass"].iloc[2] == pytest.approx(float(tcc_inverse(ITEMS, want.pass_score)))
+    with pytest.raises(DataError, match="no hofstee_panel was given"):
+        set_cuts({"Pass": spec}, items=ITEMS, scores=SCORES)
+    with pytest.raises(DataError, match=r"1 judge\(s\); a bootstrap over panelists needs >= 5"):
+        set_cuts({"Pass": spec}, items=ITEMS, scores=SCORES, hofstee_panel=hp.iloc[:1]).bootstrap(
+            5, seed=1
+        )

@@ -29,8 +29,11 @@ bookmark                 rp (0.67), placement, aggregate, round, panel_cut
 borderline_group         statistic, borderline_value, column, scale (theta)
 borderline_regression    borderline (alias rating), column, scale (theta)
 contrasting_groups       p (0.5), column, scale (theta)
-hofstee                  k_min, k_max, f_min, f_max, interpolation, fail_if, step, scale (raw)
-beuk                     k, p, sd_k, sd_p, interpolation, fail_if, step, lower, upper, scale (raw)
+hofstee                  k_min, k_max, f_min, f_max, interpolation, fail_if, step, scale (raw),
+                         units, max_score, from_panel
+beuk                     k, p, sd_k, sd_p, interpolation, fail_if, step, lower, upper,
+                         scale (raw), units, max_score, from_panel
+
 normative                percentile | k, robust, quantile_method, scale (theta)
 =======================  ==================================================================
 """
@@ -123,11 +126,23 @@ _OPTIONS: dict[str, tuple[set[str], set[str]]] = {  # method -> (required, optio
     "contrasting_groups": (set(), {"p", "column", "scale"}),
     "hofstee": (
         {"k_min", "k_max", "f_min", "f_max"},
-        {"interpolation", "fail_if", "step", "scale"},
+        {"interpolation", "fail_if", "step", "scale", "units", "max_score", "from_panel"},
     ),
     "beuk": (
         {"k", "p"},
-        {"sd_k", "sd_p", "interpolation", "fail_if", "step", "lower", "upper", "scale"},
+        {
+            "sd_k",
+            "sd_p",
+            "interpolation",
+            "fail_if",
+            "step",
+            "lower",
+            "upper",
+            "scale",
+            "units",
+            "max_score",
+            "from_panel",
+        },
     ),
     "normative": (set(), {"percentile", "k", "robust", "quantile_method", "scale"}),
 }
@@ -200,6 +215,9 @@ def parse_grades(rules_grades: Any) -> dict[str, dict]:
         if method == "borderline_regression" and "rating" in spec and "borderline" not in spec:
             spec["borderline"] = spec.pop("rating")
         required, optional = _OPTIONS[method]
+        if spec.get("from_panel"):  # judges' values come from the compromise panel file
+            optional = optional | required
+            required = set()
         missing = sorted(required - set(spec))
         unknown = sorted(set(spec) - required - optional)
         if missing:
@@ -358,6 +376,20 @@ class CutScores:
                 out[g] = np.concatenate(
                     [fn(cand_idx[i : i + chunk]) for i in range(0, n_boot, chunk)]
                 )
+            elif kind == "both":  # candidates and the compromise panel's judges
+                if cand_idx is None:
+                    raise DataError(f"grade {g!r}: no candidate data to resample")
+                if len(panelists) < min_panelists:
+                    raise DataError(
+                        f"grade {g!r} ({self.specs[g]['method']}): {len(panelists)} judge(s); "
+                        f"a bootstrap over panelists needs >= {min_panelists}"
+                    )
+                key = (self.specs[g]["method"], tuple(map(str, panelists)))
+                if key not in pan_cache:
+                    pan_cache[key] = rng.integers(0, len(panelists), size=(n_boot, len(panelists)))
+                out[g] = fn(cand_idx, pan_cache[key])
+                if "panelists" not in resampled:
+                    resampled.append("panelists")
             elif kind == "offset" and panelists:  # fixed standard score, moves with Pass
                 ref = panelists[0]
                 out[g] = out[ref] + (
@@ -425,6 +457,8 @@ def set_cuts(
     judgments=None,
     conversion: dict | None = None,
     booklet: pd.DataFrame | None = None,
+    hofstee_panel: pd.DataFrame | None = None,
+    beuk_panel: pd.DataFrame | None = None,
     D: float = 1.0,
 ) -> CutScores:
     """Set every cut of a discipline by the method its rules file names.
@@ -460,6 +494,15 @@ def set_cuts(
     booklet : DataFrame, optional
         The Bookmark booklet the panel used (``page``, ``item_id``[, ``category``]);
         see :func:`pvcal.standards.bookmark`.
+    hofstee_panel : DataFrame, optional
+        Judges' Hofstee values, one row per panelist: ``panelist``, ``k_min``,
+        ``k_max``, ``f_min``, ``f_max``; used by a Hofstee spec with
+        ``from_panel: true`` (the means are used; panelists are resampled in the
+        bootstrap). Units as the spec's ``units`` (``percent`` needs
+        ``max_score``, default the items' maximum summed score).
+    beuk_panel : DataFrame, optional
+        Judges' Beuk values: ``panelist``, ``cut``, ``pass_rate``; used by a Beuk
+        spec with ``from_panel: true``.
     D : float, default 1.0
 
     Returns
@@ -563,14 +606,43 @@ def set_cuts(
                 n = det.n
             elif m in ("hofstee", "beuk"):
                 fn = hofstee if m == "hofstee" else beuk
+                opts.pop("from_panel", None)
+                if opts.get("units") == "percent" and "max_score" not in opts and items is not None:
+                    opts["max_score"] = float(max_scores(items).sum())
+                judges = None
+                if spec.get("from_panel"):
+                    judges = _compromise_panel(
+                        m, hofstee_panel if m == "hofstee" else beuk_panel, g
+                    )
+                    opts.update({k: v.to_numpy() for k, v in judges.items()})
                 det = fn(vals, **opts)
                 value = det.pass_score
                 raw = value if scale == "raw" else np.nan
-
-                def f(idx, vals=vals, fn=fn, opts=opts, to_theta=to_theta):
-                    return to_theta(np.array([fn(vals[r], **opts).pass_score for r in idx]))
-
                 n = vals.size
+                if judges is None:
+
+                    def f(idx, vals=vals, fn=fn, opts=opts, to_theta=to_theta):
+                        return to_theta(np.array([fn(vals[r], **opts).pass_score for r in idx]))
+                else:
+                    jv = {k: v.to_numpy() for k, v in judges.items()}
+
+                    def f(idx, pidx, vals=vals, fn=fn, opts=opts, jv=jv, to_theta=to_theta):
+                        out = []
+                        for r, pr in zip(idx, pidx, strict=True):
+                            o = {**opts, **{k: v[pr] for k, v in jv.items()}}
+                            out.append(fn(vals[r], **o).pass_score)
+                        return to_theta(np.array(out))
+
+                    boot[g] = ("both", f, list(judges.index))
+                    rows[g] = {
+                        "method": m,
+                        "theta": float(to_theta(np.asarray(value))),
+                        "raw": float(value) if scale == "raw" else np.nan,
+                        "se": np.nan,
+                        "n": n,
+                    }
+                    details[g] = det
+                    continue
             else:
                 jd = _judgments(judgments, g, spec, vals.size)
                 keep = ~pd.isna(pd.Series(jd)).to_numpy()  # candidates with a judgement
@@ -626,6 +698,26 @@ def set_cuts(
         listing = ", ".join(f"{g}={c:.4g}" for g, c in zip(table.index, cuts, strict=True))
         raise PvcalError(f"cuts must increase from grade to grade, got {listing}")
     return CutScores(table, specs, details, n_cand, boot)
+
+
+def _compromise_panel(method: str, frame: pd.DataFrame | None, grade: str) -> pd.DataFrame:
+    """Per-judge values of a Hofstee/Beuk panel file, renamed to the function's arguments."""
+    cols = (
+        {"k_min": "k_min", "k_max": "k_max", "f_min": "f_min", "f_max": "f_max"}
+        if method == "hofstee"
+        else {"cut": "k", "pass_rate": "p"}
+    )
+    name = f"{method}_panel"
+    if frame is None:
+        raise DataError(f"grade {grade!r} uses {method} from_panel but no {name} was given")
+    from .._validation import check_columns
+
+    check_columns(frame, ["panelist", *cols], file=name)
+    vals = frame.set_index("panelist")[list(cols)].apply(pd.to_numeric, errors="coerce")
+    if vals.isna().any().any():
+        row = vals.index[np.flatnonzero(vals.isna().any(axis=1).to_numpy())[0]]
+        raise DataError(f"{name}: panelist {row!r} has a missing or non-numeric value")
+    return vals.rename(columns=cols)
 
 
 def _conversion(block: dict | None) -> dict:

@@ -116,6 +116,23 @@ def _grid(lo: float, hi: float, step: float) -> np.ndarray:
     return lo + step * np.arange(n + 1)
 
 
+def _units(units: str, max_score: float | None) -> tuple[float, float]:
+    """Factors turning judges' values into (score units, proportions)."""
+    units = check_choice("units", units, ["score", "percent"])
+    if units == "score":
+        return 1.0, 1.0
+    if max_score is None:
+        raise PvcalError("units='percent' needs max_score (the test's maximum summed score)")
+    return check_positive("max_score", max_score) / 100.0, 0.01
+
+
+def _mean(name: str, v) -> float:
+    arr = np.atleast_1d(np.asarray(v, float))
+    if arr.size == 0 or not np.all(np.isfinite(arr)):
+        raise PvcalError(f"{name} must be finite numbers (one per judge or their mean), got {v!r}")
+    return float(arr.mean())
+
+
 def _common(scores, interpolation, fail_if, step):
     s = check_1d("scores", scores, min_size=1)
     if isinstance(interpolation, str) and interpolation.lower() == "interpolated":
@@ -142,6 +159,8 @@ def hofstee(
     interpolation: str = "step",
     fail_if: str = "<",
     step: float = 1.0,
+    units: str = "score",
+    max_score: float | None = None,
 ) -> CompromiseResult:
     """Hofstee compromise cut.
 
@@ -149,16 +168,23 @@ def hofstee(
     ----------
     scores : array_like
         Observed scores of all candidates (summed scores, or θ with a small ``step``).
-    k_min, k_max : float
-        Lowest and highest acceptable cut (judges' means), ``k_min < k_max``.
-    f_min, f_max : float
-        Lowest and highest acceptable fail rates, proportions ``0 <= f_min < f_max <= 1``.
+    k_min, k_max : float or array_like
+        Lowest and highest acceptable cut (one per judge, averaged, or the
+        judges' means), ``k_min < k_max``.
+    f_min, f_max : float or array_like
+        Lowest and highest acceptable fail rates (per judge or means),
+        proportions ``0 <= f_min < f_max <= 1``.
     interpolation : {"step", "linear"}
         See the module notes.
     fail_if : {"<", "<="}
         See the module notes.
     step : float, default 1.0
         Spacing of the grid of candidate cuts ``k_min, k_min + step, ..., <= k_max``.
+    units : {"score", "percent"}
+        ``"percent"``: the k's are percent correct of ``max_score`` and the f's
+        percentages (as judges usually state them); converted before use.
+    max_score : float, optional
+        Maximum summed score (needed for ``units="percent"``).
 
     Returns
     -------
@@ -185,10 +211,11 @@ def hofstee(
     (5.0, 0.4)
     """
     s, interpolation, fail_if, step = _common(scores, interpolation, fail_if, step)
-    k_min, k_max = float(k_min), float(k_max)
+    ks, fs = _units(units, max_score)
+    k_min, k_max = _mean("k_min", k_min) * ks, _mean("k_max", k_max) * ks
     if not k_min < k_max:
         raise PvcalError(f"Hofstee needs k_min < k_max, got k_min={k_min}, k_max={k_max}")
-    f_min, f_max = float(f_min), float(f_max)
+    f_min, f_max = _mean("f_min", f_min) * fs, _mean("f_max", f_max) * fs
     if not (0 <= f_min < f_max <= 1):
         raise PvcalError(
             f"Hofstee fail rates must satisfy 0 <= f_min < f_max <= 1, got {f_min}, {f_max}"
@@ -228,6 +255,8 @@ def beuk(
     step: float = 1.0,
     lower: float | None = None,
     upper: float | None = None,
+    units: str = "score",
+    max_score: float | None = None,
 ) -> CompromiseResult:
     """Beuk compromise cut.
 
@@ -246,6 +275,10 @@ def beuk(
         See the module notes.
     lower, upper : float, optional
         Range of candidate cuts; default the observed score range.
+    units : {"score", "percent"}
+        ``"percent"``: ``k`` (and ``sd_k``) in percent correct of ``max_score``,
+        ``p`` (and ``sd_p``) in percent; converted before use.
+    max_score : float, optional
 
     Returns
     -------
@@ -265,8 +298,11 @@ def beuk(
     21(2), 147-152.
     """
     s, interpolation, fail_if, step = _common(scores, interpolation, fail_if, step)
-    kk = np.atleast_1d(np.asarray(k, float))
-    pp = np.atleast_1d(np.asarray(p, float))
+    ks, fs = _units(units, max_score)
+    kk = np.atleast_1d(np.asarray(k, float)) * ks
+    pp = np.atleast_1d(np.asarray(p, float)) * fs
+    sd_k = None if sd_k is None else float(sd_k) * ks
+    sd_p = None if sd_p is None else float(sd_p) * fs
     if np.any(~np.isfinite(pp)) or np.any((pp < 0) | (pp > 1)):
         raise PvcalError(f"Beuk pass rates p must be proportions in [0, 1], got {pp.tolist()}")
     if sd_k is None or sd_p is None:
