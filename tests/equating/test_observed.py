@@ -27,6 +27,7 @@ from pvcal._validation import DataError, PvcalError
 from pvcal.equating.observed import (
     equate,
     equipercentile_function,
+    kernel_pdf,
     loglinear_smooth,
     moments,
     percentile_inverse,
@@ -169,10 +170,10 @@ def test_frequency_estimation_close_to_tucker_and_chained(kbneat):
         assert np.all(np.diff(eq.table["y_equiv"]) > 0)
 
 
-def test_frequency_estimation_with_w1_reproduces_group1_equipercentile():
-    # With w = 1 the synthetic population is population 1, where the X
-    # distribution is observed; when both groups are the same population
-    # (identical data), FE equals plain equipercentile equating.
+def test_frequency_estimation_with_identical_groups_is_plain_equipercentile():
+    # When both groups have the same anchor distribution (here: the same
+    # examinees), the conditional distributions reproduce the observed
+    # marginals, so FE equals single-group equipercentile equating (K&B ch. 5).
     rng = np.random.default_rng(0)
     v = rng.binomial(10, 0.5, 4000)
     x = v + rng.binomial(20, 0.5, 4000)
@@ -380,3 +381,48 @@ def test_neat_input_errors(kbneat):
         equate(x, y, "tucker", anchor=(vx + 30, vy))
     with pytest.raises(PvcalError, match="method="):
         equate(x, y, "circle-arc")
+
+
+# --- kernel equating ---------------------------------------------------------------
+
+
+def test_kernel_continuisation_keeps_mean_and_variance(actmath):
+    # von Davier, Holland & Thayer (2004), eq. 4.8-4.9: the Gaussian-kernel
+    # continuisation has the discrete distribution's mean and variance.
+    fx, _ = actmath
+    s = fx.index.to_numpy(float)
+    p = fx.to_numpy(float) / fx.sum()
+    t = np.linspace(-15, 55, 20001)
+    dens = kernel_pdf(s, p, 0.8, t)
+    dt = t[1] - t[0]
+    m = moments(s, p)
+    assert np.sum(dens) * dt == pytest.approx(1.0, abs=1e-6)
+    mean = np.sum(t * dens) * dt
+    assert mean == pytest.approx(m["mean"], abs=1e-6)
+    assert np.sqrt(np.sum((t - mean) ** 2 * dens) * dt) == pytest.approx(m["sd"], abs=1e-6)
+
+
+def test_kernel_large_bandwidth_is_linear_and_small_near_equipercentile(actmath):
+    # von Davier et al. (2004) section 4.1: h -> infinity gives linear equating.
+    fx, fy = actmath
+    lin = equate(fx, fy, "linear")
+    wide = equate(fx, fy, "kernel", bandwidth=1000.0)
+    np.testing.assert_allclose(wide.table["y_equiv"], lin.table["y_equiv"], atol=1e-5)
+    ker = equate(fx, fy, "kernel", presmooth="loglinear", degree=6)
+    eqp = equate(fx, fy, "equipercentile", presmooth="loglinear", degree=6)
+    diff = (ker.table["y_equiv"] - eqp.table["y_equiv"]).loc[8:36].abs()
+    assert diff.max() < 0.05
+    bw = ker.settings["bandwidth"]
+    assert 0.1 < bw["h_x"] < 2 and bw["selected_by"].startswith("PEN1")
+    assert np.all(np.diff(ker.table["y_equiv"]) > 0)
+
+
+def test_kernel_identity_and_bootstrap():
+    f = pd.Series([3, 8, 15, 20, 14, 9, 4], index=range(7))
+    eq = equate(f, f, "kernel")
+    np.testing.assert_allclose(eq.table["y_equiv"], np.arange(7), atol=1e-8)
+    b = equate(f * 20, f * 20, "kernel", se="bootstrap", n_boot=40, seed=3)
+    assert np.all(np.isfinite(b.table["se"])) and np.all(b.table["se"] > 0)
+    assert b.settings["bandwidth"]["h_x"] == pytest.approx(eq.settings["bandwidth"]["h_x"])
+    with pytest.raises(PvcalError, match="bandwidth must be > 0"):
+        equate(f, f, "kernel", bandwidth=-1)

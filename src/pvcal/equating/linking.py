@@ -811,7 +811,7 @@ def link(
 
     res = minimize(
         fun_log, np.array([np.log(start[0]), start[1]], float), jac=True, method="BFGS",
-        options={"gtol": tol, "maxiter": 500},
+        options={"gtol": max(tol, 1e-7), "maxiter": 500},
     )  # fmt: skip
     # polish with Newton steps on a finite-difference Hessian of the analytic gradient
     x = np.array([np.exp(res.x[0]), res.x[1]])

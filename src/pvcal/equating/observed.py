@@ -14,7 +14,7 @@ Linking* (3rd ed.):
 
 Methods
 -------
-random groups / single group: ``"mean"``, ``"linear"``, ``"equipercentile"``
+random groups / single group: ``"mean"``, ``"linear"``, ``"equipercentile"``, ``"kernel"``
 NEAT (``anchor=(vx, vy)``): ``"tucker"``, ``"levine"`` (observed score),
 ``"levine-true"``, ``"chained-linear"``, ``"frequency-estimation"``,
 ``"chained-equipercentile"``.
@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import DataError, PvcalError, check_choice, check_rng
+from .._validation import DataError, PvcalError, check_choice, check_positive, check_rng
 from ._plots import Summary, plot_equating_function
 
 __all__ = [
@@ -51,9 +51,13 @@ __all__ = [
     "percentile_inverse",
     "equipercentile_function",
     "moments",
+    "kernel_cdf",
+    "kernel_pdf",
+    "kernel_bandwidth",
+    "kernel_function",
 ]
 
-RG_METHODS = ("mean", "linear", "equipercentile")
+RG_METHODS = ("mean", "linear", "equipercentile", "kernel")
 NEAT_METHODS = (
     "tucker",
     "levine",
@@ -75,6 +79,8 @@ _ALIASES = {
     "chained equipercentile": "chained-equipercentile",
     "ce": "chained-equipercentile",
     "equip": "equipercentile",
+    "kernel-gaussian": "kernel",
+    "gaussian-kernel": "kernel",
 }
 
 
@@ -343,6 +349,84 @@ def loglinear_smooth(freq, degree="aic", max_degree: int | None = None) -> pd.Se
 
 
 # ---------------------------------------------------------------------------
+# Gaussian kernel equating (von Davier, Holland & Thayer, 2004)
+# ---------------------------------------------------------------------------
+
+
+def _kernel_parts(scores, probs, h, t):
+    mu = float(scores @ probs)
+    var = float(((scores - mu) ** 2) @ probs)
+    a = np.sqrt(var / (var + h**2))
+    R = (np.asarray(t, float)[..., None] - a * scores - (1 - a) * mu) / (a * h)
+    return R, a
+
+
+def kernel_cdf(scores: np.ndarray, probs: np.ndarray, h: float, t) -> np.ndarray:
+    """Gaussian-kernel continuised CDF ``F_h(t) = Σ_j r_j Φ(R_j(t))``; keeps mean and variance."""
+    from scipy.stats import norm
+
+    R, _ = _kernel_parts(scores, probs, h, t)
+    return norm.cdf(R) @ probs
+
+
+def kernel_pdf(scores: np.ndarray, probs: np.ndarray, h: float, t) -> np.ndarray:
+    """Density of the Gaussian-kernel continuisation."""
+    from scipy.stats import norm
+
+    R, a = _kernel_parts(scores, probs, h, t)
+    return (norm.pdf(R) @ probs) / (a * h)
+
+
+def kernel_bandwidth(scores: np.ndarray, probs: np.ndarray) -> float:
+    """Bandwidth minimising PEN1 = Σ_j (r_j - f_h(x_j))² (von Davier et al., 2004, §4.2).
+
+    A log-spaced grid on [0.05, 20] followed by a bounded scalar search.
+    """
+    from scipy.optimize import minimize_scalar
+
+    def pen1(h):
+        return float(np.sum((probs - kernel_pdf(scores, probs, h, scores)) ** 2))
+
+    grid = np.geomspace(0.05, 20.0, 60)
+    vals = np.array([pen1(h) for h in grid])
+    i = int(np.argmin(vals))
+    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
+    res = minimize_scalar(pen1, bounds=(lo, hi), method="bounded", options={"xatol": 1e-6})
+    return float(res.x if res.fun <= vals[i] else grid[i])
+
+
+def kernel_function(x_scores, px, y_scores, py, hx: float, hy: float, x=None) -> np.ndarray:
+    """Kernel equating function ``e_Y(x) = G_hY^{-1}(F_hX(x))`` (bisection for the inverse)."""
+    x = x_scores if x is None else np.asarray(x, float)
+    p = kernel_cdf(x_scores, px, hx, x)
+    sd = np.sqrt(float(((y_scores - y_scores @ py) ** 2) @ py)) + hy
+    lo = np.full(p.shape, y_scores[0] - 20 * sd)
+    hi = np.full(p.shape, y_scores[-1] + 20 * sd)
+    # safeguarded Newton: start from the linear function, keep a bracket, bisect when needed
+    mx = float(x_scores @ px)
+    sx = np.sqrt(float(((x_scores - mx) ** 2) @ px))
+    my = float(y_scores @ py)
+    t = my + (sd - hy) / sx * (x - mx) if sx > 0 else np.full(p.shape, my)
+    t = np.clip(t, lo, hi)
+    for _ in range(100):
+        F = kernel_cdf(y_scores, py, hy, t) - p
+        if np.max(np.abs(F)) < 1e-14:
+            break
+        lo = np.where(F < 0, t, lo)
+        hi = np.where(F < 0, hi, t)
+        f = kernel_pdf(y_scores, py, hy, t)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            step = t - F / f
+        bad = ~np.isfinite(step) | (step < lo) | (step > hi)
+        new = np.where(bad, 0.5 * (lo + hi), step)
+        done = np.max(np.abs(new - t)) < 1e-11
+        t = new
+        if done or np.max(hi - lo) < 1e-11:
+            break
+    return t
+
+
+# ---------------------------------------------------------------------------
 # The result
 # ---------------------------------------------------------------------------
 
@@ -478,13 +562,16 @@ def _linear_from_moments(method, mx, sx, my, sy):
     return slope, my - slope * mx
 
 
-def _rg_fit(method, xs, cx, ys, cy, smooth_x, smooth_y):
+def _rg_fit(method, xs, cx, ys, cy, smooth_x, smooth_y, bandwidth=None):
     """Equated scores (and slope, intercept) from two count vectors."""
     fx = smooth_x(cx) if smooth_x else cx
     fy = smooth_y(cy) if smooth_y else cy
     px, py = fx / fx.sum(), fy / fy.sum()
     if method == "equipercentile":
         return equipercentile_function(xs, px, ys, py), None, None, px, py
+    if method == "kernel":
+        hx, hy = bandwidth
+        return kernel_function(xs, px, ys, py, hx, hy), None, None, px, py
     mx, my = moments(xs, px), moments(ys, py)
     slope, icpt = _linear_from_moments(method, mx["mean"], mx["sd"], my["mean"], my["sd"])
     return slope * xs + icpt, slope, icpt, px, py
@@ -635,6 +722,7 @@ def equate(
     v_scores=None,
     presmooth: str | None = None,
     degree="aic",
+    bandwidth=None,
     se: str | None = "auto",
     n_boot: int = 1000,
     seed=None,
@@ -652,7 +740,7 @@ def equate(
         the single-group design ``x`` and ``y`` are the paired scores of one group.
     method : str
         Random groups / single group: ``"mean"``, ``"linear"``,
-        ``"equipercentile"``. NEAT (with ``anchor``): ``"tucker"``,
+        ``"equipercentile"``, ``"kernel"`` (Gaussian kernel). NEAT (with ``anchor``): ``"tucker"``,
         ``"levine"``, ``"levine-true"``, ``"chained-linear"``,
         ``"frequency-estimation"``, ``"chained-equipercentile"``.
     anchor : (vx, vy), optional
@@ -671,6 +759,9 @@ def equate(
         with one cross-product for the NEAT equipercentile methods).
     degree : int, (int, int) or "aic"
         Log-linear degree (per form for a pair) or chosen by AIC.
+    bandwidth : float or (float, float), optional
+        Kernel equating bandwidths ``(h_X, h_Y)``; default: each minimises
+        PEN1 (von Davier et al., 2004). Kept fixed in bootstrap replications.
     se : {"auto", "analytic", "bootstrap", None}
         ``"auto"``: analytic SEs where the literature gives them (random-groups
         mean, linear under normality, unsmoothed equipercentile: K&B eq. 7.12),
@@ -737,8 +828,9 @@ def equate(
             presmooth, degree, se_kind, n_boot, rng, seed,
         )  # fmt: skip
     return _equate_groups(
-        x, y, method, design, x_scores, y_scores, presmooth, degree, se_kind, n_boot, rng, seed
-    )
+        x, y, method, design, x_scores, y_scores, presmooth, degree, se_kind, n_boot, rng, seed,
+        bandwidth,
+    )  # fmt: skip
 
 
 def _degree_pair(degree):
@@ -752,7 +844,7 @@ def _degree_pair(degree):
 
 
 def _equate_groups(x, y, method, design, x_scores, y_scores, presmooth, degree, se_kind,
-                   n_boot, rng, seed) -> Equating:  # fmt: skip
+                   n_boot, rng, seed, bandwidth=None) -> Equating:  # fmt: skip
     xs, cx, raw_x = _distribution(x, x_scores, "x")
     ys, cy, raw_y = _distribution(y, y_scores, "y")
     if design == "single-group":
@@ -775,8 +867,8 @@ def _equate_groups(x, y, method, design, x_scores, y_scores, presmooth, degree, 
     smooth_x = smooth_y = None
     if presmooth:
         dx, dy = _degree_pair(degree)
-        fx, used_x = _smooth_univariate(cx, dx)
-        fy, used_y = _smooth_univariate(cy, dy)
+        _, used_x = _smooth_univariate(cx, dx)
+        _, used_y = _smooth_univariate(cy, dy)
         settings["presmoothing"] = {
             "method": "loglinear",
             "degree_x": used_x,
@@ -790,10 +882,26 @@ def _equate_groups(x, y, method, design, x_scores, y_scores, presmooth, degree, 
         def smooth_y(c, d=used_y):
             return _smooth_univariate(c, d)[0]
 
-    y_eq, slope, icpt, px, py = _rg_fit(method, xs, cx, ys, cy, smooth_x, smooth_y)
+    bw = None
+    if method == "kernel":
+        fx0 = smooth_x(cx) if smooth_x else cx
+        fy0 = smooth_y(cy) if smooth_y else cy
+        if bandwidth is None:
+            bw = (kernel_bandwidth(xs, fx0 / fx0.sum()), kernel_bandwidth(ys, fy0 / fy0.sum()))
+            how = "PEN1 (von Davier et al. 2004)"
+        else:
+            pair = bandwidth if isinstance(bandwidth, (tuple, list)) else (bandwidth, bandwidth)
+            if len(pair) != 2:
+                raise PvcalError(f"bandwidth must be a number or a pair, got {bandwidth!r}")
+            bw = tuple(check_positive("bandwidth", h) for h in pair)
+            how = "given"
+        settings["bandwidth"] = {"h_x": bw[0], "h_y": bw[1], "selected_by": how}
+    y_eq, slope, icpt, px, py = _rg_fit(method, xs, cx, ys, cy, smooth_x, smooth_y, bw)
     table = pd.DataFrame({"y_equiv": y_eq}, index=pd.Index(xs, name="x"))
 
-    analytic_ok = design == "random-groups" and (method != "equipercentile" or not presmooth)
+    analytic_ok = design == "random-groups" and (
+        method in ("mean", "linear") or (method == "equipercentile" and not presmooth)
+    )
     boot = None
     if se_kind == "analytic" and not analytic_ok:
         raise PvcalError(
@@ -813,14 +921,14 @@ def _equate_groups(x, y, method, design, x_scores, y_scores, presmooth, degree, 
             bx = rng.multinomial(int(nx), cx / nx, size=n_boot).astype(float)
             by = rng.multinomial(int(ny), cy / ny, size=n_boot).astype(float)
             for r in range(n_boot):
-                boot[r] = _rg_fit(method, xs, bx[r], ys, by[r], smooth_x, smooth_y)[0]
+                boot[r] = _rg_fit(method, xs, bx[r], ys, by[r], smooth_x, smooth_y, bw)[0]
         else:
             n = raw_x.size
             for r in range(n_boot):
                 idx = rng.integers(0, n, n)
                 bx = np.bincount(raw_x[idx] - xs[0], minlength=xs.size).astype(float)
                 by = np.bincount(raw_y[idx] - ys[0], minlength=ys.size).astype(float)
-                boot[r] = _rg_fit(method, xs, bx, ys, by, smooth_x, smooth_y)[0]
+                boot[r] = _rg_fit(method, xs, bx, ys, by, smooth_x, smooth_y, bw)[0]
         table["se"] = np.std(boot, axis=0, ddof=1)
         settings.update({"se": "bootstrap", "n_boot": n_boot, "seed": _seed_repr(seed)})
     mom = pd.DataFrame(
