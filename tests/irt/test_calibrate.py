@@ -431,3 +431,23 @@ def test_bad_input_groups_and_fixed(lsat7):
         pvcal.calibrate(lsat7, fixed=wrong)
     with pytest.raises(ModelError, match="use model='1PL'"):
         pvcal.calibrate(lsat7, model="Rasch", groups=["a"] * 500 + ["b"] * 500)
+
+
+def test_rescale_keeps_the_model_and_moves_the_scale(lsat7):
+    """θ* = Aθ + B: a/A, Ab + B; P(θ) under the old parameters equals P(Aθ + B) under the new."""
+    from pvcal.irt.models import category_probs
+
+    cal = pvcal.calibrate(lsat7)
+    new = cal.rescale(1.3, -0.4, note={"method": "test"})
+    theta = np.linspace(-3, 3, 7)
+    old_p = category_probs(cal.parameters, theta)
+    new_p = category_probs(new.parameters, 1.3 * theta - 0.4)
+    for p, q in zip(old_p, new_p):
+        np.testing.assert_allclose(p, q, atol=1e-12)
+    np.testing.assert_allclose(new.items["se_a"], cal.items["se_a"] / 1.3)
+    np.testing.assert_allclose(new.items["se_b"], cal.items["se_b"] * 1.3)
+    assert new.latent["mean"] == pytest.approx(-0.4) and new.latent["sd"] == pytest.approx(1.3)
+    assert new.loglik == cal.loglik
+    assert new.settings["rescaled"]["method"] == "test"
+    with pytest.raises(PvcalError, match="A > 0"):
+        cal.rescale(-1, 0)

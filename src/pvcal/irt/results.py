@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -164,6 +164,56 @@ class Calibration:
         from .fit import person_fit
 
         return person_fit(self.parameters, getattr(responses, "wide", responses), **kwargs)
+
+    def rescale(self, A: float, B: float, *, note: dict | None = None) -> Calibration:
+        """The same calibration expressed on another θ scale, ``θ* = A·θ + B``.
+
+        Slopes divide by ``A``; locations (``b``, ``b1..bK``) become ``A·b + B``;
+        lower asymptotes are unchanged; standard errors scale with them; the
+        latent mean and SD move with the scale. The log-likelihood is
+        unchanged (the model is the same). This is how a linking result puts a
+        new form or period on the base scale.
+
+        Parameters
+        ----------
+        A, B : float
+            Slope (> 0) and intercept of the scale transformation.
+        note : dict, optional
+            Recorded in ``settings["rescaled"]`` (e.g. the linking method).
+
+        Examples
+        --------
+        >>> on_base = new_cal.rescale(link.A, link.B)   # doctest: +SKIP
+        """
+        A, B = float(A), float(B)
+        if not (np.isfinite(A) and A > 0 and np.isfinite(B)):
+            raise PvcalError(f"rescale needs a finite A > 0 and finite B, got A={A}, B={B}")
+        items = self.items.copy()
+        locs = [c for c in ["b", *threshold_columns(items)] if c in items]
+        items["a"] = items["a"] / A
+        items[locs] = items[locs] * A + B
+        if "se_a" in items:
+            items["se_a"] = items["se_a"] / A
+        for c in locs:
+            if f"se_{c}" in items:
+                items[f"se_{c}"] = items[f"se_{c}"] * A
+        lat = dict(self.latent)
+        lat["mean"] = A * lat["mean"] + B
+        lat["sd"] = A * lat["sd"]
+        lat["var"] = lat["sd"] ** 2
+        for k, power in (("se_mean", 1), ("se_sd", 1), ("se_var", 2)):
+            if k in lat:
+                lat[k] = lat[k] * A**power
+        groups = None
+        if self.groups is not None:
+            groups = self.groups.copy()
+            groups["mean"] = A * groups["mean"] + B
+            for c in ("sd", "se_mean", "se_sd"):
+                groups[c] = groups[c] * A
+        settings = dict(self.settings)
+        previous = settings.get("rescaled")
+        settings["rescaled"] = {"A": A, "B": B, **(note or {}), "previous": previous}
+        return replace(self, items=items, latent=lat, groups=groups, settings=settings)
 
     # ----------------------------------------------------------------- display
     def summary(self) -> Summary:
