@@ -93,8 +93,8 @@ class Calibration:
         from .estimate import quadrature
 
         lo, hi = self.settings["bounds"]
-        sd = self.latent["sd"]
-        return quadrature(self.settings["n_quad"], (lo * sd, hi * sd), self.latent["mean"], sd)
+        mean, sd = self.latent["mean"], self.latent["sd"]
+        return quadrature(self.settings["n_quad"], (mean + lo * sd, mean + hi * sd), mean, sd)
 
     # ----------------------------------------------------------------- scoring
     def score(self, responses: Any, method: str = "EAP", *, group=None, **kwargs) -> pd.DataFrame:
