@@ -298,6 +298,8 @@ class BenchmarkIndex:
         panel: pd.DataFrame | None = None,
         bookmark: pd.DataFrame | None = None,
         booklet: pd.DataFrame | None = None,
+        hofstee_panel: pd.DataFrame | None = None,
+        beuk_panel: pd.DataFrame | None = None,
         judgments=None,
         groups=None,
         discipline: str | None = None,
@@ -325,7 +327,7 @@ class BenchmarkIndex:
             Item parameters (needed by Angoff, Bookmark and raw-score methods).
         se : array_like, optional
             Candidates' standard errors; enables classification accuracy.
-        scores, panel, bookmark, booklet, judgments
+        scores, panel, bookmark, booklet, hofstee_panel, beuk_panel, judgments
             As in :func:`pvcal.standards.set_cuts`.
         groups : array_like, optional
             Candidate groups for the grade distribution by group.
@@ -404,6 +406,8 @@ class BenchmarkIndex:
             judgments=judgments,
             conversion=rules["standard_score"],
             booklet=booklet,
+            hofstee_panel=hofstee_panel,
+            beuk_panel=beuk_panel,
             D=D,
         )
         theta_cuts = cuts.theta
@@ -492,6 +496,8 @@ class BenchmarkIndex:
             "panel": input_hash(panel),
             "bookmark": input_hash(bookmark),
             "booklet": input_hash(booklet),
+            "hofstee_panel": input_hash(hofstee_panel),
+            "beuk_panel": input_hash(beuk_panel),
             "judgments": input_hash(
                 None
                 if judgments is None

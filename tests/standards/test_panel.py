@@ -316,3 +316,16 @@ def test_contrasting_groups_against_direct_mle():
         contrasting_groups(x, np.ones_like(y))
     with pytest.raises(ModelError, match="separated"):
         contrasting_groups([1, 2, 3, 4], [0, 0, 1, 1])
+
+
+def test_panel_plots():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    r1 = _long({1: (0.4,) * 3, 2: (0.5,) * 3}, rnd=1)
+    r2 = _long({1: (0.5,) * 3, 2: (0.5,) * 3}, rnd=2)
+    ax = angoff(pd.concat([r1, r2], ignore_index=True), ITEMS3).plot()
+    assert ax.get_xlabel() == "round" and len(ax.lines) == 3  # two panelists + the panel
+    items = pd.DataFrame({"a": 1.0, "b": [0.0, 1.0, 2.0]}, index=list("ABC"))
+    pl = pd.DataFrame({"panelist": [1, 2], "round": 1, "page": [2, 3]})
+    assert bookmark(pl, items).plot().get_title().startswith("Bookmark")

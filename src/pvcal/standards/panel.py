@@ -266,6 +266,30 @@ class AngoffResult:
         """Panelists' raw and θ cuts in the chosen round, indexed by panelist."""
         return self.panelists.xs(self.round, level="round")
 
+    def plot(self, ax=None):
+        """Panelists' θ cuts by round with the panel cut; returns the Axes."""
+        return _plot_rounds(self, ax)
+
+
+def _plot_rounds(result, ax=None):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.5))
+    p = result.panelists.reset_index()
+    rounds = sorted(p["round"].unique().tolist())
+    pos = {r: i for i, r in enumerate(rounds)}
+    for _, grp in p.groupby("panelist"):
+        x = [pos[r] for r in grp["round"]]
+        ax.plot(x, grp["theta"], "o-", color="0.6", lw=0.8, ms=3)
+    ax.plot(range(len(rounds)), result.by_round.loc[rounds, "cut"], "s-", color="k", label="panel")
+    ax.set_xticks(range(len(rounds)), [str(r) for r in rounds])
+    ax.set_xlabel("round")
+    ax.set_ylabel("θ cut")
+    ax.set_title(f"{result.method.capitalize()}: cut θ = {result.cut:.3f} (se {result.se:.3f})")
+    ax.legend()
+    return ax
+
 
 def _mean_pairwise_corr(mat: np.ndarray) -> float:
     if mat.shape[0] < 2:
@@ -555,6 +579,10 @@ class BookmarkResult:
     def final(self) -> pd.DataFrame:
         """Panelists' pages and θ cuts in the chosen round, indexed by panelist."""
         return self.panelists.xs(self.round, level="round")
+
+    def plot(self, ax=None):
+        """Panelists' θ cuts by round with the panel cut; returns the Axes."""
+        return _plot_rounds(self, ax)
 
 
 def _given_booklet(booklet: pd.DataFrame, items: Any, *, rp: float, D: float) -> pd.DataFrame:
