@@ -40,14 +40,13 @@ normative                percentile | k, robust, quantile_method, scale (theta)
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .._validation import DataError, PvcalError, SchemaError, check_rng
+from .._validation import DataError, PvcalError, SchemaError, check_1d, check_rng
 from .compromise import CompromiseResult, beuk, fail_rate_curve, hofstee
 from .decisions import (
     ClassificationResult,
@@ -356,7 +355,9 @@ class CutScores:
             resampled.append("candidates")
         pan_cache: dict[tuple, np.ndarray] = {}
         out = {}
-        for g in self.table.index:
+        # cuts fixed as standard scores follow the cut they hang on: do them last
+        order = sorted(self.table.index, key=lambda k: self._boot[k][0] == "offset")
+        for g in order:
             kind, fn, panelists = self._boot[g]
             if kind == "panel":
                 if len(panelists) < min_panelists:
@@ -442,10 +443,6 @@ def _judgments(judgments, grade: str, spec: dict, n: int) -> np.ndarray:
     return j
 
 
-def _loop(fn: Callable[[np.ndarray], float]) -> Callable[[np.ndarray], np.ndarray]:
-    return lambda idx: np.array([fn(row) for row in idx])
-
-
 def set_cuts(
     rules_grades: Any,
     *,
@@ -527,8 +524,8 @@ def set_cuts(
     [-0.5, 0.5, 2.6]
     """
     specs = parse_grades(rules_grades)
-    th = None if theta is None else np.asarray(theta, float).ravel()
-    sc = None if scores is None else np.asarray(scores, float).ravel()
+    th = None if theta is None else check_1d("theta", np.asarray(theta, float).ravel())
+    sc = None if scores is None else check_1d("scores", np.asarray(scores, float).ravel())
     if th is not None and sc is not None and th.size != sc.size:
         raise DataError(f"theta has {th.size} candidates but scores has {sc.size}")
     n_cand = th.size if th is not None else (sc.size if sc is not None else None)
