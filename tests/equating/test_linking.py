@@ -313,3 +313,32 @@ def test_bad_arguments():
         transform_items(base, -1.0, 0.0)
     with pytest.raises(DataError, match="two different b"):
         link(base, new.assign(b=0.0), method="mean-sigma")
+
+
+def test_link_real_calibrations_recovers_population_shift():
+    # End to end on the simulated food-safety-inspector sample (data/sample,
+    # made by data/make_sample.py): 2PL + GRM, 10 anchors, 2025H2 population
+    # N(0.15, 1) on the 2025H1 scale. Each period is calibrated with θ ~ N(0, 1),
+    # so the linked 2025H2 latent mean is B and its SD is A.
+    root = Path(__file__).resolve().parents[2] / "data" / "sample" / "food-safety-inspector"
+    if not (root / "responses.parquet").exists():
+        pytest.skip("sample data not present")
+    long = pd.read_parquet(root / "responses.parquet")
+    models = pd.read_csv(root / "items.csv").set_index("item_id")["model"]
+    cals = {}
+    for period in ("2025H1", "2025H2"):
+        wide = long[long["period"] == period].pivot_table(
+            index="application_id", columns="item_id", values="score", aggfunc="first"
+        )
+        cals[period] = pvcal.calibrate(wide, model={i: models[i] for i in wide.columns})
+    lk = pvcal.link(cals["2025H1"], cals["2025H2"], method="stocking-lord")
+    assert len(lk.anchors) == 10
+    assert lk.B == pytest.approx(0.15, abs=0.1)  # true shift 0.15; SE about 0.05
+    assert lk.A == pytest.approx(1.0, abs=0.1)
+    items = lk.transform(cals["2025H2"])
+    rescaled = cals["2025H2"].rescale(lk.A, lk.B).items
+    np.testing.assert_allclose(items["a"], rescaled["a"])
+    np.testing.assert_allclose(items["b1"], rescaled["b1"], equal_nan=True)
+    sym = pvcal.link(cals["2025H1"], cals["2025H2"], method="haebara", theta="latent",
+                     symmetric=True)  # fmt: skip
+    assert sym.B == pytest.approx(lk.B, abs=0.05)

@@ -88,7 +88,7 @@ _METHOD_ALIASES = {
     "sl": "stocking-lord",
 }
 SCREEN_METHODS = ("robust-z", "displacement")
-_SCREEN_DEFAULT_THRESHOLD = {"robust-z": 1.645, "displacement": 0.5}
+_SCREEN_DEFAULT_THRESHOLD = {"robust-z": 2.7, "displacement": 0.5}
 
 
 # ---------------------------------------------------------------------------
@@ -569,7 +569,7 @@ class Linking:
         }
         tables = {}
         if self.base_anchors is not None and self.new_anchors is not None:
-            tables["anchor locations"] = self._anchor_table().round(4)
+            tables["anchor locations"] = self._anchor_table().drop(columns="flagged").round(4)
         if self.components:
             tables["components"] = pd.DataFrame(
                 [{"method": c.method, "A": c.A, "B": c.B} for c in self.components]
@@ -720,7 +720,7 @@ def link(
     screen : {"robust-z", "displacement"}, optional
         Screen anchors first (:func:`screen_anchors`) and drop the flagged ones.
     screen_threshold : float, optional
-        Threshold of the screen (default 1.645 for robust z, 0.5 for displacement).
+        Threshold of the screen (default 2.7 for robust z, 0.5 for displacement).
     start : (A, B), optional
         Starting values of the characteristic-curve methods (default mean-sigma).
     tol : float
@@ -878,7 +878,9 @@ def screen_anchors(
         ``"displacement"``: link with ``link_method`` on all anchors and flag
         ``|b_base - (A b_new + B)| > threshold`` (in θ units).
     threshold : float, optional
-        Default 1.645 (robust z) or 0.5 (displacement).
+        Default 2.7 for the robust z (a common operational cut; Huynh & Meyer
+        used 1.645, which flags many stable anchors in short anchor sets) or
+        0.5 θ units for the displacement.
     link_method : str
         Linking method used for the displacement (and for the plotted line).
     D : float
