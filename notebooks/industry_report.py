@@ -21,7 +21,8 @@
 # %% tags=["parameters"]
 registry = "../reports/registry.sqlite"
 out_dir = "."
-min_group = 30
+min_group = 50
+n_extreme = 10
 
 # %%
 import matplotlib.pyplot as plt
@@ -94,7 +95,10 @@ plots.plot_rates(by_region, title="pass rate by discipline and region")
 plt.show()
 
 # %% [markdown]
-# ## By employer (employers with at least `min_group` results)
+# ## By employer
+#
+# Employers with at least `min_group` results; the plot shows the `n_extreme`
+# lowest and highest pass rates with their 95% Wilson intervals.
 
 # %%
 by_emp = plots.rate_table(results, ["discipline", "employer"])
@@ -102,5 +106,8 @@ big = by_emp[by_emp["n"] >= min_group].sort_values("rate")
 display(Markdown(f"{len(big)} of {len(by_emp)} employer groups have ≥ {min_group} results."))
 if len(big):
     display(big.round(3))
-    plots.plot_rates(big, title=f"pass rate by employer (n ≥ {min_group})")
+    ends = (
+        big if len(big) <= 2 * n_extreme else pd.concat([big.head(n_extreme), big.tail(n_extreme)])
+    )
+    plots.plot_rates(ends, title=f"lowest and highest employer pass rates (n ≥ {min_group})")
     plt.show()

@@ -30,6 +30,7 @@ base_index_id = None
 
 # %%
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -70,7 +71,8 @@ if len(results):
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained")
     plots.plot_grade_distribution(results, by="form", ax=axes[0])
     axes[0].set_title("grades by form")
-    axes[1].hist(results["standard_score"], bins=40, color="#2166ac")
+    lo, hi = results["standard_score"].min(), results["standard_score"].max()
+    axes[1].hist(results["standard_score"], bins=np.arange(lo, hi + 2) - 0.5, color="#2166ac")
     for g, v in index.cut_scores.items():
         axes[1].axvline(v, color="k", lw=1)
         axes[1].annotate(g, (v, axes[1].get_ylim()[1] * 0.9), rotation=90, fontsize=8)

@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from .pipeline import DEFAULT_SEED, publish
+    from .pipeline import publish
 
     outcomes = publish(
         args.data,
@@ -62,7 +62,7 @@ def _publish(args: argparse.Namespace) -> int:
         reports_dir=args.reports,
         notebooks=args.notebooks,
         kernel=args.kernel,
-        seed=DEFAULT_SEED if args.seed is None else args.seed,
+        seed=args.seed,
         force=args.force,
         industry=not args.no_industry,
         progress=not args.quiet,

@@ -200,6 +200,30 @@ def notebooks_dir(path: str | Path | None = None) -> Path:
 
 
 # --------------------------------------------------------------------------- inputs
+def notebook_params(nb_dir: str | Path, discipline: str) -> dict[str, Any]:
+    """A discipline's notebook parameters (``<nb_dir>/params/<discipline>.yaml``; {} if none).
+
+    Raises
+    ------
+    SchemaError
+        If the file is not a YAML mapping.
+    """
+    import yaml
+
+    from ._validation import SchemaError
+
+    path = Path(nb_dir) / "params" / f"{discipline}.yaml"
+    if not path.is_file():
+        return {}
+    try:
+        params = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise SchemaError(f"{path}: not valid YAML ({exc})") from exc
+    if not isinstance(params, dict):
+        raise SchemaError(f"{path}: expected a mapping of notebook parameters")
+    return params
+
+
 def discover_disciplines(data_root: str | Path) -> list[Path]:
     """Discipline folders (those holding a ``rules.yml``) under ``data_root``, sorted.
 
@@ -589,7 +613,7 @@ def publish_unit(
     reports_dir: str | Path = "reports",
     notebooks: str | Path | None = None,
     kernel: str | None = None,
-    seed: int = DEFAULT_SEED,
+    seed: int | None = None,
     force: bool = False,
     on_step: Callable[[str], None] | None = None,
 ) -> UnitOutcome:
@@ -608,12 +632,18 @@ def publish_unit(
         Folder of the notebooks (default: the repository's ``notebooks/``).
     kernel : str, optional
         Jupyter kernel name (default :func:`kernel_name`).
-    seed : int
-        Seed of every random step.
+    seed : int, optional
+        Seed of every random step (default: ``notebooks/params/<discipline>.yaml``,
+        else :data:`DEFAULT_SEED`).
     force : bool, default False
         Run even if these inputs were published already.
     on_step : callable, optional
         Called with each notebook's name before it runs (progress display).
+
+    Notes
+    -----
+    ``notebooks/params/<discipline>.yaml`` (optional) holds the discipline's
+    notebook parameters (``seed``, ``n_boot``); they are part of the input hash.
 
     Returns
     -------
@@ -634,11 +664,14 @@ def publish_unit(
                     f"{folder / 'rules.yml'}: period {period!r} is not one of {periods}"
                 )
             parameters: dict[str, Any] = {
+                "seed": DEFAULT_SEED,
+                **notebook_params(nb_dir, discipline),
                 "discipline": discipline,
                 "period": period,
                 "base_period": base,
-                "seed": seed,
             }
+            if seed is not None:
+                parameters["seed"] = int(seed)
             if period != base:
                 current = registry.current_index(discipline, base)
                 if current is None:
@@ -735,7 +768,7 @@ def publish(
     reports_dir: str | Path = "reports",
     notebooks: str | Path | None = None,
     kernel: str | None = None,
-    seed: int = DEFAULT_SEED,
+    seed: int | None = None,
     force: bool = False,
     industry: bool = True,
     progress: bool = True,
@@ -1224,7 +1257,9 @@ def estimate_index(
             unc[key] = base["uncertainty"][key]
         unc["cuts_from"] = f"base period {step.base_period} (index {step.base_index['index_id']})"
         for g in methods:
-            methods[g]["carried_from"] = base["methods"].get(g)
+            carried = base["methods"].get(g) or {}
+            methods[g]["carried_from"] = carried
+            methods[g]["method"] = f"{carried.get('method', '?')} ({step.base_period})"
     if plan.source == "tuned":
         for g in methods:
             methods[g]["method"] = "tuned"

@@ -1,0 +1,43 @@
+"""Shared fixtures: the Jupyter kernel and one publication of the sample data.
+
+``published`` runs ``pvcal publish --all`` once per test session through
+papermill's API (the path of the scheduled job) into a temporary reports
+folder; tests never write into the repository's ``reports/``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+
+
+@pytest.fixture(scope="session")
+def kernel() -> str:
+    """The pipeline's kernel name, registered in this environment if missing."""
+    from pvcal.pipeline import ensure_kernel
+
+    return ensure_kernel(install=True)
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory, kernel):
+    """(reports folder, outcomes) of publishing every sample discipline once."""
+    from pvcal.pipeline import publish
+
+    reports = tmp_path_factory.mktemp("published") / "reports"
+    outcomes = publish(SAMPLE, reports_dir=reports, kernel=kernel, progress=False)
+    return reports, outcomes
+
+
+@pytest.fixture
+def reports_copy(published, tmp_path):
+    """A private copy of the published reports folder (registry included)."""
+    src, _ = published
+    dst = tmp_path / "reports"
+    shutil.copytree(src, dst)
+    return dst

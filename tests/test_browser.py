@@ -1,0 +1,103 @@
+"""Published pages rendered in headless Chromium: not blank, plots embedded, no raw ids."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Path of a Chromium binary; installs Debian's ``chromium`` when root and it is absent."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None and not Path("/usr/bin/chromium").exists():
+        if os.geteuid() != 0:
+            pytest.skip("chromium is not installed and the tests do not run as root")
+        try:
+            env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+            subprocess.run(["apt-get", "update"], check=True, capture_output=True, timeout=600)
+            subprocess.run(["apt-get", "install", "-y", "chromium"], check=True,
+                           capture_output=True, timeout=900, env=env)  # fmt: skip
+        except (OSError, subprocess.SubprocessError) as exc:
+            pytest.skip(f"chromium could not be installed: {exc}")
+        found = shutil.which("chromium")
+    return found or "/usr/bin/chromium"
+
+
+def render(chromium: str, page: Path, tmp_path: Path, *, screenshot: Path | None = None) -> str:
+    """The DOM of ``page`` after Chromium rendered it (and a screenshot if asked)."""
+    args = [chromium, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
+    if screenshot is not None:
+        subprocess.run([*args, f"--screenshot={screenshot}", "--window-size=1200,1600",
+                        page.as_uri()], check=True, capture_output=True, timeout=120)  # fmt: skip
+    done = subprocess.run([*args, "--dump-dom", page.as_uri()], check=True, capture_output=True,
+                          timeout=120, text=True)  # fmt: skip
+    return done.stdout
+
+
+def _visible_text(dom: str) -> str:
+    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", dom, flags=re.S | re.I)
+    return re.sub(r"<[^>]+>", " ", body)
+
+
+def test_reviewer_report_renders(published, chromium, tmp_path):
+    reports, _ = published
+    page = reports / "qms-auditor" / "2025H2" / "report.html"
+    png = tmp_path / "report.png"
+    dom = render(chromium, page, tmp_path, screenshot=png)
+    text = _visible_text(dom)
+    assert "pass-line index" in text.lower() and len(text.split()) > 200
+    images = re.findall(r'<img[^>]+src="data:image/(png|svg\+xml)', dom)
+    assert len(images) >= 3  # the plots are embedded as images
+    assert "Traceback" not in text
+    raw = set()
+    for d in ("qms-auditor", "food-safety-inspector", "lab-assessor"):
+        c = pd.read_csv(ROOT / "data" / "sample" / d / "candidates.csv", dtype=str)
+        raw |= set(c["application_id"]) | set(c["candidate_id"])
+    assert not set(re.findall(r"[A-Za-z0-9_\-]+", dom)) & raw
+    _not_blank(png)
+
+
+def test_appeal_sheet_renders(published, chromium, tmp_path):
+    from pvcal.report.appeal import write_appeal_sheet
+    from pvcal.report.pseudonym import pseudonymise
+
+    reports, _ = published
+    res = pd.read_csv(reports / "lab-assessor" / "2025H2" / "results.csv")
+    cands = pd.read_csv(ROOT / "data" / "sample" / "lab-assessor" / "candidates.csv", dtype=str)
+    app = next(a for a in cands["application_id"]
+               if pseudonymise(a, "application") in set(res["application"]))  # fmt: skip
+    page = write_appeal_sheet("lab-assessor", app, reports_dir=reports,
+                              out=tmp_path / "appeal.html")  # fmt: skip
+    png = tmp_path / "appeal.png"
+    dom = render(chromium, page, tmp_path, screenshot=png)
+    text = _visible_text(dom)
+    assert app in text and "Standard score" in text and "Peer comparison" in text
+    assert re.search(r'<img[^>]+src="data:image/png;base64,', dom)
+    _not_blank(png)
+
+
+def _not_blank(png: Path) -> None:
+    import matplotlib.image as mpimg
+
+    pixels = mpimg.imread(png)
+    assert pixels.shape[0] > 100 and pixels.shape[1] > 100
+    assert float(pixels[..., :3].std()) > 0.02  # not a blank page
