@@ -381,21 +381,16 @@ class BenchmarkIndex:
                     f"and a 'method', got {linking!r}"
                 )
             linking = {"method": "unspecified", **linking}
-        index = None
         if isinstance(theta, pd.DataFrame):
             if "theta" not in theta.columns:
                 raise DataError(f"theta frame needs a 'theta' column, got {list(theta.columns)}")
             if se is None and "se" in theta.columns:
                 se = theta["se"]
-            index = theta.index
             theta = theta["theta"]
-        elif isinstance(theta, pd.Series):
-            index = theta.index
         th = check_1d("theta", theta, min_size=2)
         s = None if se is None else check_1d("se", se)
         if s is not None and s.shape != th.shape:
             raise DataError(f"theta has {th.size} candidates but se has {s.size}")
-        del index
         cuts = set_cuts(
             specs,
             items=items,
@@ -436,13 +431,12 @@ class BenchmarkIndex:
         boot = cuts.bootstrap(n_boot, seed=seed, min_panelists=min_panelists, n_candidates=th.size)
         bt = boot.theta
         pass_star = bt["Pass"].to_numpy()
-        idx_star = conv(pass_star, rounded=False)
-        cut_star_ss = conv(pass_star, rounded=False)
+        idx_star = conv(pass_star, rounded=False)  # pass-line index per replicate, map fixed
         rate_star = np.concatenate(
             [
-                (
-                    reported[boot.candidate_index[i : i + 250]] >= cut_star_ss[i : i + 250, None]
-                ).mean(axis=1)
+                (reported[boot.candidate_index[i : i + 250]] >= idx_star[i : i + 250, None]).mean(
+                    axis=1
+                )
                 for i in range(0, len(bt), 250)
             ]
         )
