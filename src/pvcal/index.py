@@ -34,7 +34,6 @@ Standard errors are bootstrap SDs (ddof = 1), intervals percentile intervals.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import math
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from ._summary import Summary
 from ._validation import DataError, PvcalError, SchemaError, check_1d, check_probability
 from .standards import GRADES, classification, near_cut, parse_grades, set_cuts
 
@@ -52,7 +52,6 @@ __all__ = [
     "GRADE_LABELS",
     "StandardScoreMap",
     "BenchmarkIndex",
-    "IndexSummary",
     "estimate_index",
     "input_hash",
     "round_half_up",
@@ -771,46 +770,45 @@ class BenchmarkIndex:
             version=record.get("pvcal_version", ""),
         )
 
-    def summary(self) -> IndexSummary:
+    def summary(self) -> Summary:
         """A printable summary (``as_text()``, ``as_html()``, notebook display)."""
         u = self.uncertainty
         lo, hi = u["pass_index_ci"]
-        head = pd.DataFrame(
-            {
-                "value": [
-                    self.discipline,
-                    self.period,
-                    self.n,
-                    f"{self.pass_index:.2f}",
-                    f"{u['pass_index_se']:.3f}",
-                    f"[{lo:.2f}, {hi:.2f}] ({u['level']:.0%})",
-                    f"{self.pass_rate:.3f} (se {u['pass_rate_se']:.3f})",
-                    ", ".join(u["resampled"]) + f"; n_boot={u['n_boot']}, seed={u['seed']}",
-                    "none" if self.linking is None else json.dumps(self.linking),
-                ]
-            },
-            index=[
-                "discipline",
-                "period",
-                "N",
-                "pass-line index",
-                "index se",
-                "index interval",
-                "pass rate",
-                "bootstrap",
-                "linking",
-            ],
-        )
+        facts = {
+            "discipline": self.discipline,
+            "period": self.period,
+            "N": self.n,
+            "pass-line index": round(self.pass_index, 2),
+            "index se": round(u["pass_index_se"], 3),
+            f"index {u['level']:.0%} interval": f"[{lo:.2f}, {hi:.2f}]",
+            "pass rate": round(self.pass_rate, 3),
+            "pass rate se": round(u["pass_rate_se"], 3),
+            "bootstrap": f"{u['n_boot']} x {'+'.join(u['resampled'])}",
+            "seed": u["seed"],
+        }
         dist = pd.DataFrame({"share": pd.Series(self.distribution)})
-        tables = {"Benchmark index": head, "Cuts": self.table, "Grade distribution": dist}
+        tables = [("Cuts (θ, base scale)", self.table), ("Grade distribution", dist)]
         if self.classification is not None:
             bc = pd.DataFrame.from_dict(self.classification["by_cut"], orient="index")
             bc.loc["all cuts", ["accuracy", "consistency"]] = [
                 self.classification["accuracy"],
                 self.classification["consistency"],
             ]
-            tables["Classification (Rudner)"] = bc
-        return IndexSummary(tables)
+            tables.append(("Classification (Rudner)", bc))
+        c = self.conversion
+        notes = (
+            f"standard score = {c.pass_score:g} + {c.scale:g}·(θ − {c.anchor_theta:.4f}), "
+            f"rounded half-up to {c.decimals} decimal(s), clipped to [{c.lower:g}, {c.upper:g}]",
+            "linking: "
+            + ("none (base scale)" if self.linking is None else json.dumps(self.linking)),
+            "a value exactly on a cut belongs to the upper grade",
+        )
+        return Summary(
+            f"Benchmark index: {self.discipline} {self.period}".strip(),
+            facts,
+            tuple(tables),
+            notes,
+        )
 
     def _repr_html_(self) -> str:
         return self.summary().as_html()
@@ -851,35 +849,6 @@ class BenchmarkIndex:
 def estimate_index(rules: dict, **kwargs) -> BenchmarkIndex:
     """Function form of :meth:`BenchmarkIndex.estimate`."""
     return BenchmarkIndex.estimate(rules, **kwargs)
-
-
-@dataclass(frozen=True)
-class IndexSummary:
-    """Summary tables of a :class:`BenchmarkIndex`."""
-
-    tables: dict
-
-    def as_text(self) -> str:
-        parts = []
-        for title, t in self.tables.items():
-            parts.append(title)
-            parts.append("=" * len(title))
-            parts.append(t.to_string(float_format=lambda x: f"{x:.4f}"))
-            parts.append("")
-        return "\n".join(parts)
-
-    def as_html(self) -> str:
-        return "\n".join(
-            f"<h4>{html.escape(str(title))}</h4>\n"
-            + t.to_html(float_format=lambda x: f"{x:.4f}", escape=True)
-            for title, t in self.tables.items()
-        )
-
-    def _repr_html_(self) -> str:
-        return self.as_html()
-
-    def __str__(self) -> str:
-        return self.as_text()
 
 
 def _num(v) -> float | None:

@@ -52,6 +52,7 @@ def test_rudner_two_cuts_hand():
     assert r.consistency == pytest.approx((p**2).sum())
     assert r.by_cut["accuracy"].tolist() == pytest.approx([PHI1, PHI1])
     assert r.probabilities.iloc[0].to_numpy() == pytest.approx(p)
+    assert "Rudner" in r.summary().as_text()
 
 
 def test_rudner_against_simulation():

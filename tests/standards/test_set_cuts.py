@@ -67,6 +67,8 @@ def test_dispatch_matches_direct_calls():
     assert cs.theta["Excellent"] == normative_cut(THETA, percentile=99).cut
     assert cs.table.loc["Pass", "se"] == pytest.approx(angoff(panel, ITEMS).se)
     assert cs.specs["Good"]["placement"] == "on"
+    assert "placement=on" in cs.summary().as_text()
+    assert "<table" in cs._repr_html_()
 
 
 def test_raw_scale_method_goes_through_tcc():

@@ -310,6 +310,27 @@ class CutScores:
             for g in self.table.index
         }
 
+    def summary(self):
+        """The cuts with their methods and options (``as_text()``, ``as_html()``)."""
+        from .._summary import Summary
+
+        opts = pd.Series(
+            {
+                g: ", ".join(f"{k}={v}" for k, v in sp.items() if k != "method") or "-"
+                for g, sp in self.specs.items()
+            },
+            name="options",
+        )
+        return Summary(
+            "Cut scores",
+            {"cuts": len(self.table), "candidates": self.n_candidates or 0},
+            (("Cuts", self.table.assign(options=opts)),),
+            ("θ on the base scale; raw-score cuts map to θ through the inverse TCC",),
+        )
+
+    def _repr_html_(self) -> str:
+        return self.summary().as_html()
+
     def bootstrap(
         self,
         n_boot: int = 1000,

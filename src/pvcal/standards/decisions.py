@@ -85,6 +85,25 @@ class ClassificationResult:
     probabilities: pd.DataFrame
     method: str
 
+    def summary(self):
+        """Overall and per-cut accuracy and consistency (``as_text()``, ``as_html()``)."""
+        from .._summary import Summary
+
+        return Summary(
+            f"Classification accuracy and consistency ({self.method.capitalize()})",
+            {
+                "accuracy": self.accuracy,
+                "consistency": self.consistency,
+                "kappa": self.kappa,
+                "N / nodes": len(self.probabilities),
+            },
+            (("By cut", self.by_cut),),
+            ("a value exactly on a cut belongs to the upper category",),
+        )
+
+    def _repr_html_(self) -> str:
+        return self.summary().as_html()
+
     def to_dict(self) -> dict:
         """JSON-ready numbers: overall and per cut."""
         return {
