@@ -64,7 +64,7 @@ RECORD_VERSION = 1
 
 
 def round_half_up(x, decimals: int = 0):
-    """Round half away from minus infinity (``2.5 -> 3``, ``-2.5 -> -2``).
+    """Round half up, i.e. towards +∞ (``2.5 -> 3``, ``-2.5 -> -2``): ``floor(x + 0.5)``.
 
     The scaled value is first rounded to 9 decimals so that binary
     representation error (``59.49999999999999``) does not decide a grade.
