@@ -144,7 +144,7 @@ def test_bootstrap_seeded_and_recomputes():
     # replicate 0 of the Angoff cut, recomputed from its resampled panelists
     fin = angoff(panel, ITEMS).final
     rng = np.random.default_rng(9)
-    rng.integers(0, len(THETA), size=(50, len(THETA)))
+    rng.integers(0, len(THETA), size=(50, len(THETA)), dtype=np.int32)
     pidx = rng.integers(0, 8, size=(50, 8))
     want = tcc_inverse(ITEMS, fin["raw"].to_numpy()[pidx[0]].mean())
     assert b1.theta["Pass"].iloc[0] == pytest.approx(float(want))
@@ -291,7 +291,7 @@ def test_compromise_from_panel_file_resamples_judges():
     b = cs.bootstrap(5, seed=3)
     assert b.resampled == ("candidates", "panelists")
     rng = np.random.default_rng(3)
-    cand = rng.integers(0, len(SCORES), size=(5, len(SCORES)))
+    cand = rng.integers(0, len(SCORES), size=(5, len(SCORES)), dtype=np.int32)
     pan = rng.integers(0, 5, size=(5, 5))
     assert np.array_equal(cand, b.candidate_index)
     j = hp.iloc[pan[2]]

@@ -372,7 +372,7 @@ class CutScores:
         if N is not None:
             if N < 2:
                 raise DataError(f"bootstrap over candidates needs >= 2 candidates, got {N}")
-            cand_idx = rng.integers(0, N, size=(n_boot, N))
+            cand_idx = rng.integers(0, N, size=(n_boot, N), dtype=np.int32)
             resampled.append("candidates")
         pan_cache: dict[tuple, np.ndarray] = {}
         out = {}
