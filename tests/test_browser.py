@@ -34,8 +34,13 @@ def chromium() -> str:
         try:
             env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
             subprocess.run(["apt-get", "update"], check=True, capture_output=True, timeout=600)
-            subprocess.run(["apt-get", "install", "-y", "chromium"], check=True,
-                           capture_output=True, timeout=900, env=env)  # fmt: skip
+            subprocess.run(
+                ["apt-get", "install", "-y", "chromium"],
+                check=True,
+                capture_output=True,
+                timeout=900,
+                env=env,
+            )
         except (OSError, subprocess.SubprocessError) as exc:
             pytest.skip(f"chromium could not be installed: {exc}")
         found = shutil.which("chromium")
@@ -46,10 +51,19 @@ def render(chromium: str, page: Path, tmp_path: Path, *, screenshot: Path | None
     """The DOM of ``page`` after Chromium rendered it (and a screenshot if asked)."""
     args = [chromium, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
     if screenshot is not None:
-        subprocess.run([*args, f"--screenshot={screenshot}", "--window-size=1200,1600",
-                        page.as_uri()], check=True, capture_output=True, timeout=120)  # fmt: skip
-    done = subprocess.run([*args, "--dump-dom", page.as_uri()], check=True, capture_output=True,
-                          timeout=120, text=True)  # fmt: skip
+        subprocess.run(
+            [*args, f"--screenshot={screenshot}", "--window-size=1200,1600", page.as_uri()],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+    done = subprocess.run(
+        [*args, "--dump-dom", page.as_uri()],
+        check=True,
+        capture_output=True,
+        timeout=120,
+        text=True,
+    )
     return done.stdout
 
 
@@ -83,10 +97,14 @@ def test_appeal_sheet_renders(published, chromium, tmp_path):
     reports, _ = published
     res = pd.read_csv(reports / "lab-assessor" / "2025H2" / "results.csv")
     cands = pd.read_csv(ROOT / "data" / "sample" / "lab-assessor" / "candidates.csv", dtype=str)
-    app = next(a for a in cands["application_id"]
-               if pseudonymise(a, "application") in set(res["application"]))  # fmt: skip
-    page = write_appeal_sheet("lab-assessor", app, reports_dir=reports,
-                              out=tmp_path / "appeal.html")  # fmt: skip
+    app = next(
+        a
+        for a in cands["application_id"]
+        if pseudonymise(a, "application") in set(res["application"])
+    )
+    page = write_appeal_sheet(
+        "lab-assessor", app, reports_dir=reports, out=tmp_path / "appeal.html"
+    )
     png = tmp_path / "appeal.png"
     dom = render(chromium, page, tmp_path, screenshot=png)
     text = _visible_text(dom)

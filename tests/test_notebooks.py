@@ -72,8 +72,15 @@ def test_every_unit_published(published):
     assert got[(None, None)] == "published"  # the industry report
     for d, p in UNITS:
         folder = reports / d / p
-        for name in ("calibration.html", "threshold_setting.html", "report.html",
-                     "index.json", "results.csv", "results.json", "run.json"):  # fmt: skip
+        for name in (
+            "calibration.html",
+            "threshold_setting.html",
+            "report.html",
+            "index.json",
+            "results.csv",
+            "results.json",
+            "run.json",
+        ):
             assert (folder / name).is_file(), folder / name
         assert not (folder / "work").exists()  # internal hand-over files are not published
         for nb in folder.glob("notebooks/*.ipynb"):
@@ -98,8 +105,9 @@ def test_index_records_and_registry_rows(published):
         assert 0 < rec["pass_rate"] < 1 and rec["method_text"]
         assert set(rec["distribution"]) == GRADES
         assert rec["uncertainty"]["pass_index_ci"][0] <= rec["pass_index"]
-        published_file = json.loads((reports / row["discipline"] / row["period"] /
-                                     "index.json").read_text())["record"]  # fmt: skip
+        published_file = json.loads(
+            (reports / row["discipline"] / row["period"] / "index.json").read_text()
+        )["record"]
         assert published_file["cuts"] == rec["cuts"]
     # one result per application; every grade one of the four
     assert results["application"].is_unique
@@ -154,11 +162,25 @@ def test_appeal_sheet_from_registry(published, tmp_path):
     res = pd.read_csv(reports / "qms-auditor" / "2025H2" / "results.csv")
     from pvcal.report.pseudonym import pseudonymise
 
-    app = next(a for a in cands["application_id"]
-               if pseudonymise(a, "application") in set(res["application"]))  # fmt: skip
+    app = next(
+        a
+        for a in cands["application_id"]
+        if pseudonymise(a, "application") in set(res["application"])
+    )
     out = tmp_path / "appeal.html"
-    rc = cli.main(["appeal", "--discipline", "qms-auditor", "--application", app,
-                   "--reports", str(reports), "--out", str(out)])  # fmt: skip
+    rc = cli.main(
+        [
+            "appeal",
+            "--discipline",
+            "qms-auditor",
+            "--application",
+            app,
+            "--reports",
+            str(reports),
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     html = out.read_text()
     assert app in html  # the candidate's own sheet shows the raw id
@@ -168,8 +190,19 @@ def test_appeal_sheet_from_registry(published, tmp_path):
     assert f"Grade: {row['grade']}" in html
     assert "Stocking" in html or "stocking" in html  # the method text names the linking
     # another discipline's application is refused
-    rc = cli.main(["appeal", "--discipline", "lab-assessor", "--application", app,
-                   "--reports", str(reports), "--out", str(tmp_path / "x.html")])  # fmt: skip
+    rc = cli.main(
+        [
+            "appeal",
+            "--discipline",
+            "lab-assessor",
+            "--application",
+            app,
+            "--reports",
+            str(reports),
+            "--out",
+            str(tmp_path / "x.html"),
+        ]
+    )
     assert rc == 2
 
 
@@ -208,8 +241,14 @@ def test_notebook_that_raises_changes_nothing(reports_copy, tmp_path, kernel):
     nb.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('planted failure')"))
     nbformat.write(nb, nbs / "publish_index.ipynb")
     files, dump = snapshot(reports_copy), registry_dump(reports_copy)
-    out = pipeline.publish_unit(SAMPLE / "lab-assessor", "2025H2", reports_dir=reports_copy,
-                                notebooks=nbs, kernel=kernel, force=True)  # fmt: skip
+    out = pipeline.publish_unit(
+        SAMPLE / "lab-assessor",
+        "2025H2",
+        reports_dir=reports_copy,
+        notebooks=nbs,
+        kernel=kernel,
+        force=True,
+    )
     assert out.outcome == "failed" and "planted failure" in out.message
     assert "publish_index.ipynb" in out.message
     assert snapshot(reports_copy) == files and registry_dump(reports_copy) == dump
@@ -217,17 +256,16 @@ def test_notebook_that_raises_changes_nothing(reports_copy, tmp_path, kernel):
     assert (kept / "unit" / "notebooks" / "publish_index.ipynb").is_file()  # for diagnosis
 
 
-def test_crash_before_commit_changes_nothing_and_rerun_succeeds(
-    reports_copy, kernel, monkeypatch
-):
+def test_crash_before_commit_changes_nothing_and_rerun_succeeds(reports_copy, kernel, monkeypatch):
     files, dump = snapshot(reports_copy), registry_dump(reports_copy)
 
     def crash(self):
         raise OSError("simulated crash between writing files and committing")
 
     monkeypatch.setattr(Registry, "_commit", crash)
-    out = pipeline.publish_unit(SAMPLE / "lab-assessor", "2025H2", reports_dir=reports_copy,
-                                kernel=kernel, force=True)  # fmt: skip
+    out = pipeline.publish_unit(
+        SAMPLE / "lab-assessor", "2025H2", reports_dir=reports_copy, kernel=kernel, force=True
+    )
     assert out.outcome == "failed" and "simulated crash" in out.message
     monkeypatch.undo()
     assert snapshot(reports_copy) == files and registry_dump(reports_copy) == dump
@@ -235,8 +273,9 @@ def test_crash_before_commit_changes_nothing_and_rerun_succeeds(
     with Registry(reports_copy / "registry.sqlite") as reg:
         old = reg.current_index("lab-assessor", "2025H2")
         n_results = len(reg.results("lab-assessor"))
-    again = pipeline.publish_unit(SAMPLE / "lab-assessor", "2025H2", reports_dir=reports_copy,
-                                  kernel=kernel, force=True)  # fmt: skip
+    again = pipeline.publish_unit(
+        SAMPLE / "lab-assessor", "2025H2", reports_dir=reports_copy, kernel=kernel, force=True
+    )
     assert again.outcome == "published", again.message
     with Registry(reports_copy / "registry.sqlite") as reg:
         new = reg.current_index("lab-assessor", "2025H2")

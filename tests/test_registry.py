@@ -63,8 +63,9 @@ def _publish(reg: Registry, apps: list[str], run_id: str = "r1", period: str = "
         index_id = reg.add_index(
             discipline="d", period=period, run_id=run_id, input_hash="h", record={"cuts": [0]}
         )
-        reg.add_results(_results(apps), discipline="d", period=period, index_id=index_id,
-                        run_id=run_id)  # fmt: skip
+        reg.add_results(
+            _results(apps), discipline="d", period=period, index_id=index_id, run_id=run_id
+        )
     return index_id
 
 
@@ -98,8 +99,13 @@ def test_one_result_per_application(reg):
     before = reg.dump()
     # a second result for A-2 (next to a new one) is refused and nothing is added
     with pytest.raises(RegistryError, match="'A-2' already has a published result"):
-        reg.add_results(_results(["A-3", "A-2"]), discipline="d", period="2025H1",
-                        index_id=index_id, run_id="r1")  # fmt: skip
+        reg.add_results(
+            _results(["A-3", "A-2"]),
+            discipline="d",
+            period="2025H1",
+            index_id=index_id,
+            run_id="r1",
+        )
     assert reg.dump() == before
     # the database itself refuses it too (UNIQUE), not only the check
     with pytest.raises(sqlite3.IntegrityError):
@@ -113,15 +119,25 @@ def test_one_result_per_application(reg):
 def test_duplicate_application_in_one_batch_is_refused(reg):
     index_id = _publish(reg, ["A-1"])
     with pytest.raises(RegistryError, match="'A-9' appears twice"):
-        reg.add_results(_results(["A-9", "A-9"]), discipline="d", period="2025H1",
-                        index_id=index_id, run_id="r1")  # fmt: skip
+        reg.add_results(
+            _results(["A-9", "A-9"]),
+            discipline="d",
+            period="2025H1",
+            index_id=index_id,
+            run_id="r1",
+        )
 
 
 def test_grade_must_be_one_of_four(reg):
     index_id = _publish(reg, ["A-1"])
     with pytest.raises(RegistryError, match="grade 'Merit' is not one of"):
-        reg.add_results(_results(["A-5"], grade="Merit"), discipline="d", period="2025H1",
-                        index_id=index_id, run_id="r1")  # fmt: skip
+        reg.add_results(
+            _results(["A-5"], grade="Merit"),
+            discipline="d",
+            period="2025H1",
+            index_id=index_id,
+            run_id="r1",
+        )
 
 
 def test_rows_are_append_only(reg):

@@ -544,7 +544,6 @@ def _run_unit(
                 period=period,
             )
             message = register(registry, unit, run_id)
-        _move_into_place(stage, reports)
     except Exception as exc:  # noqa: BLE001 - every failure is reported, nothing published
         reason = str(exc) if isinstance(exc, PvcalError) else f"{type(exc).__name__}: {exc}"
         kept = _keep_failed(
@@ -566,6 +565,9 @@ def _run_unit(
             },
         )
         return UnitOutcome(discipline, period, run_id, "failed", reason, kept)
+    # committed: from here on the run is published; if moving the files fails (or the
+    # process dies), the staged folder stays and recover() completes the move
+    _move_into_place(stage, reports)
     return UnitOutcome(discipline, period, run_id, "published", message, reports / final_rel)
 
 

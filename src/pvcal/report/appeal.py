@@ -158,8 +158,15 @@ def _figure(index: Any, theta: float, se: float) -> str:
     fig, ax = plt.subplots(figsize=(6.4, 3.4), layout="constrained")
     plot_standard_score_map({g.lower(): index.cuts[g] for g in _CUTS}, index.standard_score, ax=ax)
     ss = float(index.standard_score(np.array([theta]))[0])
-    ax.errorbar([theta], [ss], xerr=[[1.96 * se], [1.96 * se]], fmt="o", color="#2166ac",
-                capsize=4, label="your θ ± 1.96 SE")  # fmt: skip
+    ax.errorbar(
+        [theta],
+        [ss],
+        xerr=[[1.96 * se], [1.96 * se]],
+        fmt="o",
+        color="#2166ac",
+        capsize=4,
+        label="your θ ± 1.96 SE",
+    )
     ax.legend(loc="upper left", frameon=False)
     uri = figure_to_data_uri(fig)
     plt.close(fig)

@@ -126,8 +126,14 @@ def plot_grade_distribution(
     bottom = np.zeros(len(share))
     for grade in share.columns:
         vals = share[grade].to_numpy() * 100
-        ax.bar(share.index, vals, bottom=bottom, color=GRADE_COLORS[grade], label=grade,
-               edgecolor="white")  # fmt: skip
+        ax.bar(
+            share.index,
+            vals,
+            bottom=bottom,
+            color=GRADE_COLORS[grade],
+            label=grade,
+            edgecolor="white",
+        )
         for x, b, v in zip(range(len(vals)), bottom, vals):
             if v >= 4:
                 ax.text(x, b + v / 2, f"{v:.0f}%", ha="center", va="center", fontsize=8)
@@ -199,13 +205,21 @@ def plot_standard_score_map(
     ax = _axes(ax)
     grid = np.linspace(-4, 4, 161) if theta is None else np.asarray(theta, float)
     ax.plot(grid, standard_score(grid), color="black", lw=1.5)
-    colors = {"pass": GRADE_COLORS["Pass"], "good": GRADE_COLORS["Good"],
-              "excellent": GRADE_COLORS["Excellent"]}  # fmt: skip
+    colors = {
+        "pass": GRADE_COLORS["Pass"],
+        "good": GRADE_COLORS["Good"],
+        "excellent": GRADE_COLORS["Excellent"],
+    }
     for name, t in theta_cuts.items():
         ss = float(np.asarray(standard_score(np.array([t])))[0])
         ax.axvline(t, color=colors.get(name, "grey"), lw=2)
-        ax.annotate(f"{name}: θ={t:.2f}, SS={ss:g}", (t, ss), textcoords="offset points",
-                    xytext=(4, -12), fontsize=8)  # fmt: skip
+        ax.annotate(
+            f"{name}: θ={t:.2f}, SS={ss:g}",
+            (t, ss),
+            textcoords="offset points",
+            xytext=(4, -12),
+            fontsize=8,
+        )
     ax.set_xlabel("θ (base scale)")
     ax.set_ylabel("standard score")
     return ax

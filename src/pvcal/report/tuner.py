@@ -243,7 +243,7 @@ class CutTuner:
                 description=f"{g} θ",
                 continuous_update=False,
                 readout_format=".2f",
-            )  # fmt: skip
+            )
             for g in CUT_NAMES
         }
         out = w.Output()
