@@ -308,3 +308,79 @@ def test_cli_reports_errors(tmp_path, capsys):
     assert "no registry" in capsys.readouterr().err
     assert pipeline.kernel_name("k2") == "k2"
     assert pipeline.kernel_name() == os.environ.get("PVCAL_KERNEL", pipeline.DEFAULT_KERNEL)
+
+
+# ----------------------------------------------------------------------------- atomic unit
+def _unit(reports: Path, register=None, input_hash: str = "h1"):
+    """A publishing unit without notebooks: stage, register, commit, move."""
+
+    def default(reg, unit, run_id):
+        (unit / "report.html").write_text(f"<html>{run_id}</html>")
+        return "ok"
+
+    with Registry(reports / "registry.sqlite") as reg:
+        return pipeline._run_unit(
+            reports=reports, registry=reg, command="publish", discipline="d", period="p",
+            input_hash=input_hash, inputs={}, parameters={}, notebooks=[], final_rel="d/p",
+            kernel="unused", register=register or default,
+        )  # fmt: skip
+
+
+def _state(reports: Path) -> tuple[str, dict[str, bytes]]:
+    with Registry(reports / "registry.sqlite") as reg:
+        dump = reg.dump()
+    files = {
+        p.relative_to(reports).as_posix(): p.read_bytes()
+        for p in reports.rglob("*")
+        if p.is_file() and "_failed" not in p.parts and p.name != "registry.sqlite"
+    }
+    return dump, files
+
+
+def test_unit_failures_leave_everything_as_it_was(tmp_path, monkeypatch):
+    reports = tmp_path / "reports"
+    first = _unit(reports)
+    assert first.outcome == "published"
+    assert (reports / "d" / "p" / "report.html").read_text() == f"<html>{first.run_id}</html>"
+    before = _state(reports)
+
+    def bad_register(reg, unit, run_id):
+        (unit / "report.html").write_text("half-written")
+        raise PvcalError("bad input in the register step")
+
+    out = _unit(reports, bad_register, input_hash="h2")
+    assert out.outcome == "failed" and "bad input" in out.message
+    assert _state(reports) == before
+    assert json.loads((reports / "_failed" / out.run_id / "run.json").read_text())["error"]
+
+    def crash(self):
+        raise OSError("crash between writing files and committing")
+
+    monkeypatch.setattr(Registry, "_commit", crash)
+    out = _unit(reports, input_hash="h3")
+    monkeypatch.undo()
+    assert out.outcome == "failed" and "crash" in out.message
+    assert _state(reports) == before
+    # the same inputs again: nothing to do, no duplicate
+    again = _unit(reports, input_hash="h1")
+    assert again.outcome == "unchanged"
+    with Registry(reports / "registry.sqlite") as reg:
+        assert reg.runs()["outcome"].tolist().count("published") == 1
+
+
+def test_crash_after_commit_is_rolled_forward(tmp_path, monkeypatch):
+    reports = tmp_path / "reports"
+
+    def die(stage, reports):
+        raise KeyboardInterrupt("process killed after the commit")
+
+    monkeypatch.setattr(pipeline, "_move_into_place", die)
+    with pytest.raises(KeyboardInterrupt):
+        _unit(reports)
+    monkeypatch.undo()
+    assert not (reports / "d" / "p").exists() and (reports / ".staging").is_dir()
+    with Registry(reports / "registry.sqlite") as reg:
+        run_id = reg.runs()["run_id"].iloc[0]
+        assert pipeline.recover(reports, reg) == [run_id]
+    assert (reports / "d" / "p" / "report.html").read_text() == f"<html>{run_id}</html>"
+    assert not (reports / ".staging").exists()
