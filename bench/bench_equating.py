@@ -134,13 +134,21 @@ def main(argv=None):
     rows = []
     b50, n50 = simulated_anchors()
     kb_base, kb_new = kb_forms()
-    for label, base, new in (("50 simulated 3PL anchors", b50, n50),
-                             ("K&B ch. 6, 12 common items", kb_base, kb_new)):  # fmt: skip
+    for label, base, new in (
+        ("50 simulated 3PL anchors", b50, n50),
+        ("K&B ch. 6, 12 common items", kb_base, kb_new),
+    ):
         for method in ("haebara", "stocking-lord"):
             t, lk = median_time(lambda m=method, b=base, n=new: link(b, n, method=m), args.repeat)
-            rows.append({"task": f"{method} linking, {label}", "tool": "pvcal",
-                         "median_s": t, "runs": args.repeat,
-                         "result": f"A={lk.A:.6f} B={lk.B:.6f}"})  # fmt: skip
+            rows.append(
+                {
+                    "task": f"{method} linking, {label}",
+                    "tool": "pvcal",
+                    "median_s": t,
+                    "runs": args.repeat,
+                    "result": f"A={lk.A:.6f} B={lk.B:.6f}",
+                }
+            )
 
     act = pd.read_csv(REF / "actmath.csv")
     fx = pd.Series(act["xcount"].to_numpy(), index=act["scale"].to_numpy())
@@ -148,9 +156,15 @@ def main(argv=None):
     t, eq = median_time(
         lambda: equate(fx, fy, "equipercentile", se="bootstrap", n_boot=1000, seed=1), 7
     )
-    rows.append({"task": "equipercentile + 1,000 bootstrap SEs, ACTmath (K&B ch. 2)",
-                 "tool": "pvcal", "median_s": t, "runs": 7,
-                 "result": f"se(20)={eq.table.loc[20, 'se']:.4f}"})  # fmt: skip
+    rows.append(
+        {
+            "task": "equipercentile + 1,000 bootstrap SEs, ACTmath (K&B ch. 2)",
+            "tool": "pvcal",
+            "median_s": t,
+            "runs": 7,
+            "result": f"se(20)={eq.table.loc[20, 'se']:.4f}",
+        }
+    )
 
     eqump_note = ""
     if os.path.exists(args.eqump):
@@ -160,10 +174,16 @@ def main(argv=None):
                 ours = next(
                     x for x in rows if x["task"] == f"{method} linking, K&B ch. 6, 12 common items"
                 )
-                rows.append({"task": f"{method} linking, K&B ch. 6, 12 common items",
-                             "tool": f"EqUMP {version}", "median_s": r["median_s"],
-                             "runs": r["runs"], "result": f"A={r['A']:.6f} B={r['B']:.6f}",
-                             "ratio": r["median_s"] / ours["median_s"]})  # fmt: skip
+                rows.append(
+                    {
+                        "task": f"{method} linking, K&B ch. 6, 12 common items",
+                        "tool": f"EqUMP {version}",
+                        "median_s": r["median_s"],
+                        "runs": r["runs"],
+                        "result": f"A={r['A']:.6f} B={r['B']:.6f}",
+                        "ratio": r["median_s"] / ours["median_s"],
+                    }
+                )
         except Exception as exc:  # pragma: no cover - depends on the other venv
             eqump_note = f"EqUMP could not be run: {exc!r}"
     else:
@@ -184,12 +204,18 @@ def main(argv=None):
     if eqump_note:
         print(eqump_note)
     if args.write:
-        md = ["## Linking and equating (bench/bench_equating.py)", "",
-              f"Machine: {machine}.", "",
-              "Settings: D = 1, 40 equally spaced θ on [-4, 4], uniform weights, "
-              "non-symmetric criterion; wall-clock medians of repeated runs (after one warm-up "
-              "run), each pvcal time including input checks and anchor matching.", "",
-              _markdown(table), ""]  # fmt: skip
+        md = [
+            "## Linking and equating (bench/bench_equating.py)",
+            "",
+            f"Machine: {machine}.",
+            "",
+            "Settings: D = 1, 40 equally spaced θ on [-4, 4], uniform weights, "
+            "non-symmetric criterion; wall-clock medians of repeated runs (after one warm-up "
+            "run), each pvcal time including input checks and anchor matching.",
+            "",
+            _markdown(table),
+            "",
+        ]
         if eqump_note:
             md += [eqump_note, ""]
         md += [

@@ -44,12 +44,21 @@ def _kb_forms():
 
 def _mixed(seed):
     rng = np.random.default_rng(seed)
-    rows = [{"model": "3PL", "a": rng.uniform(0.7, 1.8), "b": rng.normal(), "c": 0.2}
-            for _ in range(8)]  # fmt: skip
-    rows += [{"model": "GRM", "a": rng.uniform(0.7, 1.8), **dict(zip(["b1", "b2", "b3"],
-             np.sort(rng.normal(size=3)), strict=True))} for _ in range(3)]  # fmt: skip
-    rows += [{"model": "GPCM", "a": rng.uniform(0.7, 1.8), "b1": rng.normal(), "b2": rng.normal()}
-             for _ in range(2)]  # fmt: skip
+    rows = [
+        {"model": "3PL", "a": rng.uniform(0.7, 1.8), "b": rng.normal(), "c": 0.2} for _ in range(8)
+    ]
+    rows += [
+        {
+            "model": "GRM",
+            "a": rng.uniform(0.7, 1.8),
+            **dict(zip(["b1", "b2", "b3"], np.sort(rng.normal(size=3)), strict=True)),
+        }
+        for _ in range(3)
+    ]
+    rows += [
+        {"model": "GPCM", "a": rng.uniform(0.7, 1.8), "b1": rng.normal(), "b2": rng.normal()}
+        for _ in range(2)
+    ]
     return pd.DataFrame(rows, index=[f"{seed}-{j}" for j in range(len(rows))])
 
 
@@ -131,13 +140,25 @@ def test_observed_score_matches_y_moments_and_uses_weights():
     base, new = _kb_forms()
     lk = link(base, new, method="haebara")
     nodes = np.linspace(-5, 5, 41)
-    eq = observed_score(new, base, link=lk, latent_x=(nodes, norm.pdf(nodes, 0.3, 1.1)),
-                        latent_y=(nodes, norm.pdf(nodes)), w=0.5)  # fmt: skip
+    eq = observed_score(
+        new,
+        base,
+        link=lk,
+        latent_x=(nodes, norm.pdf(nodes, 0.3, 1.1)),
+        latent_y=(nodes, norm.pdf(nodes)),
+        w=0.5,
+    )
     m = eq.moments
     assert m.loc["y_equiv(x)", "mean"] == pytest.approx(m.loc["y (synthetic)", "mean"], abs=0.02)
     assert m.loc["y_equiv(x)", "sd"] == pytest.approx(m.loc["y (synthetic)", "sd"], abs=0.02)
-    other = observed_score(new, base, link=lk, latent_x=(nodes, norm.pdf(nodes, 0.3, 1.1)),
-                           latent_y=(nodes, norm.pdf(nodes)), w=1.0)  # fmt: skip
+    other = observed_score(
+        new,
+        base,
+        link=lk,
+        latent_x=(nodes, norm.pdf(nodes, 0.3, 1.1)),
+        latent_y=(nodes, norm.pdf(nodes)),
+        w=1.0,
+    )
     assert other.w == 1.0 and eq.settings["w"] == 0.5
     assert not np.allclose(other.table["f_x"], eq.table["f_x"])
     assert np.all(np.diff(eq.table["y_equiv"]) > 0)
@@ -155,8 +176,12 @@ def test_observed_score_uses_calibration_latent_distribution():
     lk = Linking(A=1.0, B=0.5, method="given")
     eq = observed_score(Cal(new, 0.0), Cal(base, 0.5), link=lk)
     nodes = np.linspace(-5, 5, 31)
-    ref = observed_score(lk.transform(new), base, latent_x=(nodes + 0.5, norm.pdf(nodes)),
-                         latent_y=(nodes, norm.pdf(nodes, 0.5, 1.0)))  # fmt: skip
+    ref = observed_score(
+        lk.transform(new),
+        base,
+        latent_x=(nodes + 0.5, norm.pdf(nodes)),
+        latent_y=(nodes, norm.pdf(nodes, 0.5, 1.0)),
+    )
     np.testing.assert_allclose(eq.table["y_equiv"], ref.table["y_equiv"], atol=1e-12)
     assert eq.settings["latent_x"] == "calibration (linked)"
 

@@ -153,8 +153,13 @@ def test_latent_grid_uses_calibration_quadrature():
             self.quadrature = (nodes, np.exp(-0.5 * nodes**2))
 
     lk = link(Cal(base), Cal(new), method="haebara", theta="latent")
-    ref = link(base, new, method="haebara", theta=np.linspace(-4, 4, 21),
-               weights=np.exp(-0.5 * np.linspace(-4, 4, 21) ** 2))  # fmt: skip
+    ref = link(
+        base,
+        new,
+        method="haebara",
+        theta=np.linspace(-4, 4, 21),
+        weights=np.exp(-0.5 * np.linspace(-4, 4, 21) ** 2),
+    )
     assert lk.theta_source == "latent"
     assert (lk.A, lk.B) == pytest.approx((ref.A, ref.B), abs=1e-10)
     with pytest.raises(DataError, match="quadrature"):
@@ -171,10 +176,18 @@ def test_anchor_subset_and_excluded_recorded():
 
 def test_transform_rules_and_persons():
     items = pd.DataFrame(
-        {"model": ["3PL", "GRM"], "a": [1.2, 0.9], "b": [0.5, np.nan], "c": [0.2, np.nan],
-         "b1": [np.nan, -1.0], "b2": [np.nan, 1.0], "se_a": [0.1, 0.2], "se_b": [0.05, np.nan]},
+        {
+            "model": ["3PL", "GRM"],
+            "a": [1.2, 0.9],
+            "b": [0.5, np.nan],
+            "c": [0.2, np.nan],
+            "b1": [np.nan, -1.0],
+            "b2": [np.nan, 1.0],
+            "se_a": [0.1, 0.2],
+            "se_b": [0.05, np.nan],
+        },
         index=["Q1", "Q2"],
-    )  # fmt: skip
+    )
     lk = Linking(A=2.0, B=1.0, method="mean-mean")
     out, persons = lk.transform(items, pd.DataFrame({"theta": [0.0, 1.0], "se": [0.3, 0.4]}))
     assert out.loc["Q1", "a"] == pytest.approx(0.6) and out.loc["Q1", "b"] == pytest.approx(2.0)
@@ -194,8 +207,9 @@ def test_transform_rules_and_persons():
     b=st.lists(st.floats(-3, 3), min_size=2, max_size=6),
 )
 def test_link_then_inverse_is_identity(A, B, b):
-    items = pd.DataFrame({"a": np.linspace(0.5, 2, len(b)), "b": b, "c": 0.1},
-                         index=[f"Q{i}" for i in range(len(b))])  # fmt: skip
+    items = pd.DataFrame(
+        {"a": np.linspace(0.5, 2, len(b)), "b": b, "c": 0.1}, index=[f"Q{i}" for i in range(len(b))]
+    )
     lk = Linking(A=A, B=B, method="mean-mean")
     back = lk.inverse().transform(lk.transform(items))
     np.testing.assert_allclose(back[["a", "b", "c"]], items[["a", "b", "c"]], atol=1e-9)
@@ -339,6 +353,7 @@ def test_link_real_calibrations_recovers_population_shift():
     rescaled = cals["2025H2"].rescale(lk.A, lk.B).items
     np.testing.assert_allclose(items["a"], rescaled["a"])
     np.testing.assert_allclose(items["b1"], rescaled["b1"], equal_nan=True)
-    sym = pvcal.link(cals["2025H1"], cals["2025H2"], method="haebara", theta="latent",
-                     symmetric=True)  # fmt: skip
+    sym = pvcal.link(
+        cals["2025H1"], cals["2025H2"], method="haebara", theta="latent", symmetric=True
+    )
     assert sym.B == pytest.approx(lk.B, abs=0.05)

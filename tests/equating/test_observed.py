@@ -49,8 +49,12 @@ def actmath():
 def kbneat():
     d = pd.read_csv(REF / "kbneat.csv")
     X, Y = d[d["form"] == "X"], d[d["form"] == "Y"]
-    return (X["total"].to_numpy(), X["anchor"].to_numpy(), Y["total"].to_numpy(),
-            Y["anchor"].to_numpy())  # fmt: skip
+    return (
+        X["total"].to_numpy(),
+        X["anchor"].to_numpy(),
+        Y["total"].to_numpy(),
+        Y["anchor"].to_numpy(),
+    )
 
 
 # --- published results -------------------------------------------------------------
@@ -178,8 +182,7 @@ def test_frequency_estimation_with_identical_groups_is_plain_equipercentile():
     v = rng.binomial(10, 0.5, 4000)
     x = v + rng.binomial(20, 0.5, 4000)
     y = v + rng.binomial(20, 0.55, 4000)
-    fe = equate(x, y, method="frequency-estimation", anchor=(v, v), w=0.5, x_scores=30,
-                y_scores=30)  # fmt: skip
+    fe = equate(x, y, method="frequency-estimation", anchor=(v, v), w=0.5, x_scores=30, y_scores=30)
     sg = equate(x, y, method="equipercentile", design="single-group", x_scores=30, y_scores=30)
     np.testing.assert_allclose(fe.table["y_equiv"], sg.table["y_equiv"], atol=1e-10)
 
@@ -246,8 +249,10 @@ def test_equating_a_form_to_itself_is_identity(c):
 
 
 @settings(max_examples=40, deadline=None)
-@given(cx=st.lists(st.integers(0, 100), min_size=3, max_size=20),
-       cy=st.lists(st.integers(0, 100), min_size=3, max_size=30))  # fmt: skip
+@given(
+    cx=st.lists(st.integers(0, 100), min_size=3, max_size=20),
+    cy=st.lists(st.integers(0, 100), min_size=3, max_size=30),
+)
 def test_equipercentile_is_monotone_and_in_range(cx, cy):
     if sum(cx) == 0 or sum(cy) == 0:
         return

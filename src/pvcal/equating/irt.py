@@ -245,9 +245,12 @@ def observed_score(
     y_eq = equipercentile_function(xs, fx, ys, gy)
     table = pd.DataFrame({"y_equiv": y_eq, "f_x": fx}, index=pd.Index(xs, name="x"))
     mom = pd.DataFrame(
-        {"x (synthetic)": moments(xs, fx), "y (synthetic)": moments(ys, gy),
-         "y_equiv(x)": _moments_of(y_eq, fx)}
-    ).T  # fmt: skip
+        {
+            "x (synthetic)": moments(xs, fx),
+            "y (synthetic)": moments(ys, gy),
+            "y_equiv(x)": _moments_of(y_eq, fx),
+        }
+    ).T
     settings = {
         "D": D,
         "w": w,
@@ -258,5 +261,6 @@ def observed_score(
         "linked": link is not None,
         "polytomous_items": bool(threshold_columns(x_items) or threshold_columns(y_items)),
     }
-    return Equating(table=table, method="irt-observed", design="irt", w=w, settings=settings,
-                    moments=mom)  # fmt: skip
+    return Equating(
+        table=table, method="irt-observed", design="irt", w=w, settings=settings, moments=mom
+    )

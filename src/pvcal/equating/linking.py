@@ -778,9 +778,17 @@ def link(
     if method in ("mean-mean", "mean-sigma"):
         A, B = _moment_constants(b_anc, n_anc, method)
         return Linking(
-            A=A, B=B, method=method, D=D, symmetric=symmetric, anchors=tuple(ids),
-            excluded=tuple(excluded), screen=scr, base_anchors=b_anc, new_anchors=n_anc,
-        )  # fmt: skip
+            A=A,
+            B=B,
+            method=method,
+            D=D,
+            symmetric=symmetric,
+            anchors=tuple(ids),
+            excluded=tuple(excluded),
+            screen=scr,
+            base_anchors=b_anc,
+            new_anchors=n_anc,
+        )
 
     th_f, w_f, source = _grid(base, theta, weights, "base")
     parts = [_Criterion(method, b_anc, n_anc, th_f, w_f, D, forward=True)]
@@ -810,9 +818,12 @@ def link(
         return f, np.array([g[0] * A, g[1]])
 
     res = minimize(
-        fun_log, np.array([np.log(start[0]), start[1]], float), jac=True, method="BFGS",
+        fun_log,
+        np.array([np.log(start[0]), start[1]], float),
+        jac=True,
+        method="BFGS",
         options={"gtol": max(tol, 1e-7), "maxiter": 500},
-    )  # fmt: skip
+    )
     # polish with Newton steps on a finite-difference Hessian of the analytic gradient
     x = np.array([np.exp(res.x[0]), res.x[1]])
     n_iter = int(res.nit)
@@ -844,11 +855,23 @@ def link(
         )
     weights_rec = w_f
     return Linking(
-        A=float(x[0]), B=float(x[1]), method=method, criterion=float(f), D=D, theta=th_f,
-        weights=weights_rec, theta_source=source, symmetric=bool(symmetric), anchors=tuple(ids),
-        excluded=tuple(excluded), converged=converged, n_iter=n_iter, screen=scr,
-        base_anchors=b_anc, new_anchors=n_anc,
-    )  # fmt: skip
+        A=float(x[0]),
+        B=float(x[1]),
+        method=method,
+        criterion=float(f),
+        D=D,
+        theta=th_f,
+        weights=weights_rec,
+        theta_source=source,
+        symmetric=bool(symmetric),
+        anchors=tuple(ids),
+        excluded=tuple(excluded),
+        converged=converged,
+        n_iter=n_iter,
+        screen=scr,
+        base_anchors=b_anc,
+        new_anchors=n_anc,
+    )
 
 
 def screen_anchors(

@@ -258,8 +258,7 @@ def _glm_poisson(counts: np.ndarray, X: np.ndarray):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = sm.GLM(counts, sm.add_constant(X, has_constant="add"),
-                       family=sm.families.Poisson())  # fmt: skip
+        model = sm.GLM(counts, sm.add_constant(X, has_constant="add"), family=sm.families.Poisson())
         res = model.fit(tol=1e-12, maxiter=200)
     return res
 
@@ -577,7 +576,7 @@ def _rg_fit(method, xs, cx, ys, cy, smooth_x, smooth_y, bandwidth=None):
     return slope * xs + icpt, slope, icpt, px, py
 
 
-def _se_equipercentile_rg(xs, px, ys, py, nx, ny, eq):
+def _se_equipercentile_rg(xs, px, ys, py, nx, ny):
     """K&B (2014) eq. 7.12: random-groups SE of unsmoothed equipercentile equating."""
     P = percentile_rank(xs, px, xs) / 100.0
     G = np.cumsum(py)
@@ -824,13 +823,37 @@ def equate(
     rng = check_rng(seed)
     if design == "neat":
         return _equate_neat(
-            x, y, anchor, method, w, bool(external), x_scores, y_scores, v_scores,
-            presmooth, degree, se_kind, n_boot, rng, seed,
-        )  # fmt: skip
+            x,
+            y,
+            anchor,
+            method,
+            w,
+            bool(external),
+            x_scores,
+            y_scores,
+            v_scores,
+            presmooth,
+            degree,
+            se_kind,
+            n_boot,
+            rng,
+            seed,
+        )
     return _equate_groups(
-        x, y, method, design, x_scores, y_scores, presmooth, degree, se_kind, n_boot, rng, seed,
+        x,
+        y,
+        method,
+        design,
+        x_scores,
+        y_scores,
+        presmooth,
+        degree,
+        se_kind,
+        n_boot,
+        rng,
+        seed,
         bandwidth,
-    )  # fmt: skip
+    )
 
 
 def _degree_pair(degree):
@@ -843,8 +866,21 @@ def _degree_pair(degree):
     return degree, degree
 
 
-def _equate_groups(x, y, method, design, x_scores, y_scores, presmooth, degree, se_kind,
-                   n_boot, rng, seed, bandwidth=None) -> Equating:  # fmt: skip
+def _equate_groups(
+    x,
+    y,
+    method,
+    design,
+    x_scores,
+    y_scores,
+    presmooth,
+    degree,
+    se_kind,
+    n_boot,
+    rng,
+    seed,
+    bandwidth=None,
+) -> Equating:
     xs, cx, raw_x = _distribution(x, x_scores, "x")
     ys, cy, raw_y = _distribution(y, y_scores, "y")
     if design == "single-group":
@@ -861,9 +897,12 @@ def _equate_groups(x, y, method, design, x_scores, y_scores, presmooth, degree, 
                 "they must be paired (one row per examinee)"
             )
     nx, ny = float(cx.sum()), float(cy.sum())
-    settings: dict[str, Any] = {"x_scores": [int(xs[0]), int(xs[-1])],
-                                "y_scores": [int(ys[0]), int(ys[-1])],
-                                "n_x": int(nx), "n_y": int(ny)}  # fmt: skip
+    settings: dict[str, Any] = {
+        "x_scores": [int(xs[0]), int(xs[-1])],
+        "y_scores": [int(ys[0]), int(ys[-1])],
+        "n_x": int(nx),
+        "n_y": int(ny),
+    }
     smooth_x = smooth_y = None
     if presmooth:
         dx, dy = _degree_pair(degree)
@@ -910,7 +949,7 @@ def _equate_groups(x, y, method, design, x_scores, y_scores, presmooth, degree, 
         )
     if se_kind in ("auto", "analytic") and analytic_ok:
         if method == "equipercentile":
-            table["se"] = _se_equipercentile_rg(xs, px, ys, py, nx, ny, y_eq)
+            table["se"] = _se_equipercentile_rg(xs, px, ys, py, nx, ny)
             settings["se"] = "analytic (K&B 2014 eq. 7.12)"
         else:
             table["se"] = _se_linear_rg(method, xs, moments(xs, px), moments(ys, py), nx, ny)
@@ -934,8 +973,16 @@ def _equate_groups(x, y, method, design, x_scores, y_scores, presmooth, degree, 
     mom = pd.DataFrame(
         {"x": moments(xs, px), "y": moments(ys, py), "y_equiv(x)": _moments_of(y_eq, px)}
     ).T
-    return Equating(table=table, method=method, design=design, slope=slope, intercept=icpt,
-                    settings=settings, moments=mom, boot=boot)  # fmt: skip
+    return Equating(
+        table=table,
+        method=method,
+        design=design,
+        slope=slope,
+        intercept=icpt,
+        settings=settings,
+        moments=mom,
+        boot=boot,
+    )
 
 
 def _moments_of(values, probs):
@@ -955,8 +1002,23 @@ def _seed_repr(seed):
     return seed if seed is None or isinstance(seed, (int, np.integer)) else "Generator"
 
 
-def _equate_neat(x, y, anchor, method, w, external, x_scores, y_scores, v_scores, presmooth,
-                 degree, se_kind, n_boot, rng, seed) -> Equating:  # fmt: skip
+def _equate_neat(
+    x,
+    y,
+    anchor,
+    method,
+    w,
+    external,
+    x_scores,
+    y_scores,
+    v_scores,
+    presmooth,
+    degree,
+    se_kind,
+    n_boot,
+    rng,
+    seed,
+) -> Equating:
     if not isinstance(anchor, (tuple, list)) or len(anchor) != 2:
         raise PvcalError("anchor must be a pair (vx, vy) of anchor-score arrays")
     x = _raw_scores(x, "x")
@@ -1001,9 +1063,11 @@ def _equate_neat(x, y, anchor, method, w, external, x_scores, y_scores, v_scores
             _used.setdefault(which, u)
             return fitted
 
-        settings["presmoothing"] = {"method": "loglinear (bivariate, 1 cross-product)",
-                                    "degree": used, "selected_by": "aic" if degree == "aic"
-                                    else "given"}  # fmt: skip
+        settings["presmoothing"] = {
+            "method": "loglinear (bivariate, 1 cross-product)",
+            "degree": used,
+            "selected_by": "aic" if degree == "aic" else "given",
+        }
     elif presmooth:
         settings["presmoothing"] = "ignored (linear method uses moments)"
 
@@ -1011,8 +1075,9 @@ def _equate_neat(x, y, anchor, method, w, external, x_scores, y_scores, v_scores
         if linear:
             slope, icpt, extra = _neat_linear(method, x_, vx_, y_, vy_, w, external)
             return slope * xs + icpt, slope, icpt, extra
-        y_eq, fs, gs = _neat_equipercentile(method, x_, vx_, y_, vy_, xs, ys, vs, w, external,
-                                            smooth)  # fmt: skip
+        y_eq, fs, gs = _neat_equipercentile(
+            method, x_, vx_, y_, vy_, xs, ys, vs, w, external, smooth
+        )
         return y_eq, None, None, {"fs": fs, "gs": gs}
 
     y_eq, slope, icpt, extra = fit(x, vx, y, vy)
@@ -1037,9 +1102,20 @@ def _equate_neat(x, y, anchor, method, w, external, x_scores, y_scores, v_scores
         px = extra["fs"]
     py = np.bincount(y - ys[0], minlength=ys.size) / y.size
     mom = pd.DataFrame(
-        {"x (group 1)": moments(xs, np.bincount(x - xs[0], minlength=xs.size) / x.size),
-         "y (group 2)": moments(ys, py),
-         "y_equiv(x)": _moments_of(y_eq, px)}
-    ).T  # fmt: skip
-    return Equating(table=table, method=method, design="neat", slope=slope, intercept=icpt,
-                    w=w, settings=settings, moments=mom, boot=boot)  # fmt: skip
+        {
+            "x (group 1)": moments(xs, np.bincount(x - xs[0], minlength=xs.size) / x.size),
+            "y (group 2)": moments(ys, py),
+            "y_equiv(x)": _moments_of(y_eq, px),
+        }
+    ).T
+    return Equating(
+        table=table,
+        method=method,
+        design="neat",
+        slope=slope,
+        intercept=icpt,
+        w=w,
+        settings=settings,
+        moments=mom,
+        boot=boot,
+    )
