@@ -357,3 +357,25 @@ def test_link_real_calibrations_recovers_population_shift():
         cals["2025H1"], cals["2025H2"], method="haebara", theta="latent", symmetric=True
     )
     assert sym.B == pytest.approx(lk.B, abs=0.05)
+
+
+def test_rescale_puts_a_calibration_on_the_base_scale():
+    """Two groups of one population, the second on a shifted scale: rescale undoes the shift."""
+    import pvcal
+    from pvcal.irt.simulate import simulate
+
+    rng = np.random.default_rng(12)
+    true = pd.DataFrame(
+        {"a": rng.lognormal(0, 0.3, 20), "b": rng.normal(0, 1, 20)},
+        index=[f"i{j}" for j in range(20)],
+    )
+    base = pvcal.calibrate(simulate(true, 3000, seed=1)[0])
+    new = pvcal.calibrate(simulate(true, 3000, seed=2, mean=0.5)[0])  # scale centred on new group
+    lk = pvcal.link(base, new, method="stocking-lord")
+    on_base = lk.rescale(new)
+    assert isinstance(on_base, pvcal.Calibration)
+    assert on_base.latent["mean"] == pytest.approx(0.5, abs=0.1)
+    np.testing.assert_allclose(on_base.items["b"], lk.transform(new)["b"])
+    assert on_base.settings["rescaled"]["method"] == "stocking-lord"
+    with pytest.raises(pvcal.DataError, match="use transform"):
+        lk.rescale(base.items)

@@ -507,6 +507,26 @@ class Linking:
             return items
         return items, _transform_persons(persons, self.A, self.B)
 
+    def rescale(self, calibration):
+        """A :class:`~pvcal.Calibration` on the base scale (items, SEs and latent distribution).
+
+        Unlike :meth:`transform`, which returns item frames, this keeps the
+        whole result object (scoring, summary, JSON) and records the linking
+        in ``settings["rescaled"]``.
+
+        Examples
+        --------
+        >>> new_on_base = pvcal.link(base, new).rescale(new)   # doctest: +SKIP
+        """
+        if not hasattr(calibration, "rescale"):
+            raise DataError(
+                f"rescale needs a pvcal Calibration, got {type(calibration).__name__}; "
+                "use transform() for item-parameter frames"
+            )
+        return calibration.rescale(
+            self.A, self.B, note={"method": self.method, "anchors": [str(a) for a in self.anchors]}
+        )
+
     def transform_theta(self, theta, se=None):
         """``A·θ + B`` (and ``A·se``) for abilities on the new scale."""
         return transform_theta(theta, se, self.A, self.B)
