@@ -30,7 +30,7 @@ def published(tmp_path_factory, kernel):
     from pvcal.pipeline import publish
 
     reports = tmp_path_factory.mktemp("published") / "reports"
-    outcomes = publish(SAMPLE, reports_dir=reports, kernel=kernel, progress=False)
+    outcomes = publish(SAMPLE, reports_dir=reports, kernel=kernel, progress=False, jobs=2)
     return reports, outcomes
 
 

@@ -384,3 +384,26 @@ def test_crash_after_commit_is_rolled_forward(tmp_path, monkeypatch):
         assert pipeline.recover(reports, reg) == [run_id]
     assert (reports / "d" / "p" / "report.html").read_text() == f"<html>{run_id}</html>"
     assert not (reports / ".staging").exists()
+
+
+def test_tuner_widget_moves_and_saves(lab_run, tmp_path):
+    from pvcal.data import read_rules
+
+    _, _, setting, _ = lab_run
+    rules = tmp_path / "rules.yml"
+    shutil.copy(LAB / "rules.yml", rules)
+    tuner = dataclasses.replace(setting.tuner(), rules_file=rules)
+    box = tuner.widget()
+    sliders = box.children[:3]
+    assert [s.value for s in sliders] == pytest.approx(
+        [round(v, 2) for v in tuner.seed_cuts.values()]
+    )
+    sliders[0].value = round(sliders[0].value + 0.25, 2)
+    who, why, button, status = box.children[4:8]
+    button.click()  # no who/why: refused, nothing written
+    assert "not saved" in status.value and "tuned_cuts" not in rules.read_text()
+    who.value, why.value = "M. Ethod", "raise the pass line after the panel review"
+    button.click()
+    tuned = read_rules(rules).raw["tuned_cuts"]
+    assert tuned["theta"]["pass"] == pytest.approx(sliders[0].value)
+    assert tuned["seeded_from"]["pass"] == pytest.approx(tuner.seed_cuts["Pass"])

@@ -12,6 +12,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     pub.add_argument("--force", action="store_true", help="run even if inputs are unchanged")
     pub.add_argument("--no-industry", action="store_true", help="skip the industry report")
     pub.add_argument("--quiet", action="store_true", help="no progress bar")
+    pub.add_argument(
+        "--jobs",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="disciplines published side by side (default: 2, or 1 on one core)",
+    )
 
     app = sub.add_parser("appeal", help="write a candidate's appeal sheet (HTML)")
     app.add_argument("--discipline", required=True, metavar="D")
@@ -66,6 +73,7 @@ def _publish(args: argparse.Namespace) -> int:
         force=args.force,
         industry=not args.no_industry,
         progress=not args.quiet,
+        jobs=args.jobs,
     )
     failed = 0
     for o in outcomes:

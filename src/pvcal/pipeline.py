@@ -38,6 +38,7 @@ import traceback
 import uuid
 import warnings
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -323,9 +324,13 @@ def run_notebook(
     parameters: dict[str, Any],
     *,
     kernel: str,
-    cwd: Path,
 ) -> None:
     """Execute one notebook with papermill (the scheduled job's path).
+
+    The notebook gets its output folder as the ``out_dir`` parameter (an
+    absolute path); papermill's ``cwd`` is not used because it changes the
+    working directory of the whole process, which units running side by side
+    share.
 
     Raises
     ------
@@ -340,7 +345,6 @@ def run_notebook(
             str(output),
             parameters=parameters,
             kernel_name=kernel,
-            cwd=str(cwd),
             progress_bar=False,
             log_output=False,
         )
@@ -502,22 +506,25 @@ def _run_unit(
             period=period,
             message=message,
         )
-        if on_step:
-            for _ in notebooks:
-                on_step("unchanged")
         return UnitOutcome(discipline, period, run_id, "unchanged", message, reports / final_rel)
 
     stage = reports / _STAGING / run_id
     unit = stage / "unit"
-    (unit / "notebooks").mkdir(parents=True)
+    for _ in range(5):  # another unit may remove an empty .staging/ at this moment
+        try:
+            (unit / "notebooks").mkdir(parents=True)
+            break
+        except FileNotFoundError:
+            continue
     _write_json(stage / "manifest.json", {"run_id": run_id, "moves": [["unit", final_rel]]})
     try:
         for source, html_name, nb_params in notebooks:
+            executed = unit / "notebooks" / source.name
+            nb_params = {**nb_params, "out_dir": str(unit.resolve())}
+            run_notebook(source, executed, nb_params, kernel=kernel)
+            render_html(executed, unit / f"{html_name}.html")
             if on_step:
                 on_step(source.stem)
-            executed = unit / "notebooks" / source.name
-            run_notebook(source, executed, nb_params, kernel=kernel, cwd=unit)
-            render_html(executed, unit / f"{html_name}.html")
         _write_json(
             unit / "run.json",
             {
@@ -618,6 +625,7 @@ def publish_unit(
     seed: int | None = None,
     force: bool = False,
     on_step: Callable[[str], None] | None = None,
+    recover_first: bool = True,
 ) -> UnitOutcome:
     """Publish one discipline and period atomically (see the module notes).
 
@@ -640,7 +648,9 @@ def publish_unit(
     force : bool, default False
         Run even if these inputs were published already.
     on_step : callable, optional
-        Called with each notebook's name before it runs (progress display).
+        Called with each notebook's name when it has run (progress display).
+    recover_first : bool, default True
+        Run :func:`recover` first (:func:`publish` does it once for all units).
 
     Notes
     -----
@@ -658,7 +668,8 @@ def publish_unit(
     nb_dir = notebooks_dir(notebooks)
     reports.mkdir(parents=True, exist_ok=True)
     with Registry(registry_path(reports)) as registry:
-        recover(reports, registry)
+        if recover_first:
+            recover(reports, registry)
         try:
             discipline, base, periods = discipline_periods(folder)
             if period not in periods:
@@ -696,7 +707,6 @@ def publish_unit(
             **parameters,
             "data_dir": str(folder.resolve()),
             "registry": str(registry_path(reports).resolve()),
-            "out_dir": ".",
         }
         steps = [(nb_dir / f"{name}.ipynb", html, dict(nb_params)) for name, html in UNIT_NOTEBOOKS]
         return _run_unit(
@@ -742,7 +752,7 @@ def publish_industry(
         input_hash = hashlib.sha256(json.dumps(parameters).encode()).hexdigest()
         if not ids:
             return UnitOutcome(None, None, "", "unchanged", "no published index yet")
-        nb_params = {"registry": str(registry_path(reports).resolve()), "out_dir": "."}
+        nb_params = {"registry": str(registry_path(reports).resolve())}
         steps = [(nb_dir / f"{INDUSTRY_NOTEBOOK}.ipynb", "industry_report", nb_params)]
         return _run_unit(
             reports=reports,
@@ -774,6 +784,7 @@ def publish(
     force: bool = False,
     industry: bool = True,
     progress: bool = True,
+    jobs: int = 1,
 ) -> list[UnitOutcome]:
     """Publish disciplines (every one under ``data_root`` by default) and the industry report.
 
@@ -794,6 +805,9 @@ def publish(
         Also (re)publish the industry report.
     progress : bool, default True
         Show a tqdm progress bar.
+    jobs : int, default 1
+        Disciplines published side by side (each in its own kernel); the
+        periods of one discipline always run in order.
 
     Returns
     -------
@@ -827,33 +841,50 @@ def publish(
     if period is not None and not units:
         raise PvcalError(f"no discipline has period {period!r}")
     total = len(units) * len(UNIT_NOTEBOOKS) + (1 if industry else 0)
-    outcomes = []
+    reports = Path(reports_dir)
+    reports.mkdir(parents=True, exist_ok=True)
+    recover(reports)  # once, before units run side by side
+    by_discipline: dict[Path, list[str]] = {}
+    for f, p in units:
+        by_discipline.setdefault(f, []).append(p)
+    results: dict[tuple[Path, str], UnitOutcome] = {}
     with tqdm(total=total, disable=not progress, unit="notebook", desc="pvcal publish") as bar:
 
-        def step(name: str) -> None:
-            bar.update(1)
-            bar.set_postfix_str(name)
+        def run_discipline(folder: Path) -> None:
+            for p in by_discipline[folder]:  # periods in order: the base period first
+                done = []
 
-        for f, p in units:
-            bar.set_description(f"{f.name} {p}")
-            before = bar.n
-            outcome = publish_unit(
-                f,
-                p,
-                reports_dir=reports_dir,
-                notebooks=notebooks,
-                kernel=kernel,
-                seed=seed,
-                force=force,
-                on_step=step,
-            )
-            bar.update(before + len(UNIT_NOTEBOOKS) - bar.n)
-            outcomes.append(outcome)
+                def step(name: str, done: list = done, p: str = p) -> None:
+                    done.append(name)
+                    bar.update(1)
+                    bar.set_postfix_str(f"{folder.name} {p}: {name}")
+
+                results[(folder, p)] = publish_unit(
+                    folder,
+                    p,
+                    reports_dir=reports,
+                    notebooks=notebooks,
+                    kernel=kernel,
+                    seed=seed,
+                    force=force,
+                    on_step=step,
+                    recover_first=False,
+                )
+                bar.update(len(UNIT_NOTEBOOKS) - len(done))
+
+        if jobs > 1 and len(by_discipline) > 1:
+            with ThreadPoolExecutor(max_workers=int(jobs)) as pool:
+                for future in [pool.submit(run_discipline, f) for f in by_discipline]:
+                    future.result()
+        else:
+            for f in by_discipline:
+                run_discipline(f)
+        outcomes = [results[u] for u in units]
         if industry:
-            bar.set_description("industry report")
+            bar.set_postfix_str("industry report")
             outcomes.append(
                 publish_industry(
-                    reports_dir=reports_dir, notebooks=notebooks, kernel=kernel, force=force
+                    reports_dir=reports, notebooks=notebooks, kernel=kernel, force=force
                 )
             )
             bar.update(1)
