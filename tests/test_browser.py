@@ -97,8 +97,8 @@ def test_appeal_sheet_renders(published, chromium, tmp_path):
     reports, _ = published
     res = pd.read_csv(reports / "lab-assessor" / "2025H2" / "results.csv")
     cands = pd.read_csv(ROOT / "data" / "sample" / "lab-assessor" / "candidates.csv", dtype=str)
-    published = set(res["application"])
-    app = next(a for a in cands["application_id"] if pseudonymise(a, "application") in published)
+    graded = set(res["application"])
+    app = next(a for a in cands["application_id"] if pseudonymise(a, "application") in graded)
     page = write_appeal_sheet(
         "lab-assessor", app, reports_dir=reports, out=tmp_path / "appeal.html"
     )

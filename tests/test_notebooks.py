@@ -162,8 +162,8 @@ def test_appeal_sheet_from_registry(published, tmp_path):
     res = pd.read_csv(reports / "qms-auditor" / "2025H2" / "results.csv")
     from pvcal.report.pseudonym import pseudonymise
 
-    published = set(res["application"])
-    app = next(a for a in cands["application_id"] if pseudonymise(a, "application") in published)
+    graded = set(res["application"])
+    app = next(a for a in cands["application_id"] if pseudonymise(a, "application") in graded)
     out = tmp_path / "appeal.html"
     rc = cli.main(
         [
