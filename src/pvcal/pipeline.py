@@ -54,6 +54,18 @@ __all__ = [
     "INDUSTRY_NOTEBOOK",
     "PublishError",
     "UnitOutcome",
+    "CalibrationStep",
+    "CutPlan",
+    "SettingStep",
+    "PublishStep",
+    "calibrate_step",
+    "plan_cuts",
+    "estimate_index",
+    "standard_setting_step",
+    "publish_step",
+    "peer_part",
+    "method_text",
+    "notebook_params",
     "code_version",
     "discover_disciplines",
     "discipline_periods",
@@ -242,42 +254,19 @@ def discover_disciplines(data_root: str | Path) -> list[Path]:
     return found
 
 
-def _read_rules(folder: Path) -> dict[str, Any]:
-    import yaml
-
-    from ._validation import SchemaError
-
-    path = folder / "rules.yml"
-    try:
-        rules = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise SchemaError(f"{path}: cannot read the rules file ({exc})") from exc
-    if not isinstance(rules, dict):
-        raise SchemaError(f"{path}: expected a mapping of rules")
-    return rules
-
-
 def discipline_periods(folder: str | Path) -> tuple[str, str, list[str]]:
     """``(discipline, base_period, periods)`` of a discipline folder, base period first.
 
     Raises
     ------
     SchemaError
-        If ``rules.yml`` lacks ``periods`` or its base period is not among them.
+        If ``rules.yml`` is missing or invalid (:func:`pvcal.data.read_rules`).
     """
-    from ._validation import SchemaError
+    from .data import read_rules
 
-    folder = Path(folder)
-    rules = _read_rules(folder)
-    periods = [str(p) for p in rules.get("periods") or []]
-    base = str(rules.get("base_period", periods[0] if periods else ""))
-    if not periods or base not in periods:
-        raise SchemaError(
-            f"{folder / 'rules.yml'}: 'periods' must list the periods and include "
-            f"base_period {base!r}; got {periods}"
-        )
-    name = str(rules.get("discipline", folder.name))
-    return name, base, [base] + [p for p in periods if p != base]
+    rules = read_rules(Path(folder) / "rules.yml")
+    base = rules.base_period
+    return rules.discipline, base, [base] + [p for p in rules.periods if p != base]
 
 
 def _sha256(path: Path) -> str:
@@ -339,11 +328,12 @@ def run_notebook(
     """
     import papermill as pm
 
+    declared = pm.inspect_notebook(str(source))  # pass only what the notebook declares
     try:
         pm.execute_notebook(
             str(source),
             str(output),
-            parameters=parameters,
+            parameters={k: v for k, v in parameters.items() if k in declared},
             kernel_name=kernel,
             progress_bar=False,
             log_output=False,
@@ -354,7 +344,7 @@ def run_notebook(
         ) from exc
 
 
-def render_html(notebook: Path, html: Path, *, title: str | None = None) -> Path:
+def render_html(notebook: Path, html: Path) -> Path:
     """Render an executed notebook to standalone HTML with the code hidden.
 
     Plots are embedded as base64 images, so the page needs no other file.
@@ -363,8 +353,6 @@ def render_html(notebook: Path, html: Path, *, title: str | None = None) -> Path
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(str(notebook), as_version=4)
-    if title:
-        nb.metadata["title"] = title
     exporter = HTMLExporter(
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
     )
@@ -700,8 +688,9 @@ def publish_unit(
                 reports / _STAGING / run_id,
                 reports,
                 run_id,
-                {"run_id": run_id, "outcome": "failed", "error": str(exc)},
-            )
+                {"run_id": run_id, "discipline": folder.name, "period": period,
+                 "outcome": "failed", "error": str(exc)},
+            )  # fmt: skip
             return UnitOutcome(folder.name, period, run_id, "failed", str(exc), kept)
         nb_params = {
             **parameters,
