@@ -90,14 +90,11 @@ def appeal_data(
         f"rounded half up to {conv.decimals} decimals and kept within "
         f"[{conv.lower:g}, {conv.upper:g}]: {recomputed:g}",
     ]
-    bank_items = detail.get("items", {})
-    items = pd.DataFrame(
-        {"item": list(bank_items), "score": [v for v in bank_items.values()]}
-    ).set_index("item")
+    scores = pd.Series(detail.get("items", {}), dtype=object)
     domains = detail.get("domains")
     domains_table = None
     if domains:
-        dt = pd.DataFrame.from_dict(domains, orient="index")
+        dt = pd.DataFrame.from_dict(domains, orient="index")[["raw", "max", "answered", "items"]]
         dt.index.name = "domain"
         domains_table = _html.table(dt, float_format="{:g}")
     unc = index.uncertainty
@@ -125,7 +122,10 @@ def appeal_data(
         "n_answered": row["n_answered"],
         "raw_score": f"{row['raw_score']:g}",
         "max_score": f"{row['max_score']:g}",
-        "items_table": _html.table(items.T, float_format="{:g}", index=False),
+        "items_tables": [
+            _html.table(chunk.to_frame("score").fillna("–"), float_format="{:g}")
+            for chunk in (scores.iloc[i : i + 10] for i in range(0, len(scores), 10))
+        ],
         "domains_table": domains_table,
         "theta": theta,
         "se": float(row["se"]),
@@ -139,6 +139,10 @@ def appeal_data(
         "level": unc.get("level", 0.95),
         "cuts_table": _html.table(cuts),
         "exam_grade": exam_grade,
+        "grade_rule": ", ".join(
+            f"{g} if the standard score is at least {index.cut_scores[g]:.2f}" for g in _CUTS
+        )
+        + "; otherwise Fail",
         "grade_ok": exam_grade == detail.get("exam_grade", row["grade"]),
         "peer": peer_html,
         "combine": detail.get("combine"),
@@ -156,7 +160,12 @@ def _figure(index: Any, theta: float, se: float) -> str:
     from .plots import figure_to_data_uri, plot_standard_score_map
 
     fig, ax = plt.subplots(figsize=(6.4, 3.4), layout="constrained")
-    plot_standard_score_map({g.lower(): index.cuts[g] for g in _CUTS}, index.standard_score, ax=ax)
+    plot_standard_score_map(
+        {g.lower(): index.cuts[g] for g in _CUTS},
+        index.standard_score,
+        cut_scores={g.lower(): index.cut_scores[g] for g in _CUTS},
+        ax=ax,
+    )
     ss = float(index.standard_score(np.array([theta]))[0])
     ax.errorbar(
         [theta],

@@ -187,6 +187,7 @@ def plot_standard_score_map(
     theta_cuts: Mapping[str, float],
     standard_score: Any,
     *,
+    cut_scores: Mapping[str, float] | None = None,
     theta: np.ndarray | None = None,
     ax: Any = None,
 ) -> Any:
@@ -198,6 +199,9 @@ def plot_standard_score_map(
         ``{"pass": θ, "good": θ, "excellent": θ}`` on the base scale.
     standard_score : callable
         Maps an array of θ to standard scores (e.g. ``BenchmarkIndex.standard_score``).
+    cut_scores : mapping, optional
+        Unrounded standard score of each cut for the labels (default: the map's
+        reported, rounded value).
     theta : ndarray, optional
         Grid (default −4..4).
     ax : Axes, optional
@@ -211,7 +215,10 @@ def plot_standard_score_map(
         "excellent": GRADE_COLORS["Excellent"],
     }
     for name, t in theta_cuts.items():
-        ss = float(np.asarray(standard_score(np.array([t])))[0])
+        if cut_scores is not None:
+            ss = float(cut_scores[name])
+        else:
+            ss = float(np.asarray(standard_score(np.array([t])))[0])
         ax.axvline(t, color=colors.get(name, "grey"), lw=2)
         ax.annotate(
             f"{name}: θ={t:.2f}, SS={ss:g}",

@@ -202,7 +202,10 @@ class CutTuner:
         plot_grade_distribution(state.grades, ax=ax1)
         ax1.set_title(f"pass rate {state.pass_rate:.1%}")
         plot_standard_score_map(
-            {k.lower(): v for k, v in state.cuts.items()}, state.index.standard_score, ax=ax2
+            {k.lower(): v for k, v in state.cuts.items()},
+            state.index.standard_score,
+            cut_scores={k.lower(): float(state.index.cut_scores[k]) for k in state.cuts},
+            ax=ax2,
         )
         ax2.set_title("θ → standard score")
         return fig
