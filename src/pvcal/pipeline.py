@@ -1006,7 +1006,8 @@ def calibrate_step(
     registry : str or Path, optional
         The registry file (needed for periods after the base period).
     out_dir : str or Path, default "."
-        Writes ``calibration.json`` (and ``linking.json``) there.
+        Writes ``calibration.json`` (the calibration on the base scale) and, for
+        a linked period, ``linking.json`` there.
     seed : int
     item_fit : bool, default True
         Compute S-X2 item fit.
@@ -1029,9 +1030,11 @@ def calibrate_step(
     if caught:
         step = dataclasses.replace(step, warnings=_scrubbed(caught, step))
     out.mkdir(parents=True, exist_ok=True)
-    (out / CALIBRATION_FILE).write_text(step.calibration.to_json(), encoding="utf-8")
+    on_base = step.calibration
     if step.linking is not None:
+        on_base = step.linking.rescale(step.calibration)
         (out / "linking.json").write_text(step.linking.to_json(), encoding="utf-8")
+    (out / CALIBRATION_FILE).write_text(on_base.to_json(), encoding="utf-8")
     step.save(out)
     return step
 
