@@ -95,6 +95,22 @@ else:
     display(flagged.round(4) if len(flagged) else fit.sort_values("p").head(5).round(4))
 
 # %% [markdown]
+# ## Person fit (lz*, aberrance screen for review, Art. 14)
+#
+# Flagged response patterns fit the model poorly (lz* < −1.645); about 5 % are
+# expected by chance. A flag is a reason to look, never a finding by itself.
+
+# %%
+pfit = cal.person_fit(step.wide).join(step.persons["form"])
+flags = pfit.groupby("form")["flagged"].agg(["size", "sum", "mean"])
+flags.columns = ["applications", "flagged", "share flagged"]
+display(flags.round(3))
+ax = pfit["lz_star"].plot.hist(bins=40, color="#2166ac", figsize=(6.4, 3.2))
+ax.axvline(-1.645, color="#c51b7d")
+ax.set_xlabel("lz*")
+plt.show()
+
+# %% [markdown]
 # ## Linking to the base scale and anchor drift
 
 # %%
