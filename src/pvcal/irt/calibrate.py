@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -55,20 +55,29 @@ def _reporter(design):
                 return float(par[0, 0])
         return 1.0
 
-    def frame(params) -> pd.DataFrame:
-        rows: dict[int, dict] = {}
+    def _irt(params):
         for blk, par in zip(design.blocks, params):
             p = par.copy()
             if blk.model_name in _VARIANCE_FREE:
                 p[:, 0] = 1.0  # θ carries the scale: a = 1, variance = slope²
-            irt = blk.item_model.to_irt(p)
-            for r, j in enumerate(blk.pos):
-                rows[j] = {k: float(v[r]) for k, v in irt.items()}
-        return pd.DataFrame([rows[j] for j in range(len(design.item_ids))])
+            yield blk, blk.item_model.to_irt(p)
+
+    # reported columns in order of first appearance ("a", "b", "c", "b1", ...)
+    columns = list(dict.fromkeys(k for _, irt in _irt(start_values(design)) for k in irt))
+
+    def matrix(params) -> np.ndarray:
+        out = np.full((len(design.item_ids), len(columns)), np.nan)
+        for blk, irt in _irt(params):
+            for k, v in irt.items():
+                out[blk.pos, columns.index(k)] = v
+        return out
+
+    def frame(params) -> pd.DataFrame:
+        return pd.DataFrame(matrix(params), columns=columns)
 
     def vector(state) -> np.ndarray:
         params, latent = state[:-1], state[-1]
-        vals = frame(params).to_numpy(float).ravel()
+        vals = matrix(params).ravel()
         vals = vals[np.isfinite(vals)]
         if shared_var:
             vals = np.append(vals, latent_sd(params) ** 2)
@@ -296,11 +305,12 @@ def calibrate(
         start = _fixed_start(design, start, fixed)
     if progress is None:
         progress = wide.shape[0] * wide.shape[1] > 2_000_000
-    # Small problems run faster on one BLAS thread (no fork/join overhead, and
-    # no oversubscription when several calibrations share the machine).
-    small = design.Y.size < 2_000_000
-    blas = threadpool_limits(limits=1, user_api="blas") if small else nullcontext()
-    with blas, _progress_bar(progress, max_iter) as bar:
+    # One BLAS thread: the matrix products are thin (quadrature points x
+    # categories), so the E-step is bound by element-wise work; extra BLAS
+    # threads only add fork/join cost and, on a shared machine, thrash
+    # (measured: 100,000 x 40 took 1.5 s on one thread, 20-30 s on two
+    # threads with the other core busy).
+    with threadpool_limits(limits=1, user_api="blas"), _progress_bar(progress, max_iter) as bar:
         em = fit_em(
             design,
             nodes=nodes,
@@ -344,8 +354,7 @@ def calibrate(
         )
 
     if se_method:
-        blas = threadpool_limits(limits=1, user_api="blas") if small else nullcontext()
-        with warnings.catch_warnings(), blas:
+        with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
             warnings.simplefilter("ignore", RuntimeWarning)
             info, fm = information(design, state, nodes, pri, method=se_method)
             cov = reported_covariance(info, fm, state, vector_of)

@@ -114,7 +114,7 @@ class Design:
     @property
     def Y32(self) -> np.ndarray:
         if self._y32 is None:
-            self._y32 = self.Y.astype(np.float32)
+            self._y32 = np.ascontiguousarray(self.Y, dtype=np.float32)
         return self._y32
 
     def one_hot(self, blk: Block) -> np.ndarray:
@@ -275,7 +275,9 @@ def prepare(
             mask_items.append((len(blocks) - 1, int(r)))
             masks.append(sub[:, r] >= 0)
         offset += len(pos) * (C - 1)
-    Y = np.concatenate(ycols + [np.column_stack(masks)] if masks else ycols, axis=1).astype(float)
+    Y = np.ascontiguousarray(
+        np.concatenate(ycols + [np.column_stack(masks)] if masks else ycols, axis=1), dtype=float
+    )
     return Design(
         list(wide.columns),
         models,

@@ -77,17 +77,23 @@ class FreeMap:
         return new
 
     def columns(self, item_scores, latent_scores) -> np.ndarray:
-        """Assemble per-block ``(n, J, p)`` and latent ``(n, G, 2)`` scores into ``(n, size)``."""
-        n = latent_scores.shape[0]
-        out = np.empty((n, self.size))
-        for k, (i, r, c) in enumerate(self.entries):
-            if i == "shared":
-                out[:, k] = sum(item_scores[j][:, :, 0].sum(axis=1) for j in self.shared_blocks)
-            elif i == "latent":
-                out[:, k] = latent_scores[:, r, c]
-            else:
-                out[:, k] = item_scores[i][:, r, c]
-        return out
+        """Assemble per-block ``(n, J, p)`` and latent ``(n, G, 2)`` scores into ``(n, size)``.
+
+        The order follows ``entries``: the shared slope, then block by block
+        each free column for all of the block's items, then latent entries.
+        """
+        parts = []
+        if self.shared_blocks:
+            shared = sum(item_scores[j][:, :, 0].sum(axis=1) for j in self.shared_blocks)
+            parts.append(shared[:, None])
+        for blk, s in zip(self.design.blocks, item_scores):
+            cols = [c for c in np.flatnonzero(blk.free) if not (blk.shared and c == 0)]
+            if cols:
+                parts.append(s[:, :, cols].transpose(0, 2, 1).reshape(len(s), -1))
+        free = np.flatnonzero(self.design.latent_free)
+        if free.size:
+            parts.append(latent_scores[:, free, :].reshape(len(latent_scores), -1))
+        return np.concatenate(parts, axis=1)
 
 
 def score_vectors(design: Design, state, nodes):
@@ -95,17 +101,28 @@ def score_vectors(design: Design, state, nodes):
     params, latent = state[:-1], state[-1]
     log_w = latent_log_weights(latent, nodes)
     _, _, post = e_step(design, params, nodes, log_w, want_post=True)
+    # s_njp = Σ_q post_nq Σ_k 1[x_nj = k] G_jkqp with G = (dP/dψ) / P. With the
+    # reduced indicators (categories 1..K, and "observed" only where missing):
+    # s = observed ∘ (post @ G_0) + Σ_{k>=1} 1[x = k] ∘ (post @ (G_k - G_0)).
+    n = len(post)
+    n_main = sum(b.n_red for b in design.blocks)
     items = []
-    for blk, par in zip(design.blocks, params):
+    for bi, (blk, par) in enumerate(zip(design.blocks, params)):
         P = np.clip(blk.item_model.probs(par, nodes), 1e-12, None)
         G = blk.item_model.jacobian(par, nodes) / P[..., None]  # (J, Q, C, p)
-        Yb = design.one_hot(blk).reshape(len(post), -1)
         J, Q, C, p = G.shape
-        s = np.empty((Yb.shape[0], J, p))
+        observed = np.ones((n, J))
+        for m, (b, r) in enumerate(design.mask_items):
+            if b == bi:
+                observed[:, r] = design.Y[:, n_main + m]
+        Yk = design.Y[:, blk.offset : blk.offset + blk.n_red]
+        s = np.empty((n, J, p))
         for k in range(p):
-            M = post @ G[..., k].transpose(1, 0, 2).reshape(Q, J * C)  # (n, J*C)
-            M *= Yb
-            s[:, :, k] = M.reshape(-1, J, C).sum(axis=2)
+            G0 = G[:, :, 0, k].T  # (Q, J)
+            Gd = (G[:, :, 1:, k] - G[:, :, :1, k]).transpose(1, 0, 2).reshape(Q, J * (C - 1))
+            Md = post @ Gd
+            Md *= Yk
+            s[:, :, k] = observed * (post @ G0) + Md.reshape(n, J, C - 1).sum(axis=2)
         items.append(s)
     # d log w_gq / d(mean, sd) for the normalised weights on the fixed grid
     lat = np.zeros((len(post), design.n_groups, 2))
