@@ -451,3 +451,20 @@ def test_rescale_keeps_the_model_and_moves_the_scale(lsat7):
     assert new.settings["rescaled"]["method"] == "test"
     with pytest.raises(PvcalError, match="A > 0"):
         cal.rescale(-1, 0)
+
+
+def test_item_fit_form_by_form_when_forms_differ():
+    """Two forms sharing 5 anchors: no one took all items, so S-X² is per form."""
+    rng = np.random.default_rng(31)
+    true = _items_2pl(rng, 25)
+    x, _ = simulate(true, 4000, seed=5)
+    form = np.where(np.arange(4000) < 2000, "A", "B")
+    x.loc[form == "A", x.columns[15:]] = np.nan  # A: items 0-14
+    x.loc[form == "B", x.columns[5:15]] = np.nan  # B: items 0-4 and 15-24
+    cal = pvcal.calibrate(x)
+    with pytest.raises(DataError, match="response to every item"):
+        cal.item_fit(x)
+    fit = cal.item_fit(x, by=form)
+    assert fit.index.names == ["form", "item"]
+    assert len(fit.loc["A"]) == 15 and len(fit.loc["B"]) == 15
+    assert (fit["p"] < 0.01).mean() < 0.15  # data follow the model

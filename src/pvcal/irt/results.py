@@ -146,18 +146,35 @@ class Calibration:
             {"theta": theta, "information": info, "csem": 1 / np.sqrt(info)}
         ).set_index("theta")
 
-    def item_fit(self, responses: Any, **kwargs) -> pd.DataFrame:
-        """Orlando–Thissen S-X² item fit. # R: mirt::itemfit(mod, "S_X2")"""
+    def item_fit(self, responses: Any, by=None, **kwargs) -> pd.DataFrame:
+        """Orlando–Thissen S-X² item fit, per form where forms differ.
+
+        S-X² conditions on the summed score, so it needs persons who took the
+        same items. With ``by`` (one label per person, e.g. the form), or a
+        :class:`pvcal.data.Responses` whose persons carry a ``form``, it is
+        computed form by form on the items of that form, and the result is
+        indexed by (form, item).
+
+        # R: mirt::itemfit(mod, "S_X2")
+        """
         from .fit import s_x2
 
+        wide = getattr(responses, "wide", responses)
+        persons = getattr(responses, "persons", None)
+        if by is None and persons is not None and "form" in persons:
+            by = persons["form"].reindex(wide.index)
         nodes, weights = self.quadrature
-        return s_x2(
-            self.parameters,
-            getattr(responses, "wide", responses),
-            nodes=nodes,
-            weights=weights,
-            **kwargs,
-        )
+        if by is None:
+            return s_x2(self.parameters, wide, nodes=nodes, weights=weights, **kwargs)
+        by = pd.Series(np.asarray(by), index=wide.index)
+        parts = {}
+        for form, idx in by.groupby(by, sort=True).groups.items():
+            sub = wide.loc[idx]
+            cols = sub.columns[sub.notna().mean() > 0.5]  # the form's items
+            parts[form] = s_x2(
+                self.parameters.loc[cols], sub[cols], nodes=nodes, weights=weights, **kwargs
+            )
+        return pd.concat(parts, names=["form", "item"])
 
     def person_fit(self, responses: Any, **kwargs) -> pd.DataFrame:
         """Person fit (lz, lz*). # R: mirt::personfit(mod)"""
