@@ -46,8 +46,6 @@ _SUBMODULES = {
     "standards",
     "index",
     "peer",
-    "diagnose",
-    "integrity",
     "registry",
     "report",
     "pipeline",
