@@ -25,16 +25,20 @@ period = "2025H1"
 base_period = "2025H1"
 data_dir = "../data/sample/qms-auditor"
 registry = "../reports/registry.sqlite"
-out_dir = "."
+out_dir = None  # None: a fresh temporary folder (interactive use)
 seed = 20250601
 base_index_id = None
 
 # %%
+import tempfile
+
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
 from pvcal import pipeline
+
+out_dir = out_dir or tempfile.mkdtemp(prefix="pvcal-")
 
 step = pipeline.calibrate_step(data_dir, period, registry=registry, out_dir=out_dir, seed=seed)
 cal = step.calibration
@@ -95,19 +99,23 @@ else:
     display(flagged.round(4) if len(flagged) else fit.sort_values("p").head(5).round(4))
 
 # %% [markdown]
-# ## Person fit (lz*, aberrance screen for review, Art. 14)
+# ## Person fit (lz* or lz, aberrance screen for review, Art. 14)
 #
-# Flagged response patterns fit the model poorly (lz* < −1.645); about 5 % are
+# Flagged response patterns fit the model poorly (below −1.645); about 5 % are
 # expected by chance. A flag is a reason to look, never a finding by itself.
 
 # %%
-pfit = cal.person_fit(step.wide).join(step.persons["form"])
+dichotomous = bool((step.bank.loc[step.wide.columns, "max_score"] == 1).all())
+statistic = "lz*" if dichotomous else "lz"  # lz* is defined for dichotomous items only
+pfit = cal.person_fit(step.wide, method=statistic).join(step.persons["form"])
 flags = pfit.groupby("form")["flagged"].agg(["size", "sum", "mean"])
 flags.columns = ["applications", "flagged", "share flagged"]
+display(Markdown(f"Statistic: {statistic}."))
 display(flags.round(3))
-ax = pfit["lz_star"].plot.hist(bins=40, color="#2166ac", figsize=(6.4, 3.2))
+column = "lz_star" if dichotomous else "lz"
+ax = pfit[column].plot.hist(bins=40, color="#2166ac", figsize=(6.4, 3.2))
 ax.axvline(-1.645, color="#c51b7d")
-ax.set_xlabel("lz*")
+ax.set_xlabel(statistic)
 plt.show()
 
 # %% [markdown]

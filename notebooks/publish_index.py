@@ -24,11 +24,16 @@ period = "2025H1"
 base_period = "2025H1"
 data_dir = "../data/sample/qms-auditor"
 registry = "../reports/registry.sqlite"
-out_dir = "."
+out_dir = None  # None: a fresh temporary folder (interactive use)
 seed = 20250601
 base_index_id = None
+n_boot = 1000
 
 # %%
+import json
+import tempfile
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -37,6 +42,10 @@ from IPython.display import Markdown, display
 from pvcal import pipeline
 from pvcal.report import plots
 
+out_dir = out_dir or tempfile.mkdtemp(prefix="pvcal-")
+if not (Path(out_dir) / "work" / "index.json").exists():  # interactive: earlier steps first
+    pipeline.calibrate_step(data_dir, period, registry=registry, out_dir=out_dir, seed=seed)
+    pipeline.standard_setting_step(out_dir, n_boot=n_boot)
 pub = pipeline.publish_step(out_dir, registry=registry)
 index, results = pub.index, pub.results
 display(Markdown(f"## {discipline} {period}: pass-line index {index.pass_index:.2f}"))
@@ -113,8 +122,5 @@ display(pub.ineligible if len(pub.ineligible) else Markdown("None."))
 # ## How results were reached
 
 # %%
-import json
-from pathlib import Path
-
 record = json.loads((Path(out_dir) / "index.json").read_text())["record"]
 display(Markdown(record["method_text"]))

@@ -30,19 +30,22 @@ period = "2025H1"
 base_period = "2025H1"
 data_dir = "../data/sample/qms-auditor"
 registry = "../reports/registry.sqlite"
-out_dir = "."
+out_dir = None  # None: a fresh temporary folder (interactive use)
 seed = 20250601
 base_index_id = None
 n_boot = 1000
 interactive = False
 
 # %%
+import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from pvcal import pipeline
+
+out_dir = out_dir or tempfile.mkdtemp(prefix="pvcal-")
 
 if not (Path(out_dir) / "work" / "calibrate.pkl").exists():
     pipeline.calibrate_step(data_dir, period, registry=registry, out_dir=out_dir, seed=seed)

@@ -279,3 +279,31 @@ def test_crash_before_commit_changes_nothing_and_rerun_succeeds(reports_copy, ke
         assert new["supersedes"] == old["index_id"]
         assert len(reg.results("lab-assessor")) == n_results  # Art. 8: no second result
         assert reg.index(old["index_id"])["record"] == old["record"]  # never overwritten
+
+
+def test_threshold_notebook_shows_the_tuner_when_interactive(tmp_path, kernel):
+    import papermill as pm
+
+    out = tmp_path / "threshold_setting.ipynb"
+    rules_before = (SAMPLE / "lab-assessor" / "rules.yml").read_bytes()
+    pm.execute_notebook(
+        str(ROOT / "notebooks" / "threshold_setting.ipynb"),
+        str(out),
+        parameters={
+            "discipline": "lab-assessor",
+            "period": "2025H2",
+            "base_period": "2025H2",
+            "data_dir": str(SAMPLE / "lab-assessor"),
+            "registry": str(tmp_path / "registry.sqlite"),
+            "n_boot": 100,
+            "interactive": True,
+        },
+        kernel_name=kernel,
+        progress_bar=False,
+    )
+    outputs = [o for c in nbformat.read(out, as_version=4).cells for o in c.get("outputs", [])]
+    widgets = [
+        o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    ]
+    assert widgets  # the sliders/button box was displayed
+    assert (SAMPLE / "lab-assessor" / "rules.yml").read_bytes() == rules_before  # nothing saved
