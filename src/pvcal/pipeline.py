@@ -1494,10 +1494,13 @@ def publish_step(out_dir: str | Path = ".", *, registry: str | Path | None = Non
             "application": app_p.to_numpy(),
             "candidate": cand_p.to_numpy(),
             "form": step.persons["form"].reindex(apps).astype(str).to_numpy(),
-            "region": cands["region"].astype(object).where(cands["region"].notna()).to_numpy(),
+            "region": cands["region"]
+            .astype(object)
+            .where(cands["region"].notna(), None)
+            .to_numpy(),
             "employer": cands["employer"]
             .astype(object)
-            .where(cands["employer"].notna())
+            .where(cands["employer"].notna(), None)
             .to_numpy(),
             "n_items": summary["n_items"].to_numpy(),
             "n_answered": summary["n_answered"].to_numpy(),
