@@ -475,25 +475,22 @@ def _run_unit(
     on_step: Callable[[str], None] | None = None,
 ) -> UnitOutcome:
     """Stage, execute, render, register, commit, move: one atomic unit."""
-    started = utcnow()
     run_id = _new_run_id(discipline or command, period)
-    version = code_version()
+    record = {
+        "run_id": run_id,
+        "command": command,
+        "discipline": discipline,
+        "period": period,
+        "input_hash": input_hash,
+        "code_version": code_version(),
+        "parameters": parameters,
+        "inputs": inputs,
+        "started_at": utcnow(),
+    }
     prior = registry.find_run(command, input_hash, discipline, period)
     if prior is not None and not force and (reports / final_rel).exists():
         message = f"inputs already published by run {prior}; nothing to do"
-        registry.add_run(
-            run_id=run_id,
-            command=command,
-            input_hash=input_hash,
-            code_version=version,
-            parameters=parameters,
-            inputs=inputs,
-            outcome="unchanged",
-            started_at=started,
-            discipline=discipline,
-            period=period,
-            message=message,
-        )
+        registry.add_run(**record, outcome="unchanged", message=message)
         return UnitOutcome(discipline, period, run_id, "unchanged", message, reports / final_rel)
 
     stage = reports / _STAGING / run_id
@@ -513,52 +510,15 @@ def _run_unit(
             render_html(executed, unit / f"{html_name}.html")
             if on_step:
                 on_step(source.stem)
-        _write_json(
-            unit / "run.json",
-            {
-                "run_id": run_id,
-                "code_version": version,
-                "input_hash": input_hash,
-                "parameters": parameters,
-                "inputs": inputs,
-                "started_at": started,
-            },
-        )
+        _write_json(unit / "run.json", record)
         shutil.rmtree(unit / _WORK, ignore_errors=True)  # internal: raw identifiers
         with registry.transaction():
-            registry.add_run(
-                run_id=run_id,
-                command=command,
-                input_hash=input_hash,
-                code_version=version,
-                parameters=parameters,
-                inputs=inputs,
-                outcome="published",
-                started_at=started,
-                discipline=discipline,
-                period=period,
-            )
+            registry.add_run(**record, outcome="published")
             message = register(registry, unit, run_id)
     except Exception as exc:  # noqa: BLE001 - every failure is reported, nothing published
         reason = str(exc) if isinstance(exc, PvcalError) else f"{type(exc).__name__}: {exc}"
-        kept = _keep_failed(
-            stage,
-            reports,
-            run_id,
-            {
-                "run_id": run_id,
-                "command": command,
-                "discipline": discipline,
-                "period": period,
-                "outcome": "failed",
-                "error": reason,
-                "traceback": traceback.format_exc(),
-                "input_hash": input_hash,
-                "parameters": parameters,
-                "code_version": version,
-                "started_at": started,
-            },
-        )
+        info = {**record, "outcome": "failed", "error": reason, "traceback": traceback.format_exc()}
+        kept = _keep_failed(stage, reports, run_id, info)
         return UnitOutcome(discipline, period, run_id, "failed", reason, kept)
     # committed: from here on the run is published; if moving the files fails (or the
     # process dies), the staged folder stays and recover() completes the move
