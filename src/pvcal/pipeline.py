@@ -337,6 +337,9 @@ def run_notebook(
             kernel_name=kernel,
             progress_bar=False,
             log_output=False,
+            # the kernel's own log at ERROR: its notice that a local kernel talks over
+            # loopback TCP without encryption would otherwise interleave with progress
+            extra_arguments=["--IPKernelApp.log_level=40"],
         )
     except pm.PapermillExecutionError as exc:
         raise PublishError(
