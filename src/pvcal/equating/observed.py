@@ -19,10 +19,21 @@ NEAT (``anchor=(vx, vy)``): ``"tucker"``, ``"levine"`` (observed score),
 ``"levine-true"``, ``"chained-linear"``, ``"frequency-estimation"``,
 ``"chained-equipercentile"``.
 
+Standard errors
+---------------
+Bootstrap for every method (seeded). Analytic: random-groups mean, linear
+(normal theory) and unsmoothed equipercentile (K&B eq. 7.12); NEAT Tucker,
+Levine, Levine true-score and chained linear by the delta method (K&B section
+7.3; Braun & Holland, 1982) over the ten group moments, with the moments'
+covariance estimated from per-person influence values (no normality assumed).
+
 References
 ----------
 Kolen, M. J., & Brennan, R. L. (2014). *Test equating, scaling, and linking:
 Methods and practices* (3rd ed.). Springer. Chapters 2-5 and 7.
+Braun, H. I., & Holland, P. W. (1982). Observed-score test equating: A
+mathematical analysis of some ETS equating procedures. In P. W. Holland &
+D. B. Rubin (Eds.), *Test equating* (pp. 9-49). Academic Press.
 Holland, P. W., & Thayer, D. T. (2000). Univariate and bivariate loglinear
 models for discrete test score distributions. *Journal of Educational and
 Behavioral Statistics*, 25, 133-183.
@@ -68,6 +79,7 @@ NEAT_METHODS = (
 )
 METHODS = RG_METHODS + NEAT_METHODS
 LINEAR_METHODS = frozenset({"mean", "linear", "tucker", "levine", "levine-true", "chained-linear"})
+NEAT_LINEAR = frozenset({"tucker", "levine", "levine-true", "chained-linear"})
 _ALIASES = {
     "levine-observed": "levine",
     "levine observed": "levine",
@@ -605,24 +617,68 @@ def _se_linear_rg(method, xs, mx, my, nx, ny):
 # ---------------------------------------------------------------------------
 
 
-def _pop(a):
-    return float(np.mean(a)), float(np.var(a))
+#: Order of the moment vector used by the NEAT linear methods (population 1 took
+#: X with anchor V1, population 2 took Y with anchor V2; population moments).
+NEAT_MOMENTS = (
+    "mean_x",
+    "mean_v1",
+    "var_x",
+    "var_v1",
+    "cov_x_v1",
+    "mean_y",
+    "mean_v2",
+    "var_y",
+    "var_v2",
+    "cov_y_v2",
+)
 
 
-def _neat_linear(method, x, vx, y, vy, w, external):
-    m1x, s2_1x = _pop(x)
-    m1v, s2_1v = _pop(vx)
-    m2y, s2_2y = _pop(y)
-    m2v, s2_2v = _pop(vy)
-    c1 = float(np.mean((x - m1x) * (vx - m1v)))
-    c2 = float(np.mean((y - m2y) * (vy - m2v)))
+def _group_moments(t, v) -> np.ndarray:
+    """(mean t, mean v, var t, var v, cov t v) of one group, population moments."""
+    t = np.asarray(t, dtype=float)
+    v = np.asarray(v, dtype=float)
+    mt, mv = t.mean(), v.mean()
+    dt, dv = t - mt, v - mv
+    return np.array([mt, mv, np.mean(dt * dt), np.mean(dv * dv), np.mean(dt * dv)])
+
+
+def _group_influence(t, v) -> np.ndarray:
+    """Per-person influence values (n, 5) of :func:`_group_moments`.
+
+    Mean: ``t_i - μ``; variance: ``(t_i - μ)² - σ²``; covariance:
+    ``(t_i - μ_t)(v_i - μ_v) - σ_tv``. The asymptotic covariance of the sample
+    moments is ``IFᵀ IF / n²``.
+    """
+    t = np.asarray(t, dtype=float)
+    v = np.asarray(v, dtype=float)
+    m = _group_moments(t, v)
+    dt, dv = t - m[0], v - m[1]
+    return np.column_stack([dt, dv, dt * dt - m[2], dv * dv - m[3], dt * dv - m[4]])
+
+
+def _neat_moments(x, vx, y, vy) -> np.ndarray:
+    """The 10 moments of :data:`NEAT_MOMENTS` from raw scores of both groups."""
+    return np.concatenate([_group_moments(x, vx), _group_moments(y, vy)])
+
+
+def _linear_neat_constants(m, method, w, external):
+    """Slope, intercept (and extras) of a NEAT linear method from the moment vector.
+
+    A pure function of ``m`` (ordered as :data:`NEAT_MOMENTS`), so that the
+    estimate and the delta-method standard error share one code path
+    (K&B 2014, chapter 4: Tucker eq. 4.17-4.22, Levine 4.58-4.59 / 4.53-4.54,
+    Levine true score 4.77-4.78, chained linear 4.86-4.87).
+    """
+    m1x, m1v, s2_1x, s2_1v, c1, m2y, m2v, s2_2y, s2_2v, c2 = (float(a) for a in m)
     if min(s2_1v, s2_2v) <= 0:
         raise DataError("NEAT linear equating needs anchor scores with positive variance")
     if method == "chained-linear":
+        if s2_1x <= 0:
+            raise DataError("NEAT linear equating needs X scores with positive variance")
         slope = np.sqrt(s2_2y / s2_2v) * np.sqrt(s2_1v / s2_1x)
         # x -> v in population 1, then v -> y in population 2
         icpt = m2y + np.sqrt(s2_2y / s2_2v) * (m1v - m2v) - slope * m1x
-        return slope, icpt, {}
+        return float(slope), float(icpt), {}
     if method == "tucker":
         g1, g2 = c1 / s2_1v, c2 / s2_2v
     elif external:
@@ -640,9 +696,14 @@ def _neat_linear(method, x, vx, y, vy, w, external):
     ms_y = m2y + w1 * g2 * dm
     if method == "levine-true":
         slope = g2 / g1
-        return slope, ms_y - slope * ms_x, {"gamma1": g1, "gamma2": g2}
+        return float(slope), float(ms_y - slope * ms_x), {"gamma1": g1, "gamma2": g2}
     vs_x = s2_1x - w2 * g1**2 * dv + w1 * w2 * g1**2 * dm**2
     vs_y = s2_2y + w1 * g2**2 * dv + w1 * w2 * g2**2 * dm**2
+    if min(vs_x, vs_y) <= 0:
+        raise DataError(
+            f"{method}: the synthetic-population variance is not positive "
+            f"(X: {vs_x:.4g}, Y: {vs_y:.4g}); the groups differ too much on the anchor"
+        )
     slope = np.sqrt(vs_y / vs_x)
     extra = {
         "gamma1": g1,
@@ -652,7 +713,50 @@ def _neat_linear(method, x, vx, y, vy, w, external):
         "synthetic_mean_y": ms_y,
         "synthetic_sd_y": float(np.sqrt(vs_y)),
     }
-    return slope, ms_y - slope * ms_x, extra
+    return float(slope), float(ms_y - slope * ms_x), extra
+
+
+def _neat_linear(method, x, vx, y, vy, w, external):
+    return _linear_neat_constants(_neat_moments(x, vx, y, vy), method, w, external)
+
+
+def _se_linear_neat(method, x, vx, y, vy, w, external, xs) -> np.ndarray:
+    """Delta-method SEs of a NEAT linear equating function at the scores ``xs``.
+
+    ``e(x) = slope(m)·x + intercept(m)`` is a smooth function of the moment
+    vector ``m`` (:data:`NEAT_MOMENTS`). The sample moments of each group are
+    asymptotically normal with covariance ``Cov(IF)/n`` (influence values of
+    :func:`_group_influence`; the groups are independent), so
+    ``Var e(x) ≈ ∇e(x)ᵀ Σ_m ∇e(x)``. The gradient is taken by central
+    differences through :func:`_linear_neat_constants`, so the weight and the
+    Levine γ terms, which depend on the moments, are differentiated too. No
+    normality assumption is made (the fourth moments come from the data).
+
+    References
+    ----------
+    Kolen & Brennan (2014), section 7.3 (the delta method).
+    Braun, H. I., & Holland, P. W. (1982). Observed-score test equating: A
+    mathematical analysis of some ETS equating procedures. In P. W. Holland &
+    D. B. Rubin (Eds.), *Test equating* (pp. 9-49). Academic Press.
+    """
+    m = _neat_moments(x, vx, y, vy)
+    if1, if2 = _group_influence(x, vx), _group_influence(y, vy)
+    sigma = np.zeros((10, 10))
+    sigma[:5, :5] = if1.T @ if1 / x.size**2
+    sigma[5:, 5:] = if2.T @ if2 / y.size**2
+    jac = np.empty((2, m.size))  # rows: d slope, d intercept
+    for j in range(m.size):
+        h = 1e-5 * max(abs(m[j]), 1.0)
+        up, dn = m.copy(), m.copy()
+        up[j] += h
+        dn[j] -= h
+        a_up, b_up, _ = _linear_neat_constants(up, method, w, external)
+        a_dn, b_dn, _ = _linear_neat_constants(dn, method, w, external)
+        jac[:, j] = [(a_up - a_dn) / (2 * h), (b_up - b_dn) / (2 * h)]
+    cov_ab = jac @ sigma @ jac.T  # covariance of (slope, intercept)
+    xs = np.asarray(xs, dtype=float)
+    var = cov_ab[0, 0] * xs**2 + 2 * cov_ab[0, 1] * xs + cov_ab[1, 1]
+    return np.sqrt(np.clip(var, 0.0, None))
 
 
 def _joint(total, anchor, t_scores, v_scores):
@@ -763,9 +867,15 @@ def equate(
         PEN1 (von Davier et al., 2004). Kept fixed in bootstrap replications.
     se : {"auto", "analytic", "bootstrap", None}
         ``"auto"``: analytic SEs where the literature gives them (random-groups
-        mean, linear under normality, unsmoothed equipercentile: K&B eq. 7.12),
-        otherwise none. ``"bootstrap"``: ``n_boot`` replications (groups
-        resampled separately; pairs in the single-group design).
+        mean, linear under normality, unsmoothed equipercentile: K&B eq. 7.12;
+        NEAT Tucker, Levine, Levine true-score and chained linear: delta method,
+        K&B section 7.3, from the raw scores' moments without a normality
+        assumption), otherwise none. ``"analytic"``: the same, but a
+        ``PvcalError`` where none is implemented (NEAT equipercentile methods,
+        presmoothed or kernel equating, the single-group design).
+        ``"bootstrap"``: ``n_boot`` replications (groups resampled separately;
+        pairs in the single-group design). The NEAT design always takes raw
+        scores, so its analytic SEs are always available for the linear methods.
     n_boot : int, default 1000
     seed : int or Generator, optional
 
@@ -1082,12 +1192,16 @@ def _equate_neat(
 
     y_eq, slope, icpt, extra = fit(x, vx, y, vy)
     table = pd.DataFrame({"y_equiv": y_eq}, index=pd.Index(xs, name="x"))
-    if se_kind == "analytic":
+    if se_kind == "analytic" and not linear:
         raise PvcalError(
-            f"no analytic standard error is implemented for NEAT {method}; use se='bootstrap'"
+            f"no analytic standard error is implemented for NEAT {method}; use se='bootstrap' "
+            f"(analytic SEs exist for the NEAT linear methods {sorted(NEAT_LINEAR)})"
         )
     boot = None
-    if se_kind == "bootstrap":
+    if se_kind in ("auto", "analytic") and linear:
+        table["se"] = _se_linear_neat(method, x, vx, y, vy, w, external, xs)
+        settings["se"] = "analytic (delta method, K&B 2014 s. 7.3)"
+    elif se_kind == "bootstrap":
         boot = np.empty((n_boot, xs.size))
         for r in range(n_boot):
             i1 = rng.integers(0, x.size, x.size)

@@ -1,0 +1,186 @@
+"""Delta-method standard errors of the NEAT linear equating methods.
+
+The analytic SEs (pvcal.equating.observed._se_linear_neat) follow the delta
+method of Kolen & Brennan (2014), *Test Equating, Scaling, and Linking* (3rd
+ed.), section 7.3, and Braun & Holland (1982) for linear equating: the equating
+function is a smooth function of the ten group moments, whose sampling
+covariance is estimated from per-person influence values. K&B (2014, ch. 7)
+recommend checking such SEs against the bootstrap (section 7.2), which is what
+these tests do; there is no published table of NEAT delta-method SEs for the
+K&B example to test against.
+
+Data: tests/equating/reference/kbneat.csv, the Kolen & Brennan (2014) chapter 4
+NEAT example (36 items, internal 12-item anchor; N = 1655 and 1638), whose
+published Tucker / Levine / chained constants are tested in test_observed.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pvcal._validation import DataError, PvcalError
+from pvcal.equating.observed import (
+    NEAT_MOMENTS,
+    _linear_neat_constants,
+    _neat_linear,
+    _neat_moments,
+    _se_linear_neat,
+    equate,
+)
+
+REF = Path(__file__).parent / "reference"
+LINEAR = ["tucker", "levine", "levine-true", "chained-linear"]
+
+
+@pytest.fixture(scope="module")
+def kbneat():
+    d = pd.read_csv(REF / "kbneat.csv")
+    X, Y = d[d["form"] == "X"], d[d["form"] == "Y"]
+    return (
+        X["total"].to_numpy(),
+        X["anchor"].to_numpy(),
+        Y["total"].to_numpy(),
+        Y["anchor"].to_numpy(),
+    )
+
+
+def _simulate(rng, n1, n2):
+    """Normal-ish NEAT data: internal anchor, group 2 abler by 0.3 SD."""
+
+    def group(n, mu, unique_mean):
+        theta = rng.normal(mu, 1.0, n)
+        v = np.clip(np.round(6 + 2.0 * theta + rng.normal(0, 1.0, n)), 0, 12)
+        u = np.clip(np.round(unique_mean + 4.0 * theta + rng.normal(0, 2.0, n)), 0, 24)
+        return (u + v).astype(int), v.astype(int)
+
+    x, vx = group(n1, 0.0, 12.0)
+    y, vy = group(n2, 0.3, 13.0)
+    return x, vx, y, vy
+
+
+# --- against the bootstrap -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", LINEAR)
+def test_kbneat_analytic_se_agrees_with_bootstrap(kbneat, method):
+    # K&B (2014) ch. 7: delta-method SEs against 1000 seeded bootstrap
+    # replications (groups resampled separately), within 15 % at x = 10, 20, 30.
+    x, vx, y, vy = kbneat
+    a = equate(x, y, method=method, anchor=(vx, vy), se="analytic")
+    b = equate(x, y, method=method, anchor=(vx, vy), se="bootstrap", n_boot=1000, seed=20)
+    pts = [10, 20, 30]
+    ratio = b.table["se"].loc[pts] / a.table["se"].loc[pts]
+    assert ratio.between(0.85, 1.15).all(), ratio.round(3).tolist()
+    assert a.settings["se"].startswith("analytic (delta method")
+    assert "n_boot" not in a.settings and a.boot is None
+    # the SE is smallest near the (synthetic) mean and grows towards the extremes
+    se = a.table["se"]
+    assert se.loc[5] > se.loc[18] < se.loc[35]
+
+
+def test_auto_gives_delta_method_se_and_none_gives_none(kbneat):
+    x, vx, y, vy = kbneat
+    auto = equate(x, y, method="tucker", anchor=(vx, vy))
+    analytic = equate(x, y, method="tucker", anchor=(vx, vy), se="analytic")
+    np.testing.assert_array_equal(auto.table["se"], analytic.table["se"])
+    assert "se" not in equate(x, y, method="tucker", anchor=(vx, vy), se=None).table.columns
+    d = auto.to_dict()
+    assert len(d["table"]["se"]) == len(d["table"]["x"]) and d["settings"]["se"].startswith(
+        "analytic"
+    )
+
+
+# --- against the sampling distribution -------------------------------------------------
+
+
+def test_analytic_se_matches_empirical_sd_over_simulated_samples():
+    # Monte Carlo check of the delta method (K&B 2014, s. 7.3): over 300
+    # independent NEAT samples (n = 600 per group), the mean analytic SE of e(x)
+    # is within 15 % of the empirical SD of the estimated e(x).
+    rng = np.random.default_rng(2024)
+    pts = np.array([10, 20, 30])
+    reps = 300
+    est = {m: np.empty((reps, pts.size)) for m in LINEAR}
+    ses = {m: np.empty((reps, pts.size)) for m in LINEAR}
+    for r in range(reps):
+        x, vx, y, vy = _simulate(rng, 600, 600)
+        for m in LINEAR:  # the code path of equate(..., se="analytic"), without the frames
+            slope, icpt, _ = _neat_linear(m, x, vx, y, vy, 0.5, False)
+            est[m][r] = slope * pts + icpt
+            ses[m][r] = _se_linear_neat(m, x, vx, y, vy, 0.5, False, pts)
+    for m in LINEAR:
+        ratio = ses[m].mean(axis=0) / est[m].std(axis=0, ddof=1)
+        assert np.all(np.abs(ratio - 1) < 0.15), (m, ratio.round(3))
+
+
+def test_analytic_se_shrinks_like_one_over_root_n():
+    # Quadrupling both groups halves the SE (asymptotic variance ~ 1/n).
+    rng = np.random.default_rng(7)
+    small = _simulate(rng, 2500, 2200)
+    big = _simulate(rng, 10000, 8800)
+    for m in LINEAR:
+        se_s = equate(small[0], small[2], m, anchor=(small[1], small[3]), x_scores=36).se
+        se_b = equate(big[0], big[2], m, anchor=(big[1], big[3]), x_scores=36).se
+        ratio = (se_b / se_s).loc[[10, 20, 30]]
+        assert np.all(np.abs(ratio - 0.5) < 0.05), (m, ratio.round(3).tolist())
+    # the same data repeated four times: exactly half (same moments, n x 4)
+    x, vx, y, vy = small
+    once = equate(x, y, "levine", anchor=(vx, vy)).se
+    four = equate(np.tile(x, 4), np.tile(y, 4), "levine", anchor=(np.tile(vx, 4), np.tile(vy, 4)))
+    np.testing.assert_allclose(four.se, 0.5 * once, rtol=1e-6)
+
+
+# --- the moment map --------------------------------------------------------------------
+
+
+def test_moment_map_reproduces_published_constants(kbneat):
+    # K&B (2014) ch. 4 constants (w = 0.5) from the pure moment -> (slope,
+    # intercept) map used by both the estimate and the SE.
+    x, vx, y, vy = kbneat
+    m = _neat_moments(x, vx, y, vy)
+    assert m.size == len(NEAT_MOMENTS)
+    assert m[0] == pytest.approx(np.mean(x)) and m[2] == pytest.approx(np.var(x))
+    for method, slope, icpt in [
+        ("tucker", 1.0292, 0.5378),
+        ("levine", 1.0110, 0.2514),
+        ("chained-linear", 1.0213, 0.3937),
+    ]:
+        a, b, _ = _linear_neat_constants(m, method, 0.5, False)
+        assert (a, b) == pytest.approx((slope, icpt), abs=1e-4)
+
+
+def test_chained_linear_se_does_not_depend_on_w(kbneat):
+    # chained linear does not use the synthetic population (K&B 2014, s. 4.3)
+    x, vx, y, vy = kbneat
+    a = equate(x, y, "chained-linear", anchor=(vx, vy), w=0.5).se
+    b = equate(x, y, "chained-linear", anchor=(vx, vy), w=0.9).se
+    np.testing.assert_allclose(a, b, rtol=1e-6)
+    t5 = equate(x, y, "tucker", anchor=(vx, vy), w=0.5).se
+    t9 = equate(x, y, "tucker", anchor=(vx, vy), w=0.9).se
+    assert not np.allclose(t5, t9, rtol=1e-3)
+
+
+# --- bad input -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["frequency-estimation", "chained-equipercentile"])
+def test_analytic_se_unavailable_for_neat_equipercentile(kbneat, method):
+    x, vx, y, vy = kbneat
+    with pytest.raises(
+        PvcalError, match=f"no analytic standard error is implemented for NEAT {method}"
+    ):
+        equate(x, y, method=method, anchor=(vx, vy), se="analytic")
+    # "auto" quietly gives none
+    assert "se" not in equate(x, y, method=method, anchor=(vx, vy)).table.columns
+
+
+def test_constant_anchor_rejected():
+    x = np.array([5, 6, 7, 8])
+    y = np.array([5, 7, 8, 9])
+    v = np.array([2, 2, 2, 2])
+    with pytest.raises(DataError, match="anchor scores with positive variance"):
+        equate(x, y, "tucker", anchor=(v, v), se="analytic")
