@@ -184,3 +184,14 @@ def test_constant_anchor_rejected():
     v = np.array([2, 2, 2, 2])
     with pytest.raises(DataError, match="anchor scores with positive variance"):
         equate(x, y, "tucker", anchor=(v, v), se="analytic")
+
+
+def test_external_anchor_levine_se_agrees_with_bootstrap(kbneat):
+    # Levine with the external-anchor γ (K&B 2014 eq. 4.60-4.61) goes through the
+    # same moment map; treating the KBneat anchor as external, check vs bootstrap.
+    x, vx, y, vy = kbneat
+    kw = dict(method="levine", anchor=(vx, vy), external=True)
+    a = equate(x, y, se="analytic", **kw)
+    b = equate(x, y, se="bootstrap", n_boot=600, seed=3, **kw)
+    ratio = (b.se / a.se).loc[[10, 20, 30]]
+    assert ratio.between(0.85, 1.15).all(), ratio.round(3).tolist()
