@@ -187,7 +187,7 @@ def test_constant_anchor_rejected():
 
 
 def test_external_anchor_levine_se_agrees_with_bootstrap(kbneat):
-    # Levine with the external-anchor γ (K&B 2014 eq. 4.60-4.61) goes through the
+    # Levine with the external-anchor γ (K&B 2014, ch. 4) goes through the
     # same moment map; treating the KBneat anchor as external, check vs bootstrap.
     x, vx, y, vy = kbneat
     kw = dict(method="levine", anchor=(vx, vy), external=True)

@@ -666,8 +666,8 @@ def _linear_neat_constants(m, method, w, external):
 
     A pure function of ``m`` (ordered as :data:`NEAT_MOMENTS`), so that the
     estimate and the delta-method standard error share one code path
-    (K&B 2014, chapter 4: Tucker eq. 4.17-4.22, Levine 4.58-4.59 / 4.53-4.54,
-    Levine true score 4.77-4.78, chained linear 4.86-4.87).
+    (K&B 2014, chapter 4: Tucker, Levine observed score with internal or
+    external anchor, Levine true score, chained linear).
     """
     m1x, m1v, s2_1x, s2_1v, c1, m2y, m2v, s2_2y, s2_2v, c2 = (float(a) for a in m)
     if min(s2_1v, s2_2v) <= 0:
