@@ -27,7 +27,7 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not notebook and not browser and not slow"
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench data notebooks
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
