@@ -827,12 +827,15 @@ class BenchmarkIndex:
         colors = ["#d9534f", "#f0ad4e", "#5bc0de", "#5cb85c"]
         for i, g in enumerate(GRADE_LABELS):
             ax.axvspan(edges[i], edges[i + 1], color=colors[i], alpha=0.25, lw=0)
+            narrow = edges[i + 1] - edges[i] < 0.12 * (c.upper - c.lower)
             ax.text(
                 (edges[i] + edges[i + 1]) / 2,
                 0.5,
-                f"{g}\n{self.distribution[g]:.1%}",
+                f"{g} {self.distribution[g]:.1%}" if narrow else f"{g}\n{self.distribution[g]:.1%}",
                 ha="center",
                 va="center",
+                rotation=90 if narrow else 0,  # narrow bands: vertical labels do not overlap
+                fontsize="small" if narrow else None,
             )
         lo, hi = self.uncertainty["pass_index_ci"]
         ax.axvspan(lo, hi, color="k", alpha=0.15, lw=0)
