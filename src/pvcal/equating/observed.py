@@ -25,7 +25,12 @@ Bootstrap for every method (seeded). Analytic: random-groups mean, linear
 (normal theory) and unsmoothed equipercentile (K&B eq. 7.12); NEAT Tucker,
 Levine, Levine true-score and chained linear by the delta method (K&B section
 7.3; Braun & Holland, 1982) over the ten group moments, with the moments'
-covariance estimated from per-person influence values (no normality assumed).
+covariance estimated from per-person influence values (no normality assumed);
+NEAT frequency estimation and chained equipercentile by the delta method over
+the two bivariate (total × anchor) tables: multinomial cell proportions when
+unsmoothed (Jarjoura & Kolen, 1985; Holland, King & Thayer, 1989), the
+log-linear parameters with a multinomial sandwich covariance when presmoothed
+(von Davier, Holland & Thayer, 2004).
 
 References
 ----------
@@ -37,6 +42,14 @@ D. B. Rubin (Eds.), *Test equating* (pp. 9-49). Academic Press.
 Holland, P. W., & Thayer, D. T. (2000). Univariate and bivariate loglinear
 models for discrete test score distributions. *Journal of Educational and
 Behavioral Statistics*, 25, 133-183.
+Jarjoura, D., & Kolen, M. J. (1985). Standard errors of equipercentile
+equating for the common item nonequivalent populations design. *Journal of
+Educational Statistics*, 10, 143-160.
+Holland, P. W., King, B. F., & Thayer, D. T. (1989). The standard error of
+equating for the kernel method of equating score distributions (ETS Research
+Report 89-6).
+von Davier, A. A., Holland, P. W., & Thayer, D. T. (2004). *The kernel method
+of test equating*. Springer.
 """
 
 from __future__ import annotations
@@ -296,33 +309,49 @@ def _smooth_univariate(counts: np.ndarray, degree, max_degree: int | None = None
     return np.asarray(res.fittedvalues), c
 
 
-def _smooth_bivariate(counts: np.ndarray, feasible: np.ndarray, degree, n_cross: int = 1):
-    """Bivariate log-linear smoothing of an (X, V) table; structural zeros kept at 0."""
-    nx, nv = counts.shape
-    xs, vs = np.meshgrid(np.arange(nx, dtype=float), np.arange(nv, dtype=float), indexing="ij")
-    xf, vf, cf = xs[feasible], vs[feasible], counts[feasible]
+def _bivariate_design(shape, feasible, cx: int, cv: int, n_cross: int = 1) -> np.ndarray:
+    """Log-linear design (no constant) over the feasible cells of an (X, V) table."""
+    xs, vs = np.meshgrid(
+        np.arange(shape[0], dtype=float), np.arange(shape[1], dtype=float), indexing="ij"
+    )
+    xf, vf = xs[feasible], vs[feasible]
+    ux = (xf - xf.mean()) / xf.std()
+    uv = (vf - vf.mean()) / vf.std()
+    cols = [ux**i for i in range(1, cx + 1)] + [uv**j for j in range(1, cv + 1)]
+    cols += [ux**i * uv**j for i in range(1, n_cross + 1) for j in range(1, n_cross + 1)]
+    return np.column_stack(cols)
 
-    def design(cx, cv):
-        ux = (xf - xf.mean()) / xf.std()
-        uv = (vf - vf.mean()) / vf.std()
-        cols = [ux**i for i in range(1, cx + 1)] + [uv**j for j in range(1, cv + 1)]
-        cols += [ux**i * uv**j for i in range(1, n_cross + 1) for j in range(1, n_cross + 1)]
-        return np.column_stack(cols)
+
+def _smooth_bivariate(
+    counts: np.ndarray, feasible: np.ndarray, degree, n_cross: int = 1, return_fit: bool = False
+):
+    """Bivariate log-linear smoothing of an (X, V) table; structural zeros kept at 0.
+
+    With ``return_fit`` also the statsmodels GLM result and its design matrix
+    (constant first), for the delta-method standard errors.
+    """
+    nx, nv = counts.shape
+    cf = counts[feasible]
+
+    def design(c):
+        return _bivariate_design(counts.shape, feasible, min(c, nx - 1), min(c, nv - 1), n_cross)
 
     if degree == "aic":
         best = None
         for c in range(1, 7):
-            res = _glm_poisson(cf, design(min(c, nx - 1), min(c, nv - 1)))
+            res = _glm_poisson(cf, design(c))
             if best is None or res.aic < best[0] - 1e-9:
-                best = (res.aic, c, res.fittedvalues)
-        fitted, used = best[2], best[1]
+                best = (res.aic, c, res)
+        res, used = best[2], best[1]
     else:
         c = int(degree)
         if c < 1:
             raise PvcalError(f"log-linear degree must be >= 1, got {degree!r}")
-        fitted, used = _glm_poisson(cf, design(min(c, nx - 1), min(c, nv - 1))).fittedvalues, c
+        res, used = _glm_poisson(cf, design(c)), c
     out = np.zeros_like(counts, dtype=float)
-    out[feasible] = fitted
+    out[feasible] = res.fittedvalues
+    if return_fit:
+        return out, used, res
     return out, used
 
 
@@ -780,6 +809,18 @@ def _neat_equipercentile(method, x, vx, y, vy, xs, ys, vs, w, external, smooth):
     if smooth is not None:
         j1 = smooth(j1, _feasible(xs, vs, external), "x")
         j2 = smooth(j2, _feasible(ys, vs, external), "y")
+    return _neat_equipercentile_tables(method, j1, j2, xs, ys, vs, w)
+
+
+def _neat_equipercentile_tables(method, j1, j2, xs, ys, vs, w):
+    """(y_equiv, fs, gs) of a NEAT equipercentile method from the two bivariate tables.
+
+    A pure function of the (total × anchor) tables ``j1`` (population 1, X) and
+    ``j2`` (population 2, Y), in counts or proportions (each is normalised), so
+    that the estimate and the delta-method standard error share one code path.
+    For chained equipercentile ``fs`` and ``gs`` are the marginals of X in
+    population 1 and of Y in population 2.
+    """
     j1, j2 = j1 / j1.sum(), j2 / j2.sum()
     if method == "chained-equipercentile":
         fx, h1 = j1.sum(1), j1.sum(0)
@@ -804,6 +845,124 @@ def _neat_equipercentile(method, x, vx, y, vy, xs, ys, vs, w, external, smooth):
     fs = w * f1 + (1 - w) * f2
     gs = w * g1 + (1 - w) * g2
     return equipercentile_function(xs, fs, ys, gs), fs, gs
+
+
+def _se_equipercentile_neat(method, x, vx, y, vy, xs, ys, vs, w) -> np.ndarray:
+    """Delta-method SEs of unsmoothed frequency estimation / chained equipercentile.
+
+    The equated scores are a function ``e(p1, p2)`` of the cell proportions of
+    the two (total × anchor) tables (:func:`_neat_equipercentile_tables`). The
+    tables are independent multinomials, ``Cov(p̂_g) = (diag p_g − p_g p_gᵀ)/N_g``,
+    so ``Var e(x) ≈ Σ_g [Σ_c p_gc J_gc(x)² − (Σ_c p_gc J_gc(x))²] / N_g`` with
+    ``J_gc = ∂e/∂p_gc``, taken by central differences for all ``x`` at once,
+    one perturbed cell at a time. Cells with zero proportion add nothing and
+    are skipped. The equipercentile function is only piecewise smooth in ``p``;
+    the steps are small (``1e-6``) so the derivative is the local one. At
+    scores whose percentile rank is 0 or 100 the SE is NaN (as in the
+    random-groups eq. 7.12 case).
+
+    References
+    ----------
+    Holland, P. W., King, B. F., & Thayer, D. T. (1989). The standard error of
+    equating for the kernel method of equating score distributions (ETS RR-89-6).
+    Jarjoura, D., & Kolen, M. J. (1985). Standard errors of equipercentile
+    equating for the common item nonequivalent populations design. *Journal of
+    Educational Statistics*, 10, 143-160.
+    von Davier, A. A., Holland, P. W., & Thayer, D. T. (2004). *The kernel
+    method of test equating*. Springer. Chapter 5 (the delta method).
+    Kolen & Brennan (2014), section 7.3.
+    """
+    tables = [_joint(x, vx, xs, vs) / x.size, _joint(y, vy, ys, vs) / y.size]
+    y_eq, fs, _ = _neat_equipercentile_tables(method, *tables, xs, ys, vs, w)
+    var = np.zeros(xs.size)
+    for g, n in ((0, x.size), (1, y.size)):
+        p = tables[g]
+        cells = np.flatnonzero(p.ravel() > 0)
+        pc = p.ravel()[cells]
+        jac = np.empty((cells.size, xs.size))
+        for i, c in enumerate(cells):
+            h = min(1e-6, 0.5 * pc[i])
+            pert = list(tables)
+            up, dn = p.copy(), p.copy()
+            up.flat[c] += h
+            dn.flat[c] -= h
+            pert[g] = up
+            e_up = _neat_equipercentile_tables(method, *pert, xs, ys, vs, w)[0]
+            pert[g] = dn
+            e_dn = _neat_equipercentile_tables(method, *pert, xs, ys, vs, w)[0]
+            jac[i] = (e_up - e_dn) / (2 * h)
+        var += (pc @ jac**2 - (pc @ jac) ** 2) / n
+    rank = percentile_rank(xs, fs, xs) / 100.0
+    se = np.sqrt(np.clip(var, 0.0, None))
+    return np.where((rank <= 0) | (rank >= 1) | ~np.isfinite(y_eq), np.nan, se)
+
+
+def _se_equipercentile_neat_smoothed(
+    method, x, vx, y, vy, xs, ys, vs, w, external, degrees, robust=True
+) -> np.ndarray:
+    """Delta-method SEs of log-linear presmoothed NEAT equipercentile equating.
+
+    Each group's (total × anchor) table is ``exp(Bβ_g)`` on its feasible cells
+    (:func:`_smooth_bivariate`, degrees as used for the estimate). The equated
+    scores are a function of ``(β_1, β_2)`` through
+    :func:`_neat_equipercentile_tables`; ``Var e(x) ≈ Σ_g J_g Cov(β̂_g) J_gᵀ``
+    and ``J_g = ∂e/∂β_g`` by central differences. ``Cov(β̂_g)`` is by default
+    the multinomial sandwich ``A⁻¹ M A⁻¹`` (``A = Bᵀ diag(m̂) B``,
+    ``M = Bᵀ (diag n − n nᵀ/N) B`` from the observed counts ``n``), which stays
+    valid when the log-linear model misfits; with ``robust=False`` it is the
+    model-based Poisson GLM covariance (statsmodels ``cov_params``; for the
+    non-constant parameters equal to the multinomial one, and ``e`` does not
+    depend on the constant), which assumes the model is correct. On the K&B
+    NEAT example (degree 4) the model-based SEs overstate the bootstrap SEs by
+    about 20 % at x = 30; the sandwich ones agree within 5 % at x = 10..30.
+
+    References
+    ----------
+    Holland, P. W., & Thayer, D. T. (2000); von Davier, Holland & Thayer
+    (2004), chapters 3-5 (the C-matrix form of the same delta method).
+    """
+    tables, fits = [], []
+    for t, v, ts, key in ((x, vx, xs, "x"), (y, vy, ys, "y")):
+        feas = _feasible(ts, vs, external)
+        counts = _joint(t, v, ts, vs)
+        fitted, _, res = _smooth_bivariate(counts, feas, degrees[key], return_fit=True)
+        exog = np.asarray(res.model.exog)
+        if robust:
+            # multinomial sandwich A⁻¹ Bᵀ A⁻¹: A = Bᵀ diag(m̂) B, middle from the observed cells
+            n, c = t.size, counts[feas]
+            a_inv = np.linalg.inv(exog.T @ (fitted[feas][:, None] * exog))
+            u = exog.T @ c
+            mid = exog.T @ (c[:, None] * exog) - np.outer(u, u) / n
+            cov = a_inv @ mid @ a_inv
+        else:
+            cov = np.asarray(res.cov_params())
+        tables.append(fitted)
+        fits.append((feas, exog, np.asarray(res.params), cov))
+    y_eq, fs, _ = _neat_equipercentile_tables(method, *tables, xs, ys, vs, w)
+    var = np.zeros(xs.size)
+    for g, (feas, exog, beta, cov) in enumerate(fits):
+
+        def table(b, _feas=feas, _exog=exog):
+            out = np.zeros(_feas.shape)
+            out[_feas] = np.exp(_exog @ b)
+            return out
+
+        jac = np.empty((beta.size, xs.size))
+        for k in range(beta.size):
+            h = 1e-6 * max(1.0, abs(beta[k]))
+            pert = list(tables)
+            up, dn = beta.copy(), beta.copy()
+            up[k] += h
+            dn[k] -= h
+            pert[g] = table(up)
+            e_up = _neat_equipercentile_tables(method, *pert, xs, ys, vs, w)[0]
+            pert[g] = table(dn)
+            e_dn = _neat_equipercentile_tables(method, *pert, xs, ys, vs, w)[0]
+            jac[k] = (e_up - e_dn) / (2 * h)
+        var += np.einsum("kx,kl,lx->x", jac, np.asarray(cov), jac)
+    rank = percentile_rank(xs, fs, xs) / 100.0
+    se = np.sqrt(np.clip(var, 0.0, None))
+    return np.where((rank <= 0) | (rank >= 1) | ~np.isfinite(y_eq), np.nan, se)
 
 
 # ---------------------------------------------------------------------------
@@ -870,12 +1029,14 @@ def equate(
         mean, linear under normality, unsmoothed equipercentile: K&B eq. 7.12;
         NEAT Tucker, Levine, Levine true-score and chained linear: delta method,
         K&B section 7.3, from the raw scores' moments without a normality
-        assumption), otherwise none. ``"analytic"``: the same, but a
-        ``PvcalError`` where none is implemented (NEAT equipercentile methods,
-        presmoothed or kernel equating, the single-group design).
-        ``"bootstrap"``: ``n_boot`` replications (groups resampled separately;
-        pairs in the single-group design). The NEAT design always takes raw
-        scores, so its analytic SEs are always available for the linear methods.
+        assumption; NEAT frequency estimation and chained equipercentile: delta
+        method over the multinomial (total × anchor) cell proportions, or over
+        the log-linear parameters when presmoothed), otherwise none.
+        ``"analytic"``: the same, but a ``PvcalError`` where none is implemented
+        (random-groups presmoothed equipercentile or kernel equating, the
+        single-group design). ``"bootstrap"``: ``n_boot`` replications (groups
+        resampled separately; pairs in the single-group design). The NEAT design
+        always takes raw scores, so its analytic SEs are always available.
     n_boot : int, default 1000
     seed : int or Generator, optional
 
@@ -1192,15 +1353,18 @@ def _equate_neat(
 
     y_eq, slope, icpt, extra = fit(x, vx, y, vy)
     table = pd.DataFrame({"y_equiv": y_eq}, index=pd.Index(xs, name="x"))
-    if se_kind == "analytic" and not linear:
-        raise PvcalError(
-            f"no analytic standard error is implemented for NEAT {method}; use se='bootstrap' "
-            f"(analytic SEs exist for the NEAT linear methods {sorted(NEAT_LINEAR)})"
-        )
     boot = None
     if se_kind in ("auto", "analytic") and linear:
         table["se"] = _se_linear_neat(method, x, vx, y, vy, w, external, xs)
         settings["se"] = "analytic (delta method, K&B 2014 s. 7.3)"
+    elif se_kind in ("auto", "analytic") and smooth is None:
+        table["se"] = _se_equipercentile_neat(method, x, vx, y, vy, xs, ys, vs, w)
+        settings["se"] = "analytic (delta method, multinomial cell proportions)"
+    elif se_kind in ("auto", "analytic"):
+        table["se"] = _se_equipercentile_neat_smoothed(
+            method, x, vx, y, vy, xs, ys, vs, w, external, dict(used)
+        )
+        settings["se"] = "analytic (delta method, log-linear parameters)"
     elif se_kind == "bootstrap":
         boot = np.empty((n_boot, xs.size))
         for r in range(n_boot):
