@@ -929,7 +929,8 @@ def _se_equipercentile_neat_smoothed(
         exog = np.asarray(res.model.exog)
         if robust:
             # multinomial sandwich A⁻¹ Bᵀ A⁻¹: A = Bᵀ diag(m̂) B, middle from the observed cells
-            n, c = t.size, counts[feas]
+            c = counts[feas]
+            n = c.sum()
             a_inv = np.linalg.inv(exog.T @ (fitted[feas][:, None] * exog))
             u = exog.T @ c
             mid = exog.T @ (c[:, None] * exog) - np.outer(u, u) / n
