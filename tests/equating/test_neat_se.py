@@ -319,8 +319,17 @@ def test_frequency_estimation_gap_still_rejected_with_analytic_se():
         equate(x, x, method="frequency-estimation", anchor=(vx, vy), se="analytic")
 
 
-def test_analytic_se_still_unavailable_for_presmoothed_random_groups():
+def test_analytic_se_still_unavailable_for_presmoothed_single_group():
+    # random groups now have delta-method SEs (test_rg_se.py); paired data do not
     rng = np.random.default_rng(0)
     x, y = rng.binomial(30, 0.5, 500), rng.binomial(30, 0.55, 500)
     with pytest.raises(PvcalError, match="no analytic standard error is implemented"):
-        equate(x, y, "equipercentile", presmooth="loglinear", degree=3, se="analytic")
+        equate(
+            x,
+            y,
+            "equipercentile",
+            design="single-group",
+            presmooth="loglinear",
+            degree=3,
+            se="analytic",
+        )

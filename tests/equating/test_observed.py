@@ -232,7 +232,8 @@ def test_presmoothed_equipercentile_close_to_unsmoothed(actmath):
     sm = equate(fx, fy, "equipercentile", presmooth="loglinear", degree=6)
     assert sm.settings["presmoothing"]["degree_x"] == 6
     assert (sm.table["y_equiv"] - raw.table["y_equiv"]).loc[5:38].abs().max() < 0.3
-    assert "se" not in sm.table.columns  # no analytic SE after smoothing under "auto"
+    # under "auto": delta-method SEs over the log-linear parameters (test_rg_se.py)
+    assert sm.settings["se"] == "analytic (delta method, log-linear parameters)"
 
 
 # --- properties ------------------------------------------------------------------------

@@ -288,8 +288,14 @@ def _glm_poisson(counts: np.ndarray, X: np.ndarray):
     return res
 
 
-def _smooth_univariate(counts: np.ndarray, degree, max_degree: int | None = None):
-    """Fitted frequencies and the degree used (AIC choice when ``degree == "aic"``)."""
+def _smooth_univariate(
+    counts: np.ndarray, degree, max_degree: int | None = None, return_fit: bool = False
+):
+    """Fitted frequencies and the degree used (AIC choice when ``degree == "aic"``).
+
+    With ``return_fit`` (a given degree only) also the statsmodels GLM result,
+    whose ``model.exog`` (constant first) the delta-method SEs differentiate.
+    """
     s = np.arange(counts.size, dtype=float)
     top = counts.size - 1 if max_degree is None else min(max_degree, counts.size - 1)
     if degree == "aic":
@@ -306,6 +312,8 @@ def _smooth_univariate(counts: np.ndarray, degree, max_degree: int | None = None
             f"points, got {degree!r}"
         )
     res = _glm_poisson(counts, _poly_basis(s, c))
+    if return_fit:
+        return np.asarray(res.fittedvalues), c, res
     return np.asarray(res.fittedvalues), c
 
 
@@ -617,6 +625,89 @@ def _rg_fit(method, xs, cx, ys, cy, smooth_x, smooth_y, bandwidth=None):
     return slope * xs + icpt, slope, icpt, px, py
 
 
+def _delta_var_multinomial(e_of, tables, ns) -> np.ndarray:
+    """Delta-method variance of ``e(p_1, p_2, ...)`` over independent multinomials.
+
+    ``tables`` are the cell proportions ``p_g`` (any shape) of independent
+    samples of sizes ``ns``, ``Cov(p̂_g) = (diag p_g − p_g p_gᵀ)/N_g``, so
+    ``Var e ≈ Σ_g [Σ_c p_gc J_gc² − (Σ_c p_gc J_gc)²] / N_g`` with
+    ``J_gc = ∂e/∂p_gc`` by central differences (step ``min(1e-6, p/2)``), one
+    perturbed cell at a time, all outputs at once. ``e_of(list_of_tables)``
+    must accept unnormalised tables (the form is invariant to that). Cells with
+    zero proportion add nothing and are skipped.
+    """
+    tables = [np.asarray(t, dtype=float) for t in tables]
+    var = 0.0
+    for g, n in enumerate(ns):
+        p = tables[g]
+        cells = np.flatnonzero(p.ravel() > 0)
+        pc = p.ravel()[cells]
+        jac = None
+        for i, c in enumerate(cells):
+            h = min(1e-6, 0.5 * pc[i])
+            pert = list(tables)
+            up, dn = p.copy(), p.copy()
+            up.flat[c] += h
+            dn.flat[c] -= h
+            pert[g] = up
+            e_up = e_of(pert)
+            pert[g] = dn
+            e_dn = e_of(pert)
+            if jac is None:
+                jac = np.empty((cells.size, np.size(e_up)))
+            jac[i] = (e_up - e_dn) / (2 * h)
+        if jac is not None:
+            var = var + (pc @ jac**2 - (pc @ jac) ** 2) / n
+    return np.asarray(var)
+
+
+def _delta_var_params(e_of, params, covs) -> np.ndarray:
+    """Delta-method variance ``Σ_g J_g Cov(θ̂_g) J_gᵀ`` of ``e(θ_1, θ_2, ...)``.
+
+    The parameter vectors ``θ_g`` are independent with covariances ``covs``;
+    ``J_g = ∂e/∂θ_g`` by central differences (step ``1e-6·max(1, |θ|)``).
+    ``e_of(list_of_params)`` returns ``e`` at all points at once.
+    """
+    params = [np.asarray(b, dtype=float) for b in params]
+    var = 0.0
+    for g, (theta, cov) in enumerate(zip(params, covs, strict=True)):
+        jac = None
+        for k in range(theta.size):
+            h = 1e-6 * max(1.0, abs(theta[k]))
+            pert = list(params)
+            up, dn = theta.copy(), theta.copy()
+            up[k] += h
+            dn[k] -= h
+            pert[g] = up
+            e_up = e_of(pert)
+            pert[g] = dn
+            e_dn = e_of(pert)
+            if jac is None:
+                jac = np.empty((theta.size, np.size(e_up)))
+            jac[k] = (e_up - e_dn) / (2 * h)
+        var = var + np.einsum("kx,kl,lx->x", jac, np.asarray(cov), jac)
+    return np.asarray(var)
+
+
+def _loglinear_cov(exog, counts, fitted, res=None, robust=True) -> np.ndarray:
+    """Covariance of the log-linear parameters β̂ (constant first) of one sample.
+
+    ``exog`` is the design ``B`` over the modelled cells, ``counts`` the observed
+    counts ``n`` and ``fitted`` the fitted ``m̂ = exp(Bβ̂)`` on them. By default
+    the multinomial sandwich ``A⁻¹ M A⁻¹`` (``A = Bᵀ diag(m̂) B``,
+    ``M = Bᵀ (diag n − n nᵀ/N) B``), valid when the model misfits; with
+    ``robust=False`` the model-based Poisson GLM covariance of ``res``.
+    """
+    if not robust:
+        return np.asarray(res.cov_params())
+    exog = np.asarray(exog, dtype=float)
+    c = np.asarray(counts, dtype=float)
+    a_inv = np.linalg.inv(exog.T @ (np.asarray(fitted, dtype=float)[:, None] * exog))
+    u = exog.T @ c
+    mid = exog.T @ (c[:, None] * exog) - np.outer(u, u) / c.sum()
+    return a_inv @ mid @ a_inv
+
+
 def _se_equipercentile_rg(xs, px, ys, py, nx, ny):
     """K&B (2014) eq. 7.12: random-groups SE of unsmoothed equipercentile equating."""
     P = percentile_rank(xs, px, xs) / 100.0
@@ -631,6 +722,63 @@ def _se_equipercentile_rg(xs, px, ys, py, nx, ny):
     se = np.sqrt(np.clip(var, 0.0, None))
     # the interpolation is undefined at P = 0 or 1 (no sampling variance there)
     return np.where((P <= 0) | (P >= 1), np.nan, se)
+
+
+def _se_rg_delta(method, xs, cx, ys, cy, degrees=None, bandwidth=None) -> np.ndarray:
+    """Delta-method SEs of random-groups equipercentile or kernel equating.
+
+    ``e(x)`` is a function of the two independent groups' score distributions.
+    Without presmoothing (kernel equating) it is differentiated with respect to
+    the cell proportions of the two multinomials
+    (:func:`_delta_var_multinomial`); with log-linear presmoothing
+    (``degrees = (C_X, C_Y)``, as used for the estimate) with respect to each
+    group's log-linear parameters ``β_g``, whose covariance is the multinomial
+    sandwich of :func:`_loglinear_cov` (:func:`_delta_var_params`), as for the
+    presmoothed NEAT methods. Kernel bandwidths are held fixed (as in the
+    bootstrap). For equipercentile equating the SE is NaN where the percentile
+    rank is 0 or 100 (as in K&B eq. 7.12).
+
+    References
+    ----------
+    Holland, P. W., King, B. F., & Thayer, D. T. (1989). The standard error of
+    equating for the kernel method of equating score distributions (ETS RR-89-6).
+    von Davier, A. A., Holland, P. W., & Thayer, D. T. (2004). *The kernel
+    method of test equating*. Springer. Chapters 3 (log-linear presmoothing),
+    5 (the standard error of equating, SEE = ‖J_e J_DF C‖).
+    Liou, M., & Cheng, P. E. (1995). Asymptotic standard error of equipercentile
+    equating. *Journal of Educational and Behavioral Statistics*, 20, 259-286.
+    """
+    cx, cy = np.asarray(cx, dtype=float), np.asarray(cy, dtype=float)
+
+    def e_of_freqs(fx, fy):
+        px, py = fx / fx.sum(), fy / fy.sum()
+        if method == "kernel":
+            return kernel_function(xs, px, ys, py, *bandwidth)
+        return equipercentile_function(xs, px, ys, py)
+
+    if degrees is None:
+        px = cx / cx.sum()
+        var = _delta_var_multinomial(
+            lambda t: e_of_freqs(*t), [px, cy / cy.sum()], (cx.sum(), cy.sum())
+        )
+    else:
+        exogs, betas, covs = [], [], []
+        for c, d in ((cx, degrees[0]), (cy, degrees[1])):
+            fitted, _, res = _smooth_univariate(c, d, return_fit=True)
+            exog = np.asarray(res.model.exog)
+            exogs.append(exog)
+            betas.append(np.asarray(res.params))
+            covs.append(_loglinear_cov(exog, c, fitted))
+        px = np.exp(exogs[0] @ betas[0])
+        px = px / px.sum()
+        var = _delta_var_params(
+            lambda b: e_of_freqs(np.exp(exogs[0] @ b[0]), np.exp(exogs[1] @ b[1])), betas, covs
+        )
+    se = np.sqrt(np.clip(var, 0.0, None))
+    if method == "kernel":
+        return se
+    rank = percentile_rank(xs, px, xs) / 100.0
+    return np.where((rank <= 0) | (rank >= 1), np.nan, se)
 
 
 def _se_linear_rg(method, xs, mx, my, nx, ny):
@@ -874,24 +1022,11 @@ def _se_equipercentile_neat(method, x, vx, y, vy, xs, ys, vs, w) -> np.ndarray:
     """
     tables = [_joint(x, vx, xs, vs) / x.size, _joint(y, vy, ys, vs) / y.size]
     y_eq, fs, _ = _neat_equipercentile_tables(method, *tables, xs, ys, vs, w)
-    var = np.zeros(xs.size)
-    for g, n in ((0, x.size), (1, y.size)):
-        p = tables[g]
-        cells = np.flatnonzero(p.ravel() > 0)
-        pc = p.ravel()[cells]
-        jac = np.empty((cells.size, xs.size))
-        for i, c in enumerate(cells):
-            h = min(1e-6, 0.5 * pc[i])
-            pert = list(tables)
-            up, dn = p.copy(), p.copy()
-            up.flat[c] += h
-            dn.flat[c] -= h
-            pert[g] = up
-            e_up = _neat_equipercentile_tables(method, *pert, xs, ys, vs, w)[0]
-            pert[g] = dn
-            e_dn = _neat_equipercentile_tables(method, *pert, xs, ys, vs, w)[0]
-            jac[i] = (e_up - e_dn) / (2 * h)
-        var += (pc @ jac**2 - (pc @ jac) ** 2) / n
+    var = _delta_var_multinomial(
+        lambda t: _neat_equipercentile_tables(method, *t, xs, ys, vs, w)[0],
+        tables,
+        (x.size, y.size),
+    )
     rank = percentile_rank(xs, fs, xs) / 100.0
     se = np.sqrt(np.clip(var, 0.0, None))
     return np.where((rank <= 0) | (rank >= 1) | ~np.isfinite(y_eq), np.nan, se)
@@ -921,46 +1056,27 @@ def _se_equipercentile_neat_smoothed(
     Holland, P. W., & Thayer, D. T. (2000); von Davier, Holland & Thayer
     (2004), chapters 3-5 (the C-matrix form of the same delta method).
     """
-    tables, fits = [], []
+    tables, designs, betas, covs = [], [], [], []
     for t, v, ts, key in ((x, vx, xs, "x"), (y, vy, ys, "y")):
         feas = _feasible(ts, vs, external)
         counts = _joint(t, v, ts, vs)
         fitted, _, res = _smooth_bivariate(counts, feas, degrees[key], return_fit=True)
         exog = np.asarray(res.model.exog)
-        if robust:
-            # multinomial sandwich A⁻¹ Bᵀ A⁻¹: A = Bᵀ diag(m̂) B, middle from the observed cells
-            c = counts[feas]
-            n = c.sum()
-            a_inv = np.linalg.inv(exog.T @ (fitted[feas][:, None] * exog))
-            u = exog.T @ c
-            mid = exog.T @ (c[:, None] * exog) - np.outer(u, u) / n
-            cov = a_inv @ mid @ a_inv
-        else:
-            cov = np.asarray(res.cov_params())
         tables.append(fitted)
-        fits.append((feas, exog, np.asarray(res.params), cov))
+        designs.append((feas, exog))
+        betas.append(np.asarray(res.params))
+        covs.append(_loglinear_cov(exog, counts[feas], fitted[feas], res, robust))
     y_eq, fs, _ = _neat_equipercentile_tables(method, *tables, xs, ys, vs, w)
-    var = np.zeros(xs.size)
-    for g, (feas, exog, beta, cov) in enumerate(fits):
 
-        def table(b, _feas=feas, _exog=exog):
-            out = np.zeros(_feas.shape)
-            out[_feas] = np.exp(_exog @ b)
-            return out
+    def e_of(bs):
+        tabs = []
+        for (feas, exog), b in zip(designs, bs, strict=True):
+            out = np.zeros(feas.shape)
+            out[feas] = np.exp(exog @ b)
+            tabs.append(out)
+        return _neat_equipercentile_tables(method, *tabs, xs, ys, vs, w)[0]
 
-        jac = np.empty((beta.size, xs.size))
-        for k in range(beta.size):
-            h = 1e-6 * max(1.0, abs(beta[k]))
-            pert = list(tables)
-            up, dn = beta.copy(), beta.copy()
-            up[k] += h
-            dn[k] -= h
-            pert[g] = table(up)
-            e_up = _neat_equipercentile_tables(method, *pert, xs, ys, vs, w)[0]
-            pert[g] = table(dn)
-            e_dn = _neat_equipercentile_tables(method, *pert, xs, ys, vs, w)[0]
-            jac[k] = (e_up - e_dn) / (2 * h)
-        var += np.einsum("kx,kl,lx->x", jac, np.asarray(cov), jac)
+    var = _delta_var_params(e_of, betas, covs)
     rank = percentile_rank(xs, fs, xs) / 100.0
     se = np.sqrt(np.clip(var, 0.0, None))
     return np.where((rank <= 0) | (rank >= 1) | ~np.isfinite(y_eq), np.nan, se)
@@ -1032,10 +1148,12 @@ def equate(
         K&B section 7.3, from the raw scores' moments without a normality
         assumption; NEAT frequency estimation and chained equipercentile: delta
         method over the multinomial (total × anchor) cell proportions, or over
-        the log-linear parameters when presmoothed), otherwise none.
+        the log-linear parameters when presmoothed; random-groups presmoothed
+        equipercentile and kernel equating: delta method over the log-linear
+        parameters, or over the cell proportions for unsmoothed kernel
+        equating, bandwidths held fixed), otherwise none.
         ``"analytic"``: the same, but a ``PvcalError`` where none is implemented
-        (random-groups presmoothed equipercentile or kernel equating, the
-        single-group design). ``"bootstrap"``: ``n_boot`` replications (groups
+        (the single-group design). ``"bootstrap"``: ``n_boot`` replications (groups
         resampled separately; pairs in the single-group design). The NEAT design
         always takes raw scores, so its analytic SEs are always available.
     n_boot : int, default 1000
@@ -1210,9 +1328,7 @@ def _equate_groups(
     y_eq, slope, icpt, px, py = _rg_fit(method, xs, cx, ys, cy, smooth_x, smooth_y, bw)
     table = pd.DataFrame({"y_equiv": y_eq}, index=pd.Index(xs, name="x"))
 
-    analytic_ok = design == "random-groups" and (
-        method in ("mean", "linear") or (method == "equipercentile" and not presmooth)
-    )
+    analytic_ok = design == "random-groups"
     boot = None
     if se_kind == "analytic" and not analytic_ok:
         raise PvcalError(
@@ -1220,9 +1336,15 @@ def _equate_groups(
             f"{', presmoothed' if presmooth else ''}); use se='bootstrap'"
         )
     if se_kind in ("auto", "analytic") and analytic_ok:
-        if method == "equipercentile":
+        if method == "equipercentile" and not presmooth:
             table["se"] = _se_equipercentile_rg(xs, px, ys, py, nx, ny)
             settings["se"] = "analytic (K&B 2014 eq. 7.12)"
+        elif method in ("equipercentile", "kernel"):
+            degrees = (used_x, used_y) if presmooth else None
+            table["se"] = _se_rg_delta(method, xs, cx, ys, cy, degrees, bw)
+            settings["se"] = "analytic (delta method, " + (
+                "log-linear parameters)" if presmooth else "multinomial cell proportions)"
+            )
         else:
             table["se"] = _se_linear_rg(method, xs, moments(xs, px), moments(ys, py), nx, ny)
             settings["se"] = "analytic" + (" (normal theory)" if method == "linear" else "")
