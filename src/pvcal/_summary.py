@@ -19,9 +19,14 @@ class Summary:
 
     title: str
     facts: dict = field(default_factory=dict)
-    tables: tuple = ()  # (caption, DataFrame) pairs
+    tables: tuple = ()  # (caption, DataFrame) pairs, or a {caption: DataFrame} dict
     notes: tuple = ()
     float_format: str = "{:.4f}"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.tables, dict):
+            object.__setattr__(self, "tables", tuple(self.tables.items()))
+        object.__setattr__(self, "notes", tuple(self.notes))
 
     def _fmt(self, v) -> str:
         if isinstance(v, float):
@@ -39,7 +44,7 @@ class Summary:
                 row += f"   {right[0] + ':':<20}{self._fmt(right[1]):>15}"
             lines.append(row)
         for caption, table in self.tables:
-            lines += ["-" * width, caption, "-" * width]
+            lines += ["-" * width, caption, "-" * width] if caption else ["-" * width]
             lines.append(
                 table.to_string(float_format=lambda x: self.float_format.format(x))
                 if isinstance(table, pd.DataFrame)
@@ -59,9 +64,10 @@ class Summary:
                 f"<td>{html.escape(self._fmt(v))}</td></tr>"
                 for k, v in self.facts.items()
             )
-            parts.append(f"<table class='pvcal-facts'>{rows}</table>")
+            parts.append(f"<table>{rows}</table>")
         for caption, table in self.tables:
-            parts.append(f"<h5>{html.escape(caption)}</h5>")
+            if caption:
+                parts.append(f"<h5>{html.escape(caption)}</h5>")
             if isinstance(table, pd.DataFrame):
                 parts.append(
                     table.to_html(float_format=lambda x: self.float_format.format(x), na_rep="")

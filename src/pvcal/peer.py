@@ -35,7 +35,6 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from html import escape
 from types import MappingProxyType
 from typing import Any
 
@@ -43,6 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from pvcal._summary import Summary
 from pvcal._validation import (
     ConvergenceWarning,
     DataError,
@@ -99,46 +99,6 @@ _HAMPEL_ABC = (1.5, 3.0, 4.5)  # ISO 13528:2022 C.5.3: psi knots a, b, c (in uni
 
 
 # --------------------------------------------------------------------------- summary
-
-
-@dataclass(frozen=True)
-class Summary:
-    """Printable summary: a title, named tables and notes.
-
-    ``as_text()`` for the console, ``as_html()`` (and ``_repr_html_``) for
-    notebooks and reports, as statsmodels' ``Summary`` does.
-    """
-
-    title: str
-    tables: tuple[tuple[str, pd.DataFrame], ...]
-    notes: tuple[str, ...] = ()
-
-    def as_text(self) -> str:
-        """Plain-text rendering."""
-        out = [self.title, "=" * len(self.title)]
-        for name, table in self.tables:
-            if name:
-                out += ["", name, "-" * len(name)]
-            out.append(table.to_string())
-        if self.notes:
-            out += [""] + [f"Note: {n}" for n in self.notes]
-        return "\n".join(out)
-
-    def as_html(self) -> str:
-        """HTML rendering (tables via ``DataFrame.to_html``)."""
-        out = [f"<h4>{escape(self.title)}</h4>"]
-        for name, table in self.tables:
-            if name:
-                out.append(f"<h5>{escape(name)}</h5>")
-            out.append(table.to_html())
-        out += [f"<p><em>Note:</em> {escape(n)}</p>" for n in self.notes]
-        return "\n".join(out)
-
-    def _repr_html_(self) -> str:
-        return self.as_html()
-
-    def __str__(self) -> str:
-        return self.as_text()
 
 
 def _jsonable(obj: Any) -> Any:
@@ -304,8 +264,8 @@ class RobustResult:
             notes.append("the stopping rule was not met within max_iter iterations.")
         return Summary(
             f"Consensus value: {self.method} (ISO 13528:2022)",
-            (("", table), ("settings", settings)),
-            tuple(notes),
+            tables=(("", table), ("settings", settings)),
+            notes=tuple(notes),
         )
 
 
@@ -1140,8 +1100,8 @@ class PeerRound:
             )
         return Summary(
             "Peer comparison round",
-            (("assigned values", self.assigned), ("grades", self.grade_counts)),
-            notes,
+            tables=(("assigned values", self.assigned), ("grades", self.grade_counts)),
+            notes=notes,
         )
 
     def plot(self, sample: Any = None, *, statistic: str | None = None, ax: Any = None) -> Any:

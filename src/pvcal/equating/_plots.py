@@ -6,55 +6,12 @@ matplotlib is imported lazily inside the plotting functions so that importing
 
 from __future__ import annotations
 
-import html
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 
+from .._summary import Summary  # re-exported for the equating modules
+
 __all__ = ["Summary", "plot_anchor_parameters", "plot_equating_function"]
-
-
-@dataclass(frozen=True)
-class Summary:
-    """A printable summary: a title, key/value settings and result tables.
-
-    ``as_text()`` for the console, ``as_html()`` for reports; notebooks show it
-    as HTML through ``_repr_html_()`` (statsmodels' ``Summary`` habit).
-    """
-
-    title: str
-    info: dict = field(default_factory=dict)
-    tables: dict = field(default_factory=dict)
-
-    def as_text(self) -> str:
-        lines = [self.title, "=" * max(len(self.title), 20)]
-        width = max((len(str(k)) for k in self.info), default=0)
-        for key, value in self.info.items():
-            lines.append(f"{str(key):<{width}}  {value}")
-        for name, table in self.tables.items():
-            lines += ["", name, "-" * max(len(name), 20), table.to_string()]
-        return "\n".join(lines)
-
-    def as_html(self) -> str:
-        rows = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
-            f"<td>{html.escape(str(v))}</td></tr>"
-            for k, v in self.info.items()
-        )
-        parts = [f"<h4>{html.escape(self.title)}</h4>", f"<table>{rows}</table>"]
-        for name, table in self.tables.items():
-            parts.append(f"<h5>{html.escape(name)}</h5>")
-            parts.append(table.to_html(float_format=lambda v: f"{v:.4f}"))
-        return "\n".join(parts)
-
-    def _repr_html_(self) -> str:
-        return self.as_html()
-
-    def __str__(self) -> str:
-        return self.as_text()
-
-    __repr__ = __str__
 
 
 def plot_anchor_parameters(table: pd.DataFrame, A: float, B: float, ax=None, title=None):
