@@ -7,10 +7,18 @@ folder; tests never write into the repository's ``reports/``.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI runs property tests on a fixed sequence of examples (no flaky reds from a
+# newly drawn case, no deadline on a shared machine); locally they explore.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
