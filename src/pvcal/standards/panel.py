@@ -228,8 +228,31 @@ def _pick_round(frame: pd.DataFrame, rnd, file: str) -> Any:
 # ---------------------------------------------------------------------------
 
 
+class _PanelRounds:
+    """What Angoff and Bookmark results share: rounds of panelists' θ cuts.
+
+    Needs ``round``, ``panelists`` (indexed by round and panelist, with a
+    ``theta`` column), ``by_round`` (with ``se`` and ``cut``), ``cut`` and
+    ``method``.
+    """
+
+    @property
+    def se(self) -> float:
+        """Standard error of the θ cut across panelists (SD / sqrt(n)) in the chosen round."""
+        return float(self.by_round.loc[self.round, "se"])
+
+    @cached_property
+    def final(self) -> pd.DataFrame:
+        """Panelists' cuts (raw or page, and θ) in the chosen round, indexed by panelist."""
+        return self.panelists.xs(self.round, level="round")
+
+    def plot(self, ax=None):
+        """Panelists' θ cuts by round with the panel cut; returns the Axes."""
+        return _plot_rounds(self, ax)
+
+
 @dataclass(frozen=True, eq=False)
-class AngoffResult:
+class AngoffResult(_PanelRounds):
     """Result of :func:`angoff`.
 
     Attributes
@@ -255,20 +278,6 @@ class AngoffResult:
     by_round: pd.DataFrame
     method: str = "angoff"
     params: dict = field(default_factory=dict)
-
-    @property
-    def se(self) -> float:
-        """Standard error of the θ cut across panelists (SD / sqrt(n)) in the chosen round."""
-        return float(self.by_round.loc[self.round, "se"])
-
-    @cached_property
-    def final(self) -> pd.DataFrame:
-        """Panelists' raw and θ cuts in the chosen round, indexed by panelist."""
-        return self.panelists.xs(self.round, level="round")
-
-    def plot(self, ax=None):
-        """Panelists' θ cuts by round with the panel cut; returns the Axes."""
-        return _plot_rounds(self, ax)
 
 
 def _plot_rounds(result, ax=None):
@@ -545,7 +554,7 @@ def ordered_item_booklet(items: Any, *, rp: float = 0.67, D: float = 1.0) -> pd.
 
 
 @dataclass(frozen=True, eq=False)
-class BookmarkResult:
+class BookmarkResult(_PanelRounds):
     """Result of :func:`bookmark`.
 
     Attributes
@@ -569,20 +578,6 @@ class BookmarkResult:
     booklet: pd.DataFrame
     method: str = "bookmark"
     params: dict = field(default_factory=dict)
-
-    @property
-    def se(self) -> float:
-        """Standard error of the cut across panelists (SD / sqrt(n)) in the chosen round."""
-        return float(self.by_round.loc[self.round, "se"])
-
-    @cached_property
-    def final(self) -> pd.DataFrame:
-        """Panelists' pages and θ cuts in the chosen round, indexed by panelist."""
-        return self.panelists.xs(self.round, level="round")
-
-    def plot(self, ax=None):
-        """Panelists' θ cuts by round with the panel cut; returns the Axes."""
-        return _plot_rounds(self, ax)
 
 
 def _given_booklet(booklet: pd.DataFrame, items: Any, *, rp: float, D: float) -> pd.DataFrame:
