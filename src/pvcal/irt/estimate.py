@@ -46,8 +46,6 @@ __all__ = [
     "latent_log_weights",
 ]
 
-_EPS = 1e-300
-
 
 def quadrature(n_quad: int = 61, bounds: tuple[float, float] = (-6.0, 6.0), mean=0.0, sd=1.0):
     """Equally spaced nodes with normalised normal-density weights (as R mirt).
@@ -116,11 +114,6 @@ class Design:
         if self._y32 is None:
             self._y32 = np.ascontiguousarray(self.Y, dtype=np.float32)
         return self._y32
-
-    def one_hot(self, blk: Block) -> np.ndarray:
-        """Full indicator matrix of a block, ``(n_patterns, J, C)``."""
-        sub = self.patterns[:, blk.pos]
-        return (sub[:, :, None] == np.arange(blk.n_cat)[None, None, :]).astype(float)
 
 
 def _models_per_item(model, columns) -> list[str]:
