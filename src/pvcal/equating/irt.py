@@ -36,7 +36,7 @@ from .._validation import DataError, PvcalError, check_1d
 from ..irt.models import block_params_from_frame, threshold_columns
 from ..irt.scoring import lord_wingersky
 from .linking import Linking, item_frame, transform_items
-from .observed import Equating, _moments_of, equipercentile_function, moments
+from .observed import Equating, equipercentile_function, moments, moments_of
 
 __all__ = ["true_score", "observed_score", "tcc"]
 
@@ -248,7 +248,7 @@ def observed_score(
         {
             "x (synthetic)": moments(xs, fx),
             "y (synthetic)": moments(ys, gy),
-            "y_equiv(x)": _moments_of(y_eq, fx),
+            "y_equiv(x)": moments_of(y_eq, fx),
         }
     ).T
     settings = {

@@ -1365,7 +1365,7 @@ def _equate_groups(
         table["se"] = np.std(boot, axis=0, ddof=1)
         settings.update({"se": "bootstrap", "n_boot": n_boot, "seed": _seed_repr(seed)})
     mom = pd.DataFrame(
-        {"x": moments(xs, px), "y": moments(ys, py), "y_equiv(x)": _moments_of(y_eq, px)}
+        {"x": moments(xs, px), "y": moments(ys, py), "y_equiv(x)": moments_of(y_eq, px)}
     ).T
     return Equating(
         table=table,
@@ -1379,8 +1379,12 @@ def _equate_groups(
     )
 
 
-def _moments_of(values, probs):
-    """Moments of a transformed variable (values at each score, with probs)."""
+def moments_of(values, probs):
+    """Moments of a transformed variable (values at each score, with probs).
+
+    ``mean``, ``sd`` (divisor 1: a distribution, not a sample), ``skew`` and
+    ``kurt`` (NaN when sd = 0). Shared with :mod:`pvcal.equating.irt`.
+    """
     mu = float(values @ probs)
     var = float(((values - mu) ** 2) @ probs)
     sd = np.sqrt(var)
@@ -1506,7 +1510,7 @@ def _equate_neat(
         {
             "x (group 1)": moments(xs, np.bincount(x - xs[0], minlength=xs.size) / x.size),
             "y (group 2)": moments(ys, py),
-            "y_equiv(x)": _moments_of(y_eq, px),
+            "y_equiv(x)": moments_of(y_eq, px),
         }
     ).T
     return Equating(

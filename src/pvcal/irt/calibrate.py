@@ -11,7 +11,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from .._validation import DataError, ModelError, PvcalError, check_choice, check_positive
-from .estimate import _models_per_item, default_priors, fit_em, prepare, quadrature, start_values
+from .estimate import default_priors, fit_em, models_per_item, prepare, quadrature, start_values
 from .information import FreeMap, information, reported_covariance
 from .models import DICHOTOMOUS, SHARED_SLOPE, canonical_model
 from .results import Calibration
@@ -116,7 +116,7 @@ def _fixed_start(design, start, fixed: pd.DataFrame):
 
 def _merge_models(model, columns, fixed_models: pd.Series) -> dict:
     """Per-item models, checking fixed items' models against the requested ones."""
-    per_item = dict(zip(columns, _models_per_item(model, columns)))
+    per_item = dict(zip(columns, models_per_item(model, columns)))
     for item, m in fixed_models.items():
         m = canonical_model(m)
         if per_item[item] != m:

@@ -116,7 +116,12 @@ class Design:
         return self._y32
 
 
-def _models_per_item(model, columns) -> list[str]:
+def models_per_item(model, columns) -> list[str]:
+    """Canonical model name for each column: one name for all, or a mapping item -> model.
+
+    Shared with :mod:`pvcal.irt.calibrate`. Raises ModelError for items the
+    mapping leaves out or unknown model names.
+    """
     if isinstance(model, str):
         return [canonical_model(model)] * len(columns)
     if isinstance(model, (dict, pd.Series)):
@@ -176,7 +181,7 @@ def prepare(
             f"{where(file)}{empty_persons.size} person(s) with no responses, e.g. rows {rows}; "
             "drop them before calibrating"
         )
-    models = _models_per_item(model, wide.columns)
+    models = models_per_item(model, wide.columns)
     if np.nanmax(X) > 100:
         j = int(np.nanargmax(np.nanmax(X, axis=0)))
         raise DataError(
@@ -299,8 +304,12 @@ def default_priors(models) -> dict:
     return {"c": ("beta", 5.0, 17.0)} if "3PL" in set(models) else {}
 
 
-def _prior_terms(block: Block, params: np.ndarray, priors: dict):
-    """Log prior, gradient and (positive) curvature per item for a block."""
+def prior_terms(block: Block, params: np.ndarray, priors: dict):
+    """Log prior, gradient and (positive) curvature per item for a block.
+
+    Shared with :mod:`pvcal.irt.information` (the prior's part of the
+    observed information).
+    """
     J, p = params.shape
     lp = np.zeros(J)
     g = np.zeros((J, p))
@@ -438,7 +447,7 @@ def e_step(
 def _block_objective(blk: Block, par, Rb, nodes, priors):
     lp = blk.item_model.log_probs(par, nodes)  # (J, Q, C)
     val = (Rb * lp).sum(axis=(1, 2))
-    return val + _prior_terms(blk, par, priors)[0]
+    return val + prior_terms(blk, par, priors)[0]
 
 
 def _block_grad_info(blk: Block, par, Rb, nodes, priors):
@@ -447,7 +456,7 @@ def _block_grad_info(blk: Block, par, Rb, nodes, priors):
     g = np.einsum("jqc,jqcp->jp", Rb / P, jac)
     N = Rb.sum(axis=2)  # (J, Q)
     H = np.einsum("jq,jqcp,jqcr->jpr", N, jac / P[..., None], jac)
-    lp, gp, hp = _prior_terms(blk, par, priors)
+    lp, gp, hp = prior_terms(blk, par, priors)
     g = g + gp
     H = H + hp[:, :, None] * np.eye(par.shape[1])[None]
     return g, H
@@ -595,7 +604,7 @@ def start_values(design: Design) -> list[np.ndarray]:
 
 
 def log_prior_total(design, params, priors) -> float:
-    return float(sum(_prior_terms(b, p, priors)[0].sum() for b, p in zip(design.blocks, params)))
+    return float(sum(prior_terms(b, p, priors)[0].sum() for b, p in zip(design.blocks, params)))
 
 
 def fit_em(

@@ -32,13 +32,13 @@ from .._validation import (
 )
 from .models import canonical_model, category_probs
 from .scoring import (
-    _FD_STEP,
-    _bounds,
-    _item_set,
-    _ItemSet,
-    _lw_from_probs,
-    _quadrature,
-    _response_matrix,
+    FD_STEP,
+    ItemSet,
+    check_bounds,
+    item_set,
+    lw_from_probs,
+    quadrature_grid,
+    response_matrix,
     score,
 )
 
@@ -52,7 +52,7 @@ _EPS = 1e-12
 # ---------------------------------------------------------------------------
 
 
-def _declared_models(items: pd.DataFrame, itemset: _ItemSet) -> pd.Series:
+def _declared_models(items: pd.DataFrame, itemset: ItemSet) -> pd.Series:
     """Model name per item as declared (``model`` column) or implied by the columns."""
     if "model" in items.columns:
         return items["model"].map(canonical_model)
@@ -86,7 +86,7 @@ def default_n_params(items: pd.DataFrame) -> pd.Series:
     >>> default_n_params(items).tolist()
     [2, 2]
     """
-    itemset = _item_set(items)
+    itemset = item_set(items)
     models = _declared_models(items, itemset)
     out = []
     for m, k in zip(models, itemset.n_cat, strict=True):
@@ -280,8 +280,8 @@ def s_x2(
     ['S_X2', 'df', 'p']
     """
     min_expected = check_positive("min_expected", min_expected)
-    itemset = _item_set(items, D)
-    X = _response_matrix(itemset, responses)
+    itemset = item_set(items, D)
+    X = response_matrix(itemset, responses)
     npar = _n_params(items, n_params)
     complete = ~np.isnan(X).any(axis=1)
     if not complete.any():
@@ -289,16 +289,16 @@ def s_x2(
             "S-X2 needs persons with a response to every item; no such person in responses"
         )
     Xc = X[complete].astype(int)
-    grid, w = _quadrature(nodes, weights, mean, sd, n_quad, _bounds(bounds))
+    grid, w = quadrature_grid(nodes, weights, mean, sd, n_quad, check_bounds(bounds))
     probs = category_probs(items, grid, D)
     S = int((itemset.n_cat - 1).sum())
     total = Xc.sum(axis=1)
     n_s = np.bincount(total, minlength=S + 1).astype(float)
-    p_s = w @ _lw_from_probs(probs)  # marginal P(S = s)
+    p_s = w @ lw_from_probs(probs)  # marginal P(S = s)
     stats, dfs = [], []
     for j in range(len(itemset.ids)):
         C = int(itemset.n_cat[j])
-        rest = _lw_from_probs(probs[:j] + probs[j + 1 :])  # (Q, S - C + 2)
+        rest = lw_from_probs(probs[:j] + probs[j + 1 :])  # (Q, S - C + 2)
         E = np.zeros((S + 1, C))
         for k in range(C):
             E[k : k + rest.shape[1], k] = (w * probs[j][:, k]) @ rest
@@ -331,7 +331,7 @@ def s_x2(
 # ---------------------------------------------------------------------------
 
 
-def _moments(itemset: _ItemSet, theta: np.ndarray):
+def _moments(itemset: ItemSet, theta: np.ndarray):
     """Expected score, variance and 4th central moment per item at per-person theta: (n, J)."""
     n, J = len(theta), len(itemset.ids)
     Ex, W, C4 = (np.empty((n, J)) for _ in range(3))
@@ -421,8 +421,8 @@ def infit_outfit(
     [1.0, 1.0]
     """
     by = check_choice("by", by, ("item", "person"))
-    itemset = _item_set(items, D)
-    X = _response_matrix(itemset, responses, missing_items)
+    itemset = item_set(items, D)
+    X = response_matrix(itemset, responses, missing_items)
     t = _theta_vector(theta, responses)
     _check_theta(t, X, responses.index)
     obs = ~np.isnan(X)
@@ -559,8 +559,8 @@ def person_fit(
         "theta_method", theta_method, ("WLE", "ML", "MAP"), error=ModelError
     )
     threshold = float(threshold)
-    itemset = _item_set(items, D)
-    X = _response_matrix(itemset, responses, missing_items)
+    itemset = item_set(items, D)
+    X = response_matrix(itemset, responses, missing_items)
     dichotomous = bool((itemset.n_cat == 2).all())
     if method == "lz*" and not dichotomous:
         poly = itemset.ids[itemset.n_cat > 2].tolist()
@@ -616,7 +616,7 @@ def person_fit(
             p1 = p[..., 1]
             pq = p1 * (1.0 - p1)
             dp1 = model.dprobs(params, tt)[..., 1]
-            d2p1 = (model.dprobs(params, tt + _FD_STEP)[..., 1] - dp1) / _FD_STEP
+            d2p1 = (model.dprobs(params, tt + FD_STEP)[..., 1] - dp1) / FD_STEP
             wj = np.log(p1 / (1.0 - p1))
             rj = dp1 / pq
             s_pw += np.where(o, dp1 * wj, 0.0).sum(axis=0)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .estimate import Design, _prior_terms, e_step, latent_log_weights
+from .estimate import Design, e_step, latent_log_weights, prior_terms
 
 __all__ = ["FreeMap", "score_vectors", "information", "reported_covariance"]
 
@@ -140,7 +140,7 @@ def score_vectors(design: Design, state, nodes):
 
 def _prior_vector(fm: FreeMap, state, priors, which: int) -> np.ndarray:
     """Prior gradient (which = 1) or curvature (which = 2) on the free entries."""
-    terms = [_prior_terms(b, p, priors)[which] for b, p in zip(fm.design.blocks, state[:-1])]
+    terms = [prior_terms(b, p, priors)[which] for b, p in zip(fm.design.blocks, state[:-1])]
     out = np.zeros(fm.size)
     for k, (i, r, c) in enumerate(fm.entries):
         if isinstance(i, int):

@@ -38,16 +38,19 @@ __all__ = ["lord_wingersky", "score", "sum_score_table", "test_information_curve
 
 METHODS = ("EAP", "MAP", "ML", "WLE")
 _EPS = 1e-12
-_FD_STEP = 1.5e-8  # forward-difference step (~sqrt(eps)) for d2P/dθ2 (WLE, lz*)
+#: Forward-difference step (~sqrt(eps)) for d2P/dθ2 (WLE, lz*); shared with pvcal.irt.fit.
+FD_STEP = 1.5e-8
 
 
 # ---------------------------------------------------------------------------
-# Shared internals (also used by pvcal.irt.fit)
+# Helpers shared within pvcal.irt (public in the package, not re-exported):
+# ItemSet / item_set, response_matrix, quadrature_grid, check_bounds,
+# lw_from_probs and FD_STEP are also used by pvcal.irt.fit.
 # ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _ItemSet:
+class ItemSet:
     """Items split into model blocks, with the one-hot layout of their categories."""
 
     ids: pd.Index
@@ -64,7 +67,14 @@ class _ItemSet:
         return int(self.n_cat.sum())
 
 
-def _item_set(items: pd.DataFrame, D: float = 1.0) -> _ItemSet:
+def item_set(items: pd.DataFrame, D: float = 1.0) -> ItemSet:
+    """Check an item-parameter frame and split it into model blocks.
+
+    Raises
+    ------
+    ModelError
+        Not a DataFrame, empty, duplicated item ids, bad ``D`` or parameters.
+    """
     if not isinstance(items, pd.DataFrame):
         raise ModelError(f"items must be a pandas DataFrame, got {type(items).__name__}")
     if len(items) == 0:
@@ -78,11 +88,11 @@ def _item_set(items: pd.DataFrame, D: float = 1.0) -> _ItemSet:
     for model, pos, params in blocks:
         n_cat[pos] = 2 if model.name in ("2PL", "3PL") else params.shape[1]
     offset = np.concatenate([[0], np.cumsum(n_cat)[:-1]])
-    return _ItemSet(items.index, blocks, n_cat, offset)
+    return ItemSet(items.index, blocks, n_cat, offset)
 
 
-def _response_matrix(
-    itemset: _ItemSet, responses: pd.DataFrame, missing_items: str = "raise"
+def response_matrix(
+    itemset: ItemSet, responses: pd.DataFrame, missing_items: str = "raise"
 ) -> np.ndarray:
     """Check responses against the items and return a float array (n, J) in item order.
 
@@ -121,7 +131,7 @@ def _response_matrix(
     return wide.to_numpy(dtype=float, na_value=np.nan)
 
 
-def _one_hot(itemset: _ItemSet, X: np.ndarray) -> sparse.csr_matrix:
+def _one_hot(itemset: ItemSet, X: np.ndarray) -> sparse.csr_matrix:
     """Sparse indicator matrix (n, sum of categories); missing responses are all-zero rows."""
     n, J = X.shape
     obs = ~np.isnan(X)
@@ -131,7 +141,7 @@ def _one_hot(itemset: _ItemSet, X: np.ndarray) -> sparse.csr_matrix:
     return sparse.csr_matrix((data, (rows, cols)), shape=(n, itemset.n_columns))
 
 
-def _log_prob_matrix(itemset: _ItemSet, nodes: np.ndarray) -> np.ndarray:
+def _log_prob_matrix(itemset: ItemSet, nodes: np.ndarray) -> np.ndarray:
     """Log category probabilities stacked as (sum of categories, Q)."""
     out = np.empty((itemset.n_columns, len(nodes)))
     for model, pos, params in itemset.blocks:
@@ -143,8 +153,19 @@ def _log_prob_matrix(itemset: _ItemSet, nodes: np.ndarray) -> np.ndarray:
     return out
 
 
-def _quadrature(nodes, weights, mean, sd, n_quad, bounds) -> tuple[np.ndarray, np.ndarray]:
-    """Quadrature nodes and normalised weights of the latent distribution."""
+def quadrature_grid(nodes, weights, mean, sd, n_quad, bounds) -> tuple[np.ndarray, np.ndarray]:
+    """Quadrature nodes and normalised weights of the latent distribution.
+
+    The given ``nodes``/``weights`` (checked, weights normalised to sum 1), or
+    ``n_quad`` equally spaced points on ``bounds`` weighted by the N(mean, sd²)
+    density (mirt's default rectangular grid).
+
+    Raises
+    ------
+    PvcalError
+        One of nodes/weights without the other, mismatched lengths, negative
+        weights, non-finite mean, sd <= 0, bad bounds or ``n_quad < 3``.
+    """
     if (nodes is None) != (weights is None):
         raise PvcalError("give both nodes and weights, or neither")
     if nodes is not None:
@@ -159,7 +180,7 @@ def _quadrature(nodes, weights, mean, sd, n_quad, bounds) -> tuple[np.ndarray, n
     if not np.isfinite(mean):
         raise PvcalError(f"mean must be finite, got {mean!r}")
     sd = check_positive("sd", sd)
-    lo, hi = _bounds(bounds)
+    lo, hi = check_bounds(bounds)
     if int(n_quad) != n_quad or n_quad < 3:
         raise PvcalError(f"n_quad must be an integer >= 3, got {n_quad!r}")
     x = np.linspace(lo, hi, int(n_quad))
@@ -169,7 +190,8 @@ def _quadrature(nodes, weights, mean, sd, n_quad, bounds) -> tuple[np.ndarray, n
     return x, w / w.sum()
 
 
-def _bounds(bounds) -> tuple[float, float]:
+def check_bounds(bounds) -> tuple[float, float]:
+    """``bounds`` as a finite pair ``(low, high)`` with ``low < high`` (else PvcalError)."""
     try:
         lo, hi = (float(b) for b in bounds)
     except (TypeError, ValueError):
@@ -179,8 +201,12 @@ def _bounds(bounds) -> tuple[float, float]:
     return lo, hi
 
 
-def _lw_from_probs(probs: list[np.ndarray]) -> np.ndarray:
-    """Lord-Wingersky recursion on a list of (Q, C_j) probability arrays."""
+def lw_from_probs(probs: list[np.ndarray]) -> np.ndarray:
+    """Lord-Wingersky recursion on a list of (Q, C_j) probability arrays.
+
+    Returns the (Q, S + 1) array of P(summed score = s | θ_q); with no items,
+    a (Q, 1) array of ones. Used by :func:`lord_wingersky` and by S-X².
+    """
     n_q = probs[0].shape[0] if probs else 1
     dist = np.ones((n_q, 1))
     for p in probs:
@@ -192,7 +218,7 @@ def _lw_from_probs(probs: list[np.ndarray]) -> np.ndarray:
     return dist
 
 
-def _person_terms(itemset: _ItemSet, X: np.ndarray, theta: np.ndarray, *, second: bool = False):
+def _person_terms(itemset: ItemSet, X: np.ndarray, theta: np.ndarray, *, second: bool = False):
     """Per-person derivatives of the log-likelihood at per-person ``theta``.
 
     Returns ``(score, info, J)``: ``d logL / dθ``, the test information over each
@@ -213,13 +239,13 @@ def _person_terms(itemset: _ItemSet, X: np.ndarray, theta: np.ndarray, *, second
         grad += (np.take_along_axis(ratio, xi, axis=2)[..., 0] * obs).sum(axis=0)
         info += ((dp * ratio).sum(axis=2) * obs).sum(axis=0)
         if second:
-            d2p = (model.dprobs(params, theta + _FD_STEP) - dp) / _FD_STEP
+            d2p = (model.dprobs(params, theta + FD_STEP) - dp) / FD_STEP
             jw += ((ratio * d2p).sum(axis=2) * obs).sum(axis=0)
     return grad, info, jw
 
 
 def _solve(
-    itemset: _ItemSet,
+    itemset: ItemSet,
     X: np.ndarray,
     method: str,
     start: np.ndarray,
@@ -328,7 +354,7 @@ def lord_wingersky(items: pd.DataFrame, theta, D: float = 1.0) -> np.ndarray:
     >>> lord_wingersky(items, [0.0]).round(2).tolist()
     [[0.25, 0.5, 0.25]]
     """
-    return _lw_from_probs(category_probs(items, theta, D))
+    return lw_from_probs(category_probs(items, theta, D))
 
 
 def score(
@@ -434,14 +460,14 @@ def score(
     [0.839, -0.733]
     """
     method = check_choice("method", method, METHODS)
-    lo, hi = _bounds(bounds)
+    lo, hi = check_bounds(bounds)
     sd = check_positive("sd", sd)
     mean = float(mean)
     if not np.isfinite(mean):
         raise PvcalError(f"mean must be finite, got {mean!r}")
-    itemset = _item_set(items, D)
-    X = _response_matrix(itemset, responses, missing_items)
-    grid, w = _quadrature(nodes, weights, mean, sd, n_quad, (lo, hi))
+    itemset = item_set(items, D)
+    X = response_matrix(itemset, responses, missing_items)
+    grid, w = quadrature_grid(nodes, weights, mean, sd, n_quad, (lo, hi))
     onehot = _one_hot(itemset, X)
     loglik = onehot @ _log_prob_matrix(itemset, grid)  # (n, Q)
     logpost = loglik + np.log(np.clip(w, 1e-300, None))[None, :]
@@ -528,9 +554,9 @@ def sum_score_table(
     >>> sum_score_table(items)["p"].round(3).tolist()
     [0.293, 0.413, 0.293]
     """
-    itemset = _item_set(items, D)  # validates the frame
-    grid, w = _quadrature(nodes, weights, mean, sd, n_quad, bounds)
-    lw = _lw_from_probs(category_probs(items, grid, D))  # (Q, S+1)
+    itemset = item_set(items, D)  # validates the frame
+    grid, w = quadrature_grid(nodes, weights, mean, sd, n_quad, bounds)
+    lw = lw_from_probs(category_probs(items, grid, D))  # (Q, S+1)
     joint = lw * w[:, None]
     p = joint.sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -575,7 +601,7 @@ def test_information_curve(items: pd.DataFrame, theta, D: float = 1.0) -> pd.Dat
     >>> test_information_curve(items, [0.0])["information"].tolist()
     [0.25]
     """
-    _item_set(items, D)
+    item_set(items, D)
     t = check_1d("theta", np.atleast_1d(np.asarray(theta, dtype=float)))
     info = _test_information(items, t, D)
     with np.errstate(divide="ignore"):
