@@ -298,6 +298,7 @@ def _coverage_angoff(n_rep=200, n_pan=25, n_boot=400):
     return hits / n_rep
 
 
+@pytest.mark.slow  # repeated bootstraps: ~2 s
 def test_coverage_normative_bootstrap_over_candidates():  # measured coverage 0.965
     cov = _coverage_normative()
     assert 0.90 <= cov <= 0.98, cov

@@ -291,6 +291,7 @@ def test_equipercentile_se_nan_where_percentile_rank_is_0_or_100():
     assert eq.se.loc[10:25].notna().all()
 
 
+@pytest.mark.slow  # bootstrap reference: 1-2 s a method
 @pytest.mark.parametrize("method", EQUIPERCENTILE)
 def test_presmoothed_equipercentile_analytic_se_agrees_with_bootstrap(kbneat, method):
     # Log-linear presmoothing (degree 4, one cross-product): delta method over

@@ -1,6 +1,6 @@
 """Tests of observed-score equating (pvcal.equating.observed).
 
-Reference numbers (tests/equating/reference/, copies of /work/shared/reference):
+Reference numbers (data sets in tests/equating/reference/, with their published sources):
 
 * actmath.csv - Kolen & Brennan (2014), *Test Equating, Scaling, and Linking*,
   ACT Mathematics forms X and Y, random groups. Unsmoothed equipercentile X->Y,

@@ -43,6 +43,7 @@ def actmath():
     return fx, fy
 
 
+@pytest.mark.slow  # bootstrap reference: 1-5 s a case on the shared 2-core machine
 @pytest.mark.parametrize("case", ["equipercentile-presmoothed", "kernel"])
 def test_actmath_analytic_se_agrees_with_bootstrap(actmath, case):
     # Delta-method SEs against 300 seeded bootstrap replications (groups
@@ -63,6 +64,7 @@ def test_actmath_analytic_se_agrees_with_bootstrap(actmath, case):
     np.testing.assert_array_equal(equate(fx, fy, **kw).se, a.se)
 
 
+@pytest.mark.slow  # up to 2.5 s a case (kernel)
 @pytest.mark.parametrize("case", list(CASES))
 def test_se_halves_when_data_replicated_four_times(actmath, case):
     # Var e(x) ~ 1/N: the same proportions with 4x the persons give half the SE

@@ -7,7 +7,7 @@ Published references:
   ``itemfit(mod1)`` on LSAT7 (2PL; a = 0.9876, 1.0808, 1.7075, 0.765, 0.7357;
   d = 1.8559, 0.808, 1.8052, 0.486, 1.8545) gives
   S_X2 = 4.749440, 14.451071, 1.270381, 5.237400, 0.941125 with df.S_X2 = 2 each.
-* LSAT7 2PL log-likelihood -2658.805 (mirt; /work/shared/reference/README.md),
+* LSAT7 2PL log-likelihood -2658.805 (R mirt, ``logLik(mirt(expand.table(LSAT7), 1))``),
   10 parameters, N = 1000; LSAT6 Rasch with a = 1 (ltm, Rizopoulos 2006,
   *J. Stat. Softw.* 17(5)) log-likelihood -2473.054, 5 parameters: its printed
   model summary reads AIC 4956.108, BIC 4980.646.
