@@ -420,7 +420,7 @@ def test_assess_round_per_sample():
     text = rnd.summary().as_text()
     assert "Peer comparison round" in text and "Algorithm" not in text.split("\n")[0]
     d = json.loads(rnd.to_json())
-    assert len(d["scores"]) == 68 and d["estimates"]["E3"]["method"] == "Algorithm A"
+    assert len(d["scores"]["data"]) == 68 and dict(d["estimates"])["E3"]["method"] == "Algorithm A"
 
 
 def test_assess_single_sample_fixed_sigma_and_method():

@@ -20,10 +20,15 @@ Conventions
   sets (sorted) and numpy arrays become arrays.
 * **Frames.** A DataFrame is stored in pandas' *split* orientation with its
   dtypes: ``{"index": [...], "index_names": [...], "index_dtype": ...,
-  "columns": [...], "dtypes": {...}, "data": [[row], ...]}``;
+  "columns": [...], "dtypes": [...], "data": [[row], ...]}`` (a categorical
+  dtype as ``{"categories": [...], "ordered": bool}``);
   :func:`frame_from_json` restores the index (a MultiIndex when there is more
   than one name), the column order and the dtypes. A Series is stored the
   same way with ``"name"`` and ``"dtype"``.
+* **Equality.** Results hold frames, for which dataclass equality is
+  undefined; :func:`json_equal` is their ``__eq__``: same type and the same
+  canonical JSON, i.e. equal values (NaN equal to NaN) in every field that
+  is published.
 * **Other values.** Dates and times as ISO 8601 text, paths as text, objects
   with a ``to_dict()`` method as that dictionary. Anything else raises
   :class:`TypeError` (nothing is silently turned into ``str``).
@@ -51,11 +56,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._validation import SchemaError
+
 __all__ = [
+    "check_record",
     "dumps",
+    "float_or_nan",
     "frame_from_json",
     "frame_to_json",
+    "json_equal",
     "loads",
+    "loads_record",
     "series_from_json",
     "series_to_json",
     "to_jsonable",
@@ -157,6 +168,54 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text)
 
 
+def loads_record(text: str | bytes, kind: str) -> dict[str, Any]:
+    """Parse the JSON text of one ``kind`` of result into a dict.
+
+    Raises
+    ------
+    SchemaError
+        Not valid JSON, or not a JSON object.
+    """
+    try:
+        d = json.loads(text)
+    except (TypeError, ValueError) as err:
+        raise SchemaError(f"{kind} JSON is not valid JSON: {err}") from None
+    if not isinstance(d, dict):
+        raise SchemaError(f"{kind} JSON must be an object, got {type(d).__name__}")
+    return d
+
+
+def check_record(d: Any, kind: str, required: tuple[str, ...] = ()) -> None:
+    """Check that ``d`` is the dict of a ``kind`` result with the ``required`` keys.
+
+    A ``"pvcal_type"`` key, when present, must equal ``kind``.
+
+    Raises
+    ------
+    SchemaError
+        Not a dict, another ``pvcal_type``, or a required key missing.
+    """
+    if not isinstance(d, Mapping):
+        raise SchemaError(f"a {kind} record must be a JSON object, got {type(d).__name__}")
+    if d.get("pvcal_type", kind) != kind:
+        raise SchemaError(f"JSON holds a pvcal {d['pvcal_type']}, not a {kind}")
+    missing = [k for k in required if k not in d]
+    if missing:
+        raise SchemaError(f"{kind} JSON lacks the key(s) {missing}")
+
+
+def float_or_nan(v: Any) -> float:
+    """``float(v)``, with ``None`` (JSON null) as NaN."""
+    return float("nan") if v is None else float(v)
+
+
+def json_equal(a: Any, b: Any) -> Any:
+    """Equality of two results: the same type and byte-identical ``to_json()``."""
+    if type(a) is not type(b):
+        return NotImplemented
+    return a.to_json() == b.to_json()
+
+
 # ---------------------------------------------------------------------------- frames
 
 
@@ -179,8 +238,17 @@ def _index_from_json(d: Mapping[str, Any]) -> pd.Index:
     return pd.Index(_values(values, dtype), name=names[0])
 
 
-def _values(values: list, dtype: str | None) -> Any:
+def _dtype_to_json(dtype: Any) -> Any:
+    if isinstance(dtype, pd.CategoricalDtype):
+        return {"categories": to_jsonable(list(dtype.categories)), "ordered": bool(dtype.ordered)}
+    return str(dtype)
+
+
+def _values(values: list, dtype: Any) -> Any:
     """Values of one column/series, with None as NaN where the dtype is a float."""
+    if isinstance(dtype, Mapping):
+        cat = pd.CategoricalDtype(dtype["categories"], ordered=dtype["ordered"])
+        return pd.Categorical(values, dtype=cat)
     if dtype is None or dtype == "object":
         return pd.array(values, dtype=object)
     if dtype.startswith("float"):
@@ -192,7 +260,7 @@ def frame_to_json(df: pd.DataFrame) -> dict[str, Any]:
     """A DataFrame as a JSON-ready dict (split orientation with dtypes)."""
     out = _index_to_json(df.index)
     out["columns"] = [to_jsonable(c) for c in df.columns]
-    out["dtypes"] = [str(t) for t in df.dtypes]
+    out["dtypes"] = [_dtype_to_json(t) for t in df.dtypes]
     out["data"] = [
         [to_jsonable(v) for v in row] for row in df.astype(object).itertuples(index=False)
     ]
@@ -223,7 +291,7 @@ def series_to_json(s: pd.Series) -> dict[str, Any]:
     """A Series as a JSON-ready dict (``index``, ``name``, ``dtype``, ``data``)."""
     out = _index_to_json(s.index)
     out["name"] = to_jsonable(s.name)
-    out["dtype"] = str(s.dtype)
+    out["dtype"] = _dtype_to_json(s.dtype)
     out["data"] = [to_jsonable(v) for v in s.astype(object)]
     return out
 

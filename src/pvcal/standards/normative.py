@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import PvcalError, check_1d, check_choice
+from ..robust import algorithm_a
 
 __all__ = ["NormativeResult", "robust_location_scale", "normative_cut", "ROBUST_METHODS"]
 
@@ -49,12 +50,24 @@ def robust_location_scale(values, robust: str = "mad", axis: int = -1):
     robust : {"mad", "niqr", "algorithm_a", "classical"}
         ``"mad"``: median and ``1.4826·MAD``; ``"niqr"``: median and
         ``IQR / 1.349`` (the normalised IQR); ``"algorithm_a"``: ISO 13528:2022
-        Algorithm A (Huber's winsorising iteration, ``1.5 s*`` and ``1.134``);
-        ``"classical"``: mean and SD (ddof = 1).
+        Algorithm A (Huber's winsorising iteration, ``1.5 s*`` and ``1.134``),
+        computed by :func:`pvcal.robust.algorithm_a` for each slice along
+        ``axis``; ``"classical"``: mean and SD (ddof = 1).
 
     Returns
     -------
     (center, spread) : ndarray or float
+
+    Raises
+    ------
+    DataError
+        ``"algorithm_a"`` with fewer than 3 values or non-finite values.
+
+    Warns
+    -----
+    ConvergenceWarning
+        ``"algorithm_a"`` did not meet its stopping rule for a slice (see
+        :func:`pvcal.robust.algorithm_a`; never a silent iteration cap).
 
     References
     ----------
@@ -71,20 +84,12 @@ def robust_location_scale(values, robust: str = "mad", axis: int = -1):
     mad = 1.4826 * np.median(np.abs(x - med[..., None]), axis=-1)
     if robust == "mad":
         return med, mad
-    # ISO 13528 Algorithm A
-    xs, ss = med, 1.483 * mad / 1.4826
-    for _ in range(200):
-        delta = 1.5 * ss
-        w = np.clip(x, (xs - delta)[..., None], (xs + delta)[..., None])
-        x_new = w.mean(axis=-1)
-        s_new = 1.134 * np.std(w, axis=-1, ddof=1)
-        done = np.all(np.abs(x_new - xs) < 1e-12 * np.maximum(1, np.abs(xs))) and np.all(
-            np.abs(s_new - ss) < 1e-12 * np.maximum(1, np.abs(ss))
-        )
-        xs, ss = x_new, s_new
-        if done:
-            break
-    return xs, ss
+    # ISO 13528:2022 C.3 Algorithm A: the one implementation, slice by slice
+    rows = x.reshape(-1, x.shape[-1])
+    fits = [algorithm_a(row) for row in rows]
+    xs = np.array([f.x_star for f in fits]).reshape(x.shape[:-1])
+    ss = np.array([f.s_star for f in fits]).reshape(x.shape[:-1])
+    return xs[()], ss[()]
 
 
 def normative_cut(
