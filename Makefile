@@ -1,12 +1,13 @@
 # pvcal: two commands set up everything on a fresh machine.
-#   make run   -> bootstrap .venv, then publish every sample discipline
-#   make test  -> bootstrap .venv, then run the whole test suite
+#   make run   -> system packages (make setup), .venv, then publish every sample discipline
+#   make test  -> system packages (make setup), .venv, then the whole test suite
+#   make test-fast -> the unit suite only (no slow, notebook, browser or db tests)
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench clean venv
+.PHONY: run test test-fast lint bench clean venv setup
 
 venv: $(STAMP)
 
@@ -17,22 +18,34 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name pvcal --display-name "pvcal (Python 3)" >/dev/null
 	touch $(STAMP)
 
-run: $(STAMP)
+# chromium, fonts-noto-cjk, postgresql-15: apt-get when root, otherwise says what to install
+setup:
+	@sh scripts/setup-system.sh
+
+run: setup $(STAMP)
 	$(BIN)/pvcal publish --all
 
-test: $(STAMP)
+test: setup $(STAMP)
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not notebook and not browser and not slow"
+	$(BIN)/python -m pytest -m "not slow and not notebook and not browser and not db"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench data notebooks
 
-bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[bench]"
-	PVCAL_BENCH_MIRT_PYTHON=$(abspath $(BIN))/python $(BIN)/python bench/bench_calibration.py
-	$(BIN)/python bench/bench_equating.py
+# The peers (girth, PyPI mirt, EqUMP) live in their own venv, never in .venv.
+PEERS := bench/.venv-peers
+PEER_PKGS := girth==0.8.0 mirt==1.2.0 eqump==0.3.6 threadpoolctl
+
+$(PEERS)/.installed: Makefile
+	test -x $(PEERS)/bin/python || $(PY) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install --quiet $(PEER_PKGS)
+	touch $@
+
+bench: $(STAMP) $(PEERS)/.installed
+	$(BIN)/python bench/bench_calibration.py --peers-python $(PEERS)/bin/python
+	$(BIN)/python bench/bench_equating.py --peers-python $(PEERS)/bin/python --write
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info
+	rm -rf $(VENV) $(PEERS) build *.egg-info src/*.egg-info

@@ -1,38 +1,64 @@
-"""Benchmark pvcal's linking and equating.
+"""Benchmark pvcal's linking and equating, beside EqUMP where it does the same job.
 
-What is timed (median of repeated runs, wall clock, ``time.perf_counter``):
+Fair by construction (issue 9, item 8): every process (this one and EqUMP's)
+starts with OMP/OPENBLAS/MKL/BLIS/NUMEXPR/RAYON ``*_NUM_THREADS=1`` set before
+numpy is imported and times inside ``threadpoolctl.threadpool_limits(1)``; every
+tool gets one warm-up run and then the same ``--repeats`` timed runs (default 3),
+reported as the median. Both linking implementations minimise the same
+criterion on the same grid to the same tolerance: EqUMP has no tolerance option
+(BFGS with ``gtol=1e-6`` hard-coded), so pvcal's ``link(..., tol=1e-6)`` is set
+to the same gradient tolerance in every timed row.
+
+What is timed (wall clock, ``time.perf_counter``):
 
 1. Haebara and Stocking-Lord linking with pvcal on 50 simulated 3PL anchors
    (D = 1, 40 equally spaced θ in [-4, 4], uniform weights, one direction),
    and on the 12 common items of Kolen & Brennan (2014) chapter 6.
 2. Bootstrap standard errors of unsmoothed equipercentile equating with 1,000
    replications on K&B's ACT Mathematics data.
-3. If EqUMP is installed in a separate virtualenv (default
-   ``/tmp/eqump-venv/bin/python``; it is not a pvcal dependency), EqUMP's
+3. If EqUMP is importable in the peers' virtualenv (``make bench`` creates
+   ``bench/.venv-peers``; it is never installed into ``.venv``), EqUMP's
    ``haebara`` and ``stocking_lord`` on the same 12 K&B items and settings,
    run in that interpreter, side by side.
 
 Run::
 
-    .venv/bin/python bench/bench_equating.py [--eqump /tmp/eqump-venv/bin/python] [--write]
+    .venv/bin/python bench/bench_equating.py [--peers-python bench/.venv-peers/bin/python] [--write]
 
 ``--write`` replaces bench/RESULTS_equating.md with the table printed.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import platform
-import subprocess
-import sys
-import textwrap
-import time
-from pathlib import Path
 
-import numpy as np
-import pandas as pd
+# Before numpy (or anything that loads a BLAS or an OpenMP/rayon pool) is imported.
+THREAD_ENV = {
+    k: "1"
+    for k in (
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "BLIS_NUM_THREADS",
+        "VECLIB_MAXIMUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+        "RAYON_NUM_THREADS",
+    )
+}
+os.environ.update(THREAD_ENV)
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import textwrap  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -40,16 +66,21 @@ sys.path.insert(0, str(ROOT / "src"))
 from pvcal.equating.linking import link, transform_items  # noqa: E402
 from pvcal.equating.observed import equate  # noqa: E402
 
+DEFAULT_PEERS = ROOT / "bench" / ".venv-peers" / "bin" / "python"
+LINK_TOL = 1e-6  # EqUMP's BFGS gtol (hard-coded there)
+
 REF = ROOT / "tests" / "equating" / "reference"
 
 
 def median_time(fn, repeat: int) -> tuple[float, object]:
-    out = fn()  # warm-up (imports, caches)
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
+    """Median wall time of ``repeat`` calls after one warm-up call, on one thread."""
+    with threadpool_limits(limits=1):
+        out = fn()  # warm-up (imports, caches)
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            out = fn()
+            times.append(time.perf_counter() - t0)
     return float(np.median(times)), out
 
 
@@ -80,6 +111,7 @@ EQUMP_SCRIPT = textwrap.dedent(
     """
     import json, sys, time
     import numpy as np
+    from threadpoolctl import threadpool_limits
     from EqUMP.base import IRF
     from EqUMP.linking import haebara, stocking_lord
     data = json.loads(sys.stdin.read())
@@ -90,14 +122,18 @@ EQUMP_SCRIPT = textwrap.dedent(
     nodes = np.linspace(-4, 4, 40); w = np.ones(40)
     quad = {"nodes_new": nodes, "weights_new": w, "nodes_old": nodes, "weights_old": w}
     out = {}
-    for name, fn in (("haebara", haebara), ("stocking-lord", stocking_lord)):
-        times = []
-        for _ in range(data["repeat"]):
-            t0 = time.perf_counter()
-            A, B = fn(new, old, ids, ids, quadrature="custom", custom_quadrature=quad,
-                      symmetry=False)
-            times.append(time.perf_counter() - t0)
-        out[name] = {"median_s": float(np.median(times)), "runs": len(times), "A": A, "B": B}
+    def run(fn):
+        return fn(new, old, ids, ids, quadrature="custom", custom_quadrature=quad,
+                  symmetry=False)
+    with threadpool_limits(limits=1):
+        for name, fn in (("haebara", haebara), ("stocking-lord", stocking_lord)):
+            run(fn)  # warm-up, as for pvcal
+            times = []
+            for _ in range(data["repeat"]):
+                t0 = time.perf_counter()
+                A, B = run(fn)
+                times.append(time.perf_counter() - t0)
+            out[name] = {"median_s": float(np.median(times)), "runs": len(times), "A": A, "B": B}
     print(json.dumps(out))
     """
 )
@@ -111,7 +147,12 @@ def run_eqump(python: str, base: pd.DataFrame, new: pd.DataFrame, repeat: int):
 
     payload = json.dumps({"new": rows(new), "old": rows(base), "repeat": repeat})
     proc = subprocess.run(
-        [python, "-c", EQUMP_SCRIPT], input=payload, capture_output=True, text=True, timeout=3000
+        [python, "-c", EQUMP_SCRIPT],
+        input=payload,
+        capture_output=True,
+        text=True,
+        timeout=3000,
+        env={**os.environ, **THREAD_ENV},
     )
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-2000:])
@@ -125,11 +166,14 @@ def run_eqump(python: str, base: pd.DataFrame, new: pd.DataFrame, repeat: int):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--eqump", default="/tmp/eqump-venv/bin/python")
-    ap.add_argument("--eqump-repeat", type=int, default=3)
-    ap.add_argument("--repeat", type=int, default=51)
+    ap.add_argument("--peers-python", default=str(DEFAULT_PEERS))
+    ap.add_argument(
+        "--repeats", type=int, default=3, help="timed runs after a warm-up, every tool (>= 3)"
+    )
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args(argv)
+    if args.repeats < 3:
+        ap.error("--repeats must be at least 3 (a median of at least 3 for every tool)")
 
     rows = []
     b50, n50 = simulated_anchors()
@@ -139,13 +183,15 @@ def main(argv=None):
         ("K&B ch. 6, 12 common items", kb_base, kb_new),
     ):
         for method in ("haebara", "stocking-lord"):
-            t, lk = median_time(lambda m=method, b=base, n=new: link(b, n, method=m), args.repeat)
+            t, lk = median_time(
+                lambda m=method, b=base, n=new: link(b, n, method=m, tol=LINK_TOL), args.repeats
+            )
             rows.append(
                 {
                     "task": f"{method} linking, {label}",
                     "tool": "pvcal",
                     "median_s": t,
-                    "runs": args.repeat,
+                    "runs": args.repeats,
                     "result": f"A={lk.A:.6f} B={lk.B:.6f}",
                 }
             )
@@ -154,22 +200,23 @@ def main(argv=None):
     fx = pd.Series(act["xcount"].to_numpy(), index=act["scale"].to_numpy())
     fy = pd.Series(act["ycount"].to_numpy(), index=act["scale"].to_numpy())
     t, eq = median_time(
-        lambda: equate(fx, fy, "equipercentile", se="bootstrap", n_boot=1000, seed=1), 7
+        lambda: equate(fx, fy, "equipercentile", se="bootstrap", n_boot=1000, seed=1),
+        args.repeats,
     )
     rows.append(
         {
             "task": "equipercentile + 1,000 bootstrap SEs, ACTmath (K&B ch. 2)",
             "tool": "pvcal",
             "median_s": t,
-            "runs": 7,
+            "runs": args.repeats,
             "result": f"se(20)={eq.table.loc[20, 'se']:.4f}",
         }
     )
 
     eqump_note = ""
-    if os.path.exists(args.eqump):
+    if os.path.exists(args.peers_python):
         try:
-            res, version = run_eqump(args.eqump, kb_base, kb_new, args.eqump_repeat)
+            res, version = run_eqump(args.peers_python, kb_base, kb_new, args.repeats)
             for method, r in res.items():
                 ours = next(
                     x for x in rows if x["task"] == f"{method} linking, K&B ch. 6, 12 common items"
@@ -188,8 +235,8 @@ def main(argv=None):
             eqump_note = f"EqUMP could not be run: {exc!r}"
     else:
         eqump_note = (
-            f"EqUMP not found at {args.eqump}; the issue quotes about 31 s for EqUMP's Haebara "
-            "on 12 items."
+            f"EqUMP not run: no peers' interpreter at {args.peers_python} (`make bench` creates "
+            "it)."
         )
 
     table = pd.DataFrame(rows)
@@ -210,8 +257,11 @@ def main(argv=None):
             f"Machine: {machine}.",
             "",
             "Settings: D = 1, 40 equally spaced θ on [-4, 4], uniform weights, "
-            "non-symmetric criterion; wall-clock medians of repeated runs (after one warm-up "
-            "run), each pvcal time including input checks and anchor matching.",
+            "non-symmetric criterion, gradient tolerance 1e-6 for both tools (EqUMP's is "
+            f"hard-coded; pvcal `tol=1e-6`). Every tool: one warm-up run, then the median of "
+            f"{args.repeats} timed runs, one thread (`*_NUM_THREADS=1` before import and "
+            "`threadpool_limits(1)` in each process); each pvcal time includes input checks "
+            "and anchor matching.",
             "",
             _markdown(table),
             "",
@@ -223,11 +273,10 @@ def main(argv=None):
             "",
             "- The K&B chapter 6 constants agree with plink (Weeks, 2010) to 1e-6 "
             "(Haebara 1.112133, -0.465667; Stocking-Lord 1.119231, -0.485545).",
-            "- EqUMP (PyPI, installed only into a throwaway virtualenv, never into .venv) ran "
-            "in its own interpreter on the same 12 items with the same grid and uniform weights "
-            "(`quadrature='custom'`, `symmetry=False`, D = 1); `ratio` is its median over "
-            "pvcal's median for the same task. The issue quotes about 31 s for EqUMP's Haebara "
-            "on 12 items.",
+            "- EqUMP (PyPI, installed by `make bench` into bench/.venv-peers, never into .venv) "
+            "ran in its own interpreter on the same 12 items with the same grid and uniform "
+            "weights (`quadrature='custom'`, `symmetry=False`, D = 1); `ratio` is its median "
+            "over pvcal's median for the same task.",
             "- pvcal's characteristic-curve methods use analytic gradients (BFGS on log A, B, "
             "then Newton polishing); EqUMP's use finite differences over Python loops.",
             "- Other jobs shared the two cores while this ran, so absolute times are "

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from _system import find_chromium, require_system
 
 pytestmark = pytest.mark.browser
 
@@ -26,25 +25,8 @@ FLAGS = [
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    """Path of a Chromium binary; installs Debian's ``chromium`` when root and it is absent."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None and not Path("/usr/bin/chromium").exists():
-        if os.geteuid() != 0:
-            pytest.skip("chromium is not installed and the tests do not run as root")
-        try:
-            env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-            subprocess.run(["apt-get", "update"], check=True, capture_output=True, timeout=600)
-            subprocess.run(
-                ["apt-get", "install", "-y", "chromium"],
-                check=True,
-                capture_output=True,
-                timeout=900,
-                env=env,
-            )
-        except (OSError, subprocess.SubprocessError) as exc:
-            pytest.skip(f"chromium could not be installed: {exc}")
-        found = shutil.which("chromium")
-    return found or "/usr/bin/chromium"
+    """Path of Debian's Chromium, provisioned by ``make setup`` (never installed by a test)."""
+    return require_system("chromium", find_chromium)
 
 
 def render(chromium: str, page: Path, tmp_path: Path, *, screenshot: Path | None = None) -> str:
