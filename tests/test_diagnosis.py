@@ -342,6 +342,11 @@ def test_recommend_orders_by_distance_below_cut():
     assert rec["hours"].iloc[0] == 8.0
     with pytest.raises(SchemaError, match="module"):
         recommend(_profile(), {"law": {"hours": 3}})
+    # typed rules entries (pvcal.rules: diagnosis.modules.<domain> with .module and .hours)
+    from types import SimpleNamespace
+
+    typed = {"haccp": SimpleNamespace(module="FSI-210 HACCP", hours=12.0)}
+    assert recommend(_profile(), typed)["hours"].iloc[0] == 12.0
 
 
 def test_domain_modules_majority_module():

@@ -921,9 +921,11 @@ def _module_table(modules: Any) -> pd.DataFrame:
         table = domain_modules(modules)
     elif isinstance(modules, pd.DataFrame) and "module" in modules.columns:
         table = modules.copy()
-    elif isinstance(modules, (pd.Series, dict)):
+    elif isinstance(modules, (pd.Series, dict)) or hasattr(modules, "items"):
         rows = {}
         for dom, spec in dict(modules).items():
+            if hasattr(spec, "module"):  # a typed rules entry (pvcal.rules Module)
+                spec = {"module": spec.module, "hours": getattr(spec, "hours", None)}
             if isinstance(spec, dict):
                 if "module" not in spec:
                     raise SchemaError(
@@ -961,7 +963,8 @@ def recommend(profile: pd.DataFrame, modules: Any, *, hours: Any = None) -> pd.D
     modules : DataFrame or mapping
         items.csv (the module most of a domain's items name), a frame indexed
         by domain with ``module`` [, ``hours``], or the rules' mapping domain
-        -> module name or -> ``{module, hours}``.  Rules take precedence when
+        -> module name or -> ``{module, hours}`` (``rules.diagnosis.modules``,
+        typed entries with ``.module`` and ``.hours`` accepted).  Rules take precedence when
         both are known: pass the rules' mapping.
     hours : mapping or float, optional
         Study hours per module (by module name or code), or one number for
