@@ -158,3 +158,73 @@ def test_peer_round_round_trip_iso13528_e3():
     # equality sees a changed number
     other = peer.assess(df, "result", sample_col="sample", u_col="u", sigma_pt=0.05)
     assert other != rnd
+
+
+def test_calibration_round_trip_lsat7():
+    """LSAT7 (Bock & Lieberman 1970) 2PL calibration, and the same rescaled (settings nest)."""
+    import pvcal
+
+    lsat7 = pd.read_csv(ROOT / "reference" / "lsat7.csv", index_col=0)
+    cal = pvcal.calibrate(lsat7, model="2PL")
+    back = assert_reloads(cal)
+    pd.testing.assert_frame_equal(back.items, cal.items)
+    lat, lat0 = pd.Series(back.latent).sort_index(), pd.Series(cal.latent).sort_index()
+    pd.testing.assert_series_equal(lat, lat0)  # NaN equal to NaN
+    assert back.settings == cal.settings
+    assert back.history == cal.history and back.loglik == cal.loglik
+    # the reloaded calibration scores exactly like the original
+    pd.testing.assert_frame_equal(back.score(lsat7, "WLE"), cal.score(lsat7, "WLE"))
+    assert_reloads(cal.rescale(1.2, -0.3, note={"method": "test"}))
+    assert cal != cal.rescale(1.2, -0.3)
+
+
+def _kb_forms():
+    """Kolen & Brennan (2014) chapter 6 3PL item parameters (tests/equating/reference)."""
+    df = pd.read_csv(ROOT / "equating" / "reference" / "kb_irt_common_items.csv")
+
+    def frame(form):
+        d = df[df["form"] == form]
+        ids = [f"C{i}" if c else f"{form}-{i}" for i, c in zip(d["item"], d["common"], strict=True)]
+        return pd.DataFrame(d[["a", "b", "c"]].to_numpy(float), index=ids, columns=["a", "b", "c"])
+
+    return frame("Y_old"), frame("X_new")
+
+
+@pytest.mark.parametrize("method", ["mean-sigma", "stocking-lord"])
+def test_linking_round_trip_kolen_brennan(method):
+    """K&B chapter 6 linking (plink-verified), with a screen, its inverse and a chain."""
+    from pvcal.equating.linking import Linking, chain, link
+
+    base, new = _kb_forms()
+    drifted = new.copy()
+    drifted.loc["C15", "b"] += 1.5
+    lk = link(base, drifted, method=method, screen="robust-z", D=1.0)
+    back = assert_reloads(lk)
+    assert (back.A, back.B) == (lk.A, lk.B) and back.anchors == lk.anchors
+    pd.testing.assert_frame_equal(back.base_anchors, lk.base_anchors)
+    pd.testing.assert_frame_equal(back.screen.table, lk.screen.table)
+    assert back.screen.flagged == lk.screen.flagged and "C15" in lk.screen.flagged
+    assert_reloads(lk.inverse())
+    ch = assert_reloads(chain([lk, link(base, new, method=method, D=1.0)]))
+    assert isinstance(ch, Linking) and len(ch.components) == 2
+
+
+def test_equating_round_trip_actmath_and_irt():
+    """ACTmath (Kolen & Brennan 2014, ch. 2) equipercentile with bootstrap SEs, linear with
+    moments, and IRT true-score equating of the K&B chapter 6 forms."""
+    from pvcal.equating import irt as irt_eq
+    from pvcal.equating.observed import equate
+
+    d = pd.read_csv(ROOT / "equating" / "reference" / "actmath.csv")
+    fx = pd.Series(d["xcount"].to_numpy(), index=d["scale"].to_numpy())
+    fy = pd.Series(d["ycount"].to_numpy(), index=d["scale"].to_numpy())
+    eq = equate(fx, fy, "equipercentile", se="bootstrap", n_boot=20, seed=1)
+    back = assert_reloads(eq)
+    pd.testing.assert_frame_equal(back.table, eq.table)
+    pd.testing.assert_frame_equal(back.moments, eq.moments)
+    np.testing.assert_array_equal(back.boot, eq.boot)
+    assert back(20.5) == eq(20.5)
+    lin = assert_reloads(equate(fx, fy, "linear"))
+    assert lin.slope is not None and lin(10.0) == equate(fx, fy, "linear")(10.0)
+    base, new = _kb_forms()
+    assert_reloads(irt_eq.true_score(new, base))

@@ -42,7 +42,6 @@ IRT-based methods. *Journal of Statistical Software*, 35(12).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -59,6 +58,15 @@ from ..irt.models import (
     canonical_model,
     category_probs,
     threshold_columns,
+)
+from ..serialize import (
+    check_record,
+    dumps,
+    float_or_nan,
+    frame_from_json,
+    json_equal,
+    loads_record,
+    to_jsonable,
 )
 from ._plots import Summary, plot_anchor_parameters
 
@@ -423,12 +431,44 @@ class AnchorScreen:
         )
 
     def to_dict(self) -> dict:
-        return {
-            "method": self.method,
-            "threshold": self.threshold,
-            "flagged": [str(i) for i in self.flagged],
-            "table": json.loads(self.table.to_json(orient="index")),
-        }
+        """JSON-ready record; ``table`` in :mod:`pvcal.serialize` split form."""
+        return to_jsonable(
+            {
+                "pvcal_type": "AnchorScreen",
+                "method": self.method,
+                "threshold": self.threshold,
+                "A": self.A,
+                "B": self.B,
+                "flagged": [str(i) for i in self.flagged],
+                "table": self.table,
+            }
+        )
+
+    def to_json(self) -> str:
+        """Canonical JSON (:func:`pvcal.serialize.dumps`) of :meth:`to_dict`."""
+        return dumps(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, d: dict) -> AnchorScreen:
+        """Rebuild a screen from :meth:`to_dict` (SchemaError if it is not one)."""
+        check_record(d, "AnchorScreen", ("method", "threshold", "A", "B", "table"))
+        return cls(
+            table=frame_from_json(d["table"]),
+            method=d["method"],
+            threshold=float_or_nan(d["threshold"]),
+            A=float_or_nan(d["A"]),
+            B=float_or_nan(d["B"]),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> AnchorScreen:
+        """Rebuild a screen from :meth:`to_json` text."""
+        return cls.from_dict(loads_record(text, "AnchorScreen"))
+
+    def __eq__(self, other: object) -> bool:
+        return json_equal(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, eq=False)
@@ -644,26 +684,80 @@ class Linking:
         return ax
 
     def to_dict(self) -> dict:
-        """Plain-Python record of the constants and every setting."""
+        """Plain-Python record of the constants, every setting and the anchors used.
+
+        Frames (``base_anchors``, ``new_anchors``, the screen's table) are in
+        :mod:`pvcal.serialize` split form; components are nested records.
+        """
         out = {
+            "pvcal_type": "Linking",
+            "version": 2,
             "A": self.A,
             "B": self.B,
-            "criterion": None if not np.isfinite(self.criterion) else self.criterion,
+            "criterion": self.criterion,
             "converged": self.converged,
             "n_iter": self.n_iter,
             **self.settings,
+            "theta_source": self.theta_source,
+            "theta_values": self.theta,
+            "weights": self.weights,
+            "screen": None if self.screen is None else self.screen.to_dict(),
+            "components": [c.to_dict() for c in self.components],
+            "base_anchors": self.base_anchors,
+            "new_anchors": self.new_anchors,
         }
-        if self.theta is not None:
-            out["theta_values"] = [float(t) for t in self.theta]
-            out["weights"] = [float(w) for w in self.weights]
-        if self.screen is not None:
-            out["screen"] = self.screen.to_dict()
-        if self.components:
-            out["components"] = [c.to_dict() for c in self.components]
-        return out
+        return to_jsonable(out)
 
-    def to_json(self, **kwargs) -> str:
-        return json.dumps(self.to_dict(), **kwargs)
+    def to_json(self) -> str:
+        """Canonical JSON (:func:`pvcal.serialize.dumps`) of :meth:`to_dict`."""
+        return dumps(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Linking:
+        """Rebuild a linking from :meth:`to_dict`.
+
+        Raises
+        ------
+        SchemaError
+            Not a Linking record (version 2).
+        """
+        check_record(d, "Linking", ("A", "B", "method", "theta_source", "components"))
+
+        def arr(v):
+            return None if v is None else np.array([float_or_nan(x) for x in v], dtype=float)
+
+        def frame(v):
+            return None if v is None else frame_from_json(v)
+
+        return cls(
+            A=float_or_nan(d["A"]),
+            B=float_or_nan(d["B"]),
+            method=d["method"],
+            criterion=float_or_nan(d.get("criterion")),
+            D=float_or_nan(d["D"]),
+            theta=arr(d.get("theta_values")),
+            weights=arr(d.get("weights")),
+            theta_source=d["theta_source"],
+            symmetric=bool(d["symmetric"]),
+            anchors=tuple(d["anchors"]),
+            excluded=tuple(d["excluded"]),
+            converged=bool(d["converged"]),
+            n_iter=int(d["n_iter"]),
+            screen=None if d.get("screen") is None else AnchorScreen.from_dict(d["screen"]),
+            components=tuple(Linking.from_dict(c) for c in d["components"]),
+            base_anchors=frame(d.get("base_anchors")),
+            new_anchors=frame(d.get("new_anchors")),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Linking:
+        """Rebuild a linking from :meth:`to_json` text."""
+        return cls.from_dict(loads_record(text, "Linking"))
+
+    def __eq__(self, other: object) -> bool:
+        return json_equal(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return (

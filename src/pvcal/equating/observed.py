@@ -54,7 +54,6 @@ of test equating*. Springer.
 
 from __future__ import annotations
 
-import json
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -64,6 +63,16 @@ import numpy as np
 import pandas as pd
 
 from .._validation import DataError, PvcalError, check_choice, check_positive, check_rng
+from ..serialize import (
+    check_record,
+    dumps,
+    float_or_nan,
+    frame_from_json,
+    frame_to_json,
+    json_equal,
+    loads_record,
+    to_jsonable,
+)
 from ._plots import Summary, plot_equating_function
 
 __all__ = [
@@ -549,24 +558,82 @@ class Equating:
         return plot_equating_function(self.table, ax=ax, title=self.method, level=level)
 
     def to_dict(self) -> dict:
+        """JSON-ready record.
+
+        ``table`` is column-wise (``x`` = the X scores, then one list per
+        column) with its dtypes in ``table_meta``; ``moments`` is a frame in
+        :mod:`pvcal.serialize` split form; ``boot`` the replications (or null).
+        """
+        split = frame_to_json(self.table)
         out: dict[str, Any] = {
+            "pvcal_type": "Equating",
+            "version": 2,
             "method": self.method,
             "design": self.design,
             "slope": self.slope,
             "intercept": self.intercept,
             "w": self.w,
-            "settings": _jsonable(self.settings),
+            "settings": self.settings,
             "table": {
-                "x": [int(v) for v in self.table.index],
-                **{c: [_num(v) for v in self.table[c]] for c in self.table.columns},
+                "x": split["index"],
+                **{c: [row[j] for row in split["data"]] for j, c in enumerate(split["columns"])},
             },
+            "table_meta": {
+                k: split[k] for k in ("index_names", "index_dtype", "columns", "dtypes")
+            },
+            "moments": self.moments,
+            "boot": self.boot,
         }
-        if self.moments is not None:
-            out["moments"] = json.loads(self.moments.to_json(orient="index"))
-        return out
+        return to_jsonable(out)
 
-    def to_json(self, **kwargs) -> str:
-        return json.dumps(self.to_dict(), **kwargs)
+    def to_json(self) -> str:
+        """Canonical JSON (:func:`pvcal.serialize.dumps`) of :meth:`to_dict`."""
+        return dumps(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Equating:
+        """Rebuild an equating from :meth:`to_dict`.
+
+        Raises
+        ------
+        SchemaError
+            Not an Equating record (version 2).
+        """
+        check_record(d, "Equating", ("method", "design", "table", "table_meta", "settings"))
+        meta = d["table_meta"]
+        cols = [d["table"][c] for c in meta["columns"]]
+        table = frame_from_json(
+            {**meta, "index": d["table"]["x"], "data": [list(r) for r in zip(*cols, strict=True)]}
+            if cols
+            else {**meta, "index": d["table"]["x"], "data": [[] for _ in d["table"]["x"]]}
+        )
+
+        def opt(v):
+            return None if v is None else float(v)
+
+        return cls(
+            table=table,
+            method=d["method"],
+            design=d["design"],
+            slope=opt(d.get("slope")),
+            intercept=opt(d.get("intercept")),
+            w=opt(d.get("w")),
+            settings=d["settings"],
+            moments=None if d.get("moments") is None else frame_from_json(d["moments"]),
+            boot=None
+            if d.get("boot") is None
+            else np.array([[float_or_nan(v) for v in row] for row in d["boot"]], dtype=float),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Equating:
+        """Rebuild an equating from :meth:`to_json` text."""
+        return cls.from_dict(loads_record(text, "Equating"))
+
+    def __eq__(self, other: object) -> bool:
+        return json_equal(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         extra = (
@@ -575,25 +642,6 @@ class Equating:
             else ""
         )
         return f"Equating(method={self.method!r}, design={self.design!r}{extra})"
-
-
-def _num(v):
-    v = float(v)
-    return v if np.isfinite(v) else None
-
-
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating, float)):
-        return _num(obj)
-    if isinstance(obj, np.ndarray):
-        return [_jsonable(v) for v in obj.tolist()]
-    return obj
 
 
 # ---------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -12,6 +11,15 @@ import pandas as pd
 
 from .._summary import Summary
 from .._validation import PvcalError, SchemaError, check_choice
+from ..serialize import (
+    check_record,
+    dumps,
+    float_or_nan,
+    frame_from_json,
+    json_equal,
+    loads_record,
+    to_jsonable,
+)
 from .models import item_information, threshold_columns
 
 __all__ = ["Calibration"]
@@ -19,7 +27,7 @@ __all__ = ["Calibration"]
 _SCORE_METHODS = ("EAP", "MAP", "ML", "WLE")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Calibration:
     """Result of :func:`pvcal.calibrate` (do not construct directly).
 
@@ -43,6 +51,17 @@ class Calibration:
     settings : dict
         Every setting that changes the numbers (model, quadrature, tolerance,
         priors, SE method, parameterisation).
+    history : tuple
+        Log-likelihood (with priors) after each EM cycle.
+    seconds : float
+        Time the estimation took.
+
+    Notes
+    -----
+    Two calibrations are equal (``==``) when their canonical JSON
+    (:meth:`to_json`, :mod:`pvcal.serialize`) is the same: every published
+    field, NaN equal to NaN. ``Calibration.from_json(cal.to_json())`` equals
+    ``cal`` and writes the same bytes.
 
     Examples
     --------
@@ -333,47 +352,68 @@ class Calibration:
 
     # -------------------------------------------------------------- publishing
     def to_dict(self) -> dict:
-        """JSON-ready dictionary (items in pandas 'split' orientation)."""
+        """JSON-ready dictionary (frames in :mod:`pvcal.serialize` split form with dtypes)."""
+        return to_jsonable(
+            {
+                "pvcal_type": "Calibration",
+                "version": 2,
+                "items": self.items,
+                "latent": {k: float(v) for k, v in self.latent.items()},
+                "loglik": float(self.loglik),
+                "log_prior": float(self.log_prior),
+                "n_persons": int(self.n_persons),
+                "n_params": int(self.n_params),
+                "n_iter": int(self.n_iter),
+                "converged": bool(self.converged),
+                "settings": self.settings,
+                "max_change": float(self.max_change),
+                "groups": self.groups,
+                "history": [float(h) for h in self.history],
+                "seconds": float(self.seconds),
+            }
+        )
 
-        def plain(v):
-            v = v.item() if hasattr(v, "item") else v
-            return None if isinstance(v, float) and not np.isfinite(v) else v
-
-        items = {
-            "columns": [str(c) for c in self.items.columns],
-            "index": [str(i) for i in self.items.index],
-            "data": [[plain(v) for v in row] for row in self.items.itertuples(index=False)],
-        }
-        return {
-            "pvcal_type": "Calibration",
-            "version": 1,
-            "items": items,
-            "latent": {k: plain(float(v)) for k, v in self.latent.items()},
-            "loglik": float(self.loglik),
-            "log_prior": float(self.log_prior),
-            "n_persons": int(self.n_persons),
-            "n_params": int(self.n_params),
-            "n_iter": int(self.n_iter),
-            "converged": bool(self.converged),
-            "settings": self.settings,
-            "max_change": float(self.max_change),
-            "groups": None
-            if self.groups is None
-            else {
-                "index": [str(g) for g in self.groups.index],
-                "columns": list(self.groups.columns),
-                "data": [[plain(v) for v in row] for row in self.groups.itertuples(index=False)],
-            },
-        }
-
-    def to_json(self, path=None, **kwargs) -> str:
-        """Serialise to JSON (and write it to ``path`` when given)."""
-        text = json.dumps(self.to_dict(), indent=kwargs.pop("indent", 1), **kwargs)
+    def to_json(self, path=None, *, indent: int | None = 1) -> str:
+        """Canonical JSON (:func:`pvcal.serialize.dumps`), written to ``path`` when given."""
+        text = dumps(self.to_dict(), indent=indent)
         if path is not None:
             from pathlib import Path
 
             Path(path).write_text(text, encoding="utf-8")
         return text
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Calibration:
+        """Rebuild a calibration from :meth:`to_dict` (version 2, or version 1 records).
+
+        Raises
+        ------
+        SchemaError
+            Not a Calibration record.
+        """
+        if not isinstance(d, dict) or d.get("pvcal_type") != "Calibration":
+            raise SchemaError("JSON does not hold a pvcal Calibration (pvcal_type missing)")
+        check_record(d, "Calibration", ("items", "latent", "loglik", "n_persons", "settings"))
+        if "dtypes" in d["items"]:
+            items = frame_from_json(d["items"])
+            groups = None if d.get("groups") is None else frame_from_json(d["groups"])
+        else:  # version 1: split frames without dtypes
+            items, groups = _v1_frames(d)
+        return cls(
+            items=items,
+            latent={k: float_or_nan(v) for k, v in d["latent"].items()},
+            loglik=float_or_nan(d["loglik"]),
+            log_prior=float_or_nan(d["log_prior"]),
+            n_persons=d["n_persons"],
+            n_params=d["n_params"],
+            n_iter=d["n_iter"],
+            converged=d["converged"],
+            settings=d["settings"],
+            max_change=float_or_nan(d.get("max_change")),
+            groups=groups,
+            history=tuple(float_or_nan(h) for h in d.get("history", ())),
+            seconds=float_or_nan(d.get("seconds")),
+        )
 
     @classmethod
     def from_json(cls, text_or_path) -> Calibration:
@@ -383,38 +423,32 @@ class Calibration:
         text = str(text_or_path)
         if not text.lstrip().startswith("{"):
             text = Path(text_or_path).read_text(encoding="utf-8")
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise SchemaError(f"calibration JSON is not valid JSON: {err}") from None
-        if d.get("pvcal_type") != "Calibration":
-            raise SchemaError("JSON does not hold a pvcal Calibration (pvcal_type missing)")
-        sp = d["items"]
-        items = pd.DataFrame(sp["data"], columns=sp["columns"], index=sp["index"])
-        items.index.name = "item"
-        for c in items.columns:
-            if c != "model":
-                items[c] = pd.to_numeric(items[c], errors="coerce")
-        return cls(
-            items=items,
-            latent={k: (np.nan if v is None else v) for k, v in d["latent"].items()},
-            loglik=d["loglik"],
-            log_prior=d["log_prior"],
-            n_persons=d["n_persons"],
-            n_params=d["n_params"],
-            n_iter=d["n_iter"],
-            converged=d["converged"],
-            settings=d["settings"],
-            max_change=d.get("max_change") or float("nan"),
-            groups=None
-            if d.get("groups") is None
-            else pd.DataFrame(
-                d["groups"]["data"], columns=d["groups"]["columns"], index=d["groups"]["index"]
-            )
-            .rename_axis("group")
-            .astype({"mean": float, "sd": float, "se_mean": float, "se_sd": float}),
-        )
+        return cls.from_dict(loads_record(text, "calibration"))
+
+    def __eq__(self, other: object) -> bool:
+        return json_equal(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         if not isinstance(self.items, pd.DataFrame) or "a" not in self.items:
             raise PvcalError("Calibration.items must be a DataFrame with an 'a' column")
+
+
+def _v1_frames(d: dict) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Items and groups of a version-1 record (split frames without dtypes)."""
+    sp = d["items"]
+    items = pd.DataFrame(sp["data"], columns=sp["columns"], index=sp["index"])
+    items.index.name = "item"
+    for c in items.columns:
+        if c != "model":
+            items[c] = pd.to_numeric(items[c], errors="coerce")
+    g = d.get("groups")
+    if g is None:
+        return items, None
+    groups = (
+        pd.DataFrame(g["data"], columns=g["columns"], index=g["index"])
+        .rename_axis("group")
+        .astype({"mean": float, "sd": float, "se_mean": float, "se_sd": float})
+    )
+    return items, groups
