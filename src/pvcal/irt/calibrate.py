@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,9 +12,18 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from .._validation import DataError, ModelError, PvcalError, check_choice, check_positive
-from .estimate import default_priors, fit_em, models_per_item, prepare, quadrature, start_values
+from .estimate import (
+    default_priors,
+    fit_em,
+    models_per_item,
+    prepare,
+    prepare_parquet,
+    quadrature,
+    start_values,
+)
 from .information import FreeMap, information, reported_covariance
 from .models import DICHOTOMOUS, SHARED_SLOPE, canonical_model
+from .patterns import parquet_items
 from .results import Calibration
 
 __all__ = ["calibrate"]
@@ -127,6 +137,36 @@ def _merge_models(model, columns, fixed_models: pd.Series) -> dict:
     return per_item
 
 
+def _is_dask(obj) -> bool:
+    return type(obj).__module__.split(".")[0] == "dask" and hasattr(obj, "to_delayed")
+
+
+def _item_columns(wide, id_column) -> list:
+    """Item ids of the input: a frame's columns, a Parquet file's or a Dask frame's item columns."""
+    if isinstance(wide, (str, Path)):
+        return parquet_items(wide, id_column)
+    if _is_dask(wide):
+        return [c for c in wide.columns if c != id_column]
+    return list(getattr(wide, "columns", []))
+
+
+def _design(wide, model, file, id_column, columns, **kw):
+    """Collapsed-pattern design from a frame, a Parquet path or a Dask frame."""
+    if isinstance(wide, (str, Path)) or _is_dask(wide):
+        if kw.pop("groups") is not None:
+            raise DataError(
+                "groups are supported for in-memory data frames only; calibrate each "
+                "group's Parquet file or Dask frame through a pandas frame, or without groups"
+            )
+        kw.pop("reference_group")
+        if isinstance(wide, (str, Path)):
+            return prepare_parquet(wide, columns, model, **kw)
+        from .distributed import prepare_dask
+
+        return prepare_dask(wide, columns, model, **kw)
+    return prepare(wide, model, file=file, **kw)
+
+
 @contextmanager
 def _progress_bar(show: bool, total: int):
     if not show:
@@ -157,15 +197,25 @@ def calibrate(
     groups=None,
     reference_group=None,
     fixed: pd.DataFrame | None = None,
+    id_column: str | None = "application_id",
 ) -> Calibration:
     """Calibrate items by marginal maximum likelihood (Bock–Aitkin EM).
 
     Parameters
     ----------
-    responses : DataFrame or Responses
+    responses : DataFrame, Responses, path or Dask DataFrame
         Wide persons x items frame of integer scores ``0..max`` with NaN for
         missing responses (ignored in the likelihood), or a
         :class:`pvcal.data.Responses` container (its ``.wide`` is used).
+        A path (str or Path) to a wide Parquet file or dataset folder (item
+        columns of integer scores, null/NaN missing, plus optionally the
+        ``id_column``) is streamed in blocks of 65,536 rows: only the distinct
+        response patterns and their counts are kept, so memory grows with the
+        number of distinct patterns, never with the number of persons. A Dask
+        DataFrame is calibrated on the active ``dask.distributed`` client:
+        patterns are collapsed and kept on the workers, each E-step sums
+        partial results there and only those sums travel (install the
+        ``distributed`` extra). Both give the in-memory estimates.
     model : str, dict or list, default "2PL"
         "Rasch", "1PL", "2PL", "3PL", "GRM", "GPCM" or "PCM"; a dict
         ``{item: model}`` or a list (one per column) for mixed formats.
@@ -209,6 +259,9 @@ def calibrate(
         present in the responses keep their parameters; the latent mean and SD
         of every group are estimated. # R: mirt(..., pars = values) with
         ``est = FALSE`` for the anchors and free latent mean/variance.
+    id_column : str, optional
+        For Parquet and Dask inputs: the person-id column, which is not an
+        item (default "application_id"; ignored when absent).
 
     Returns
     -------
@@ -250,6 +303,9 @@ def calibrate(
     """
     wide = getattr(responses, "wide", responses)
     file = getattr(responses, "file", None)
+    if isinstance(wide, (str, Path)):
+        file = str(wide)
+    columns = _item_columns(wide, id_column)
     n_quad = int(check_positive("n_quad", n_quad))
     check_positive("tol", tol)
     max_iter = int(check_positive("max_iter", max_iter))
@@ -265,21 +321,24 @@ def calibrate(
             fixed = fixed.parameters
         if not isinstance(fixed, pd.DataFrame) or "a" not in fixed:
             raise ModelError("fixed must be an item-parameter DataFrame (or a Calibration)")
-        fixed_ids = [i for i in fixed.index if i in set(wide.columns)]
+        fixed_ids = [i for i in fixed.index if i in set(columns)]
         if not fixed_ids:
             raise DataError(
                 f"none of the fixed items {list(fixed.index)[:5]} is among the response columns"
             )
         if "model" in fixed:
-            model = _merge_models(model, wide.columns, fixed.loc[fixed_ids, "model"])
-    design = prepare(
+            model = _merge_models(model, columns, fixed.loc[fixed_ids, "model"])
+    design = _design(
         wide,
         model,
+        file,
+        id_column,
+        columns,
         fix_slope=fix_var,
-        file=file,
         groups=groups,
         reference_group=reference_group,
         fixed_items=fixed_ids,
+        n_quad=n_quad,
     )
     models = set(design.models)
     if models & _VARIANCE_FREE and models - SHARED_SLOPE:
@@ -304,7 +363,7 @@ def calibrate(
     if fixed_ids:
         start = _fixed_start(design, start, fixed)
     if progress is None:
-        progress = wide.shape[0] * wide.shape[1] > 2_000_000
+        progress = design.n_persons * len(design.item_ids) > 2_000_000
     # One BLAS thread: the matrix products are thin (quadrature points x
     # categories), so the E-step is bound by element-wise work; extra BLAS
     # threads only add fork/join cost and, on a shared machine, thrash
@@ -347,7 +406,7 @@ def calibrate(
                 "sd": em.latent[:, 1],
                 "se_mean": np.nan,
                 "se_sd": np.nan,
-                "n": [int(design.counts[sl].sum()) for sl in design.group_slices],
+                "n": design.group_n,
                 "free": design.latent_free,
             },
             index=pd.Index(["all" if g is None else g for g in design.group_labels], name="group"),
@@ -385,10 +444,9 @@ def calibrate(
     if fixed_ids:
         items["fixed"] = items.index.isin(fixed_ids)
     # descriptive columns
-    X = wide.to_numpy(float)
-    items["n"] = np.isfinite(X).sum(axis=0)
+    items["n"] = design.item_n
     items["max_score"] = design.n_cat - 1
-    items["mean_score"] = np.nanmean(X, axis=0)
+    items["mean_score"] = design.item_mean
     priors_used = {k: list(v) for k, v in pri.items()}
     return Calibration(
         items=items,

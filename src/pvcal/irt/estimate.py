@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,13 @@ from .models import (
     canonical_model,
     model_for,
 )
+from .patterns import (
+    CHUNK_ROWS,
+    PatternCounter,
+    category_table,
+    encode,
+    read_parquet_patterns,
+)
 
 __all__ = [
     "fit_em",
@@ -39,7 +47,16 @@ __all__ = [
     "prepare",
     "Design",
     "Block",
+    "prepare_parquet",
+    "skeleton",
+    "indicators",
+    "attach_patterns",
+    "map_patterns",
+    "group_codes",
     "e_step",
+    "e_step_partial",
+    "reduced_log_p",
+    "posterior",
     "m_step",
     "start_values",
     "default_priors",
@@ -87,33 +104,51 @@ class Block:
 
 @dataclass
 class Design:
-    """Collapsed responses and the block structure of the items."""
+    """The item blocks and the collapsed responses (distinct patterns and counts).
+
+    The patterns live here (``patterns``, ``Y``, ``counts``, ``gcode``) or,
+    when ``store`` is set, somewhere else (the workers of a Dask cluster, see
+    :mod:`pvcal.irt.distributed`); every pass over them goes through
+    :func:`map_patterns`, which sums per-chunk partial results.
+    """
 
     item_ids: list
     models: list[str]
     n_cat: np.ndarray
     blocks: list[Block]
-    patterns: np.ndarray  # (n_patterns, n_items) int8, -1 = missing
-    Y: np.ndarray  # (n_patterns, n_red + n_mask) reduced indicators, see e_step
     mask_items: list  # (block index, row) of items with missing responses
-    counts: np.ndarray  # (n_patterns,)
-    inverse: np.ndarray  # (n_persons,) person -> pattern
     n_persons: int
     prop: list  # observed category proportions per item
+    item_n: np.ndarray  # persons answering each item
+    item_mean: np.ndarray  # mean observed score per item
     group_labels: list = field(default_factory=lambda: [None])
-    group_slices: list = field(default_factory=list)  # patterns of group g (sorted by group)
+    group_n: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
     latent_free: np.ndarray = field(default_factory=lambda: np.zeros(1, bool))
-    _y32: np.ndarray | None = None
+    single: bool = False  # float32 E-steps (large data)
+    patterns: np.ndarray | None = None  # (n_patterns, n_items) int8, -1 = missing
+    Y: np.ndarray | None = None  # (n_patterns, n_red + n_mask) reduced indicators, see e_step
+    counts: np.ndarray | None = None  # (n_patterns,) float
+    gcode: np.ndarray | None = None  # (n_patterns,) group code, patterns sorted by group
+    store: Any = None  # remote patterns (an object with map_sum), or None
+    n_stored: int = 0  # patterns held by ``store``
 
     @property
     def n_groups(self) -> int:
         return len(self.group_labels)
 
     @property
-    def Y32(self) -> np.ndarray:
-        if self._y32 is None:
-            self._y32 = np.ascontiguousarray(self.Y, dtype=np.float32)
-        return self._y32
+    def n_patterns(self) -> int:
+        return self.n_stored if self.store is not None else len(self.counts)
+
+    @property
+    def group_slices(self) -> list[slice]:
+        """Patterns of group g (contiguous: patterns are sorted by group)."""
+        bounds = np.searchsorted(self.gcode, np.arange(self.n_groups + 1))
+        return [slice(int(bounds[i]), int(bounds[i + 1])) for i in range(self.n_groups)]
+
+    def meta(self) -> Design:
+        """This design without its patterns (small: what a remote worker needs)."""
+        return replace(self, patterns=None, Y=None, counts=None, gcode=None, store=None)
 
 
 def models_per_item(model, columns) -> list[str]:
@@ -136,6 +171,27 @@ def models_per_item(model, columns) -> list[str]:
     return [canonical_model(m) for m in model]
 
 
+def group_codes(groups, n: int, reference_group=None, file: str | None = None):
+    """Group labels (reference first) and an int8 code per response row."""
+    if groups is None:
+        return [None], np.zeros(n, np.int8)
+    g = pd.Series(np.asarray(groups))
+    if len(g) != n or g.isna().any():
+        raise DataError(
+            f"{where(file)}groups must give one label per response row "
+            f"({n} rows), without missing labels"
+        )
+    labels = list(pd.unique(g))
+    if reference_group is not None:
+        if reference_group not in labels:
+            raise DataError(f"reference_group {reference_group!r} is not among {labels}")
+        labels.remove(reference_group)
+        labels.insert(0, reference_group)
+    if len(labels) > 100:
+        raise DataError(f"{len(labels)} groups; at most 100 are supported")
+    return labels, g.map({lab: i for i, lab in enumerate(labels)}).to_numpy(np.int8)
+
+
 def prepare(
     wide: pd.DataFrame,
     model,
@@ -145,6 +201,7 @@ def prepare(
     groups=None,
     reference_group=None,
     fixed_items=(),
+    n_quad: int = 61,
 ) -> Design:
     """Validate wide responses and build the EM design.
 
@@ -152,7 +209,8 @@ def prepare(
     reference group keeps N(0, 1) and every other group gets a free latent
     mean and SD. With ``fixed_items`` (ids whose parameters are held at given
     values) every group's mean and SD are free, since the fixed items set the
-    scale.
+    scale. The rows are encoded and collapsed in blocks of
+    :data:`~pvcal.irt.patterns.CHUNK_ROWS` (no full-size copy of the data).
 
     Raises
     ------
@@ -165,34 +223,89 @@ def prepare(
     """
     if not isinstance(wide, pd.DataFrame):
         raise DataError(f"responses must be a wide pandas DataFrame, got {type(wide).__name__}")
-    check_int_scores(wide, file=file)
+    if wide.shape[0] == 0 or wide.shape[1] == 0:
+        check_int_scores(wide, file=file)  # raises: empty data
     if wide.columns.duplicated().any():
         dup = wide.columns[wide.columns.duplicated()].tolist()
         raise DataError(f"{where(file)}duplicate item column(s) {dup[:5]}")
-    X = wide.to_numpy(dtype=float, na_value=np.nan)
-    obs = ~np.isnan(X)
-    empty_items = [wide.columns[j] for j in np.flatnonzero(~obs.any(axis=0))]
+    labels, gcode = group_codes(groups, len(wide), reference_group, file)
+    # the group code leads each pattern key, so collapsed patterns come out
+    # sorted by group (contiguous slices)
+    counter = PatternCounter()
+    for start in range(0, len(wide), CHUNK_ROWS):
+        codes = encode(wide.iloc[start : start + CHUNK_ROWS], file=file)
+        counter.add(np.column_stack([gcode[start : start + len(codes)], codes]))
+    keyed, counts = counter.result()
+    design = skeleton(
+        list(wide.columns),
+        model,
+        category_table(keyed[:, 1:], counts),
+        labels,
+        np.bincount(keyed[:, 0], weights=counts, minlength=len(labels)).astype(np.int64),
+        fix_slope=fix_slope,
+        file=file,
+        fixed_items=fixed_items,
+    )
+    return attach_patterns(design, keyed, counts, n_quad=n_quad)
+
+
+def prepare_parquet(
+    path,
+    items: list,
+    model,
+    *,
+    fix_slope: bool = False,
+    fixed_items=(),
+    n_quad: int = 61,
+    batch_rows: int = CHUNK_ROWS,
+) -> Design:
+    """The EM design of a wide Parquet file or dataset, streamed in row blocks.
+
+    Same design (patterns in the same order, same counts) as :func:`prepare`
+    on the whole frame; peak memory is one block of ``batch_rows`` rows plus
+    the distinct patterns (see :func:`pvcal.irt.patterns.read_parquet_patterns`).
+    """
+    keyed, counts = read_parquet_patterns(path, items, batch_rows=batch_rows)
+    design = skeleton(
+        list(items),
+        model,
+        category_table(keyed[:, 1:], counts),
+        [None],
+        np.array([counts.sum()], np.int64),
+        fix_slope=fix_slope,
+        file=str(path),
+        fixed_items=fixed_items,
+    )
+    return attach_patterns(design, keyed, counts, n_quad=n_quad)
+
+
+def skeleton(
+    item_ids: list,
+    model,
+    table: np.ndarray,
+    labels: list,
+    group_n: np.ndarray,
+    *,
+    fix_slope: bool = False,
+    file: str | None = None,
+    fixed_items=(),
+) -> Design:
+    """The design without patterns, from the per-item category table.
+
+    ``table`` is :func:`pvcal.irt.patterns.category_table` of all responses
+    (column 0 missing, column k + 1 score k), ``group_n`` the persons per
+    group. Everything here depends on the data only through these sums, so
+    in-memory, streamed and distributed inputs give the same design.
+    """
+    cat = table[:, 1:]
+    empty_items = [item_ids[j] for j in np.flatnonzero(cat.sum(axis=1) == 0)]
     if empty_items:
         raise DataError(f"{where(file)}item(s) {empty_items[:5]} answered by nobody")
-    empty_persons = np.flatnonzero(~obs.any(axis=1))
-    if empty_persons.size:
-        rows = wide.index[empty_persons[:5]].tolist()
-        raise DataError(
-            f"{where(file)}{empty_persons.size} person(s) with no responses, e.g. rows {rows}; "
-            "drop them before calibrating"
-        )
-    models = models_per_item(model, wide.columns)
-    if np.nanmax(X) > 100:
-        j = int(np.nanargmax(np.nanmax(X, axis=0)))
-        raise DataError(
-            f"{where(file, item=wide.columns[j])}score {np.nanmax(X):g}; item scores above 100 "
-            "are not item scores (expected 0..max_score per item)"
-        )
-    Xi = np.where(obs, X, -1).astype(np.int16)
-    n_cat = Xi.max(axis=0).astype(int) + 1
+    models = models_per_item(model, item_ids)
+    n_cat = np.array([int(np.flatnonzero(row).max()) + 1 for row in cat])
     prop = []
-    for j, item in enumerate(wide.columns):
-        counts = np.bincount(Xi[obs[:, j], j], minlength=n_cat[j])
+    for j, item in enumerate(item_ids):
+        counts = cat[j, : n_cat[j]]
         if n_cat[j] < 2 or (counts > 0).sum() < 2:
             raise DataError(
                 f"{where(file, item=item)}only one observed category "
@@ -210,88 +323,95 @@ def prepare(
                 "takes 0 or 1 (use GRM or GPCM for polytomous items)"
             )
         prop.append(counts / counts.sum())
-
-    # groups: reference first; the group code leads each pattern key so that
-    # collapsed patterns come out sorted by group (contiguous slices)
-    if groups is None:
-        labels, gcode = [None], np.zeros(len(wide), np.int8)
-    else:
-        g = pd.Series(np.asarray(groups))
-        if len(g) != len(wide) or g.isna().any():
-            raise DataError(
-                f"{where(file)}groups must give one label per response row "
-                f"({len(wide)} rows), without missing labels"
-            )
-        labels = list(pd.unique(g))
-        if reference_group is not None:
-            if reference_group not in labels:
-                raise DataError(f"reference_group {reference_group!r} is not among {labels}")
-            labels.remove(reference_group)
-            labels.insert(0, reference_group)
-        if len(labels) > 100:
-            raise DataError(f"{len(labels)} groups; at most 100 are supported")
-        gcode = g.map({lab: i for i, lab in enumerate(labels)}).to_numpy(np.int8)
     latent_free = np.ones(len(labels), bool)
     if not len(fixed_items):
         latent_free[0] = False
-
-    # collapse identical response patterns (LSAT-type data shrink a lot)
-    Xi = np.ascontiguousarray(np.column_stack([gcode, Xi.astype(np.int8)]))
-    keys_void = Xi.view(np.dtype((np.void, Xi.shape[1]))).ravel()
-    _, first, inverse, counts = np.unique(
-        keys_void, return_index=True, return_inverse=True, return_counts=True
-    )
-    pat_group = Xi[first, 0]
-    patterns = Xi[first, 1:]
-    inverse = inverse.ravel()
-    bounds = np.searchsorted(pat_group, np.arange(len(labels) + 1))
-    slices = [slice(int(bounds[i]), int(bounds[i + 1])) for i in range(len(labels))]
     fixed_set = set(fixed_items)
-
+    keys = [(m, int(n_cat[j]), item_ids[j] in fixed_set) for j, m in enumerate(models)]
     blocks: list[Block] = []
-    keys = []
-    for j, m in enumerate(models):
-        keys.append((m, int(n_cat[j]), wide.columns[j] in fixed_set))
-    offset = 0
-    ycols = []
-    masks = []
     mask_items = []
+    offset = 0
     for key in dict.fromkeys(keys):
         m, C, is_fixed = key
         pos = np.array([j for j, k in enumerate(keys) if k == key])
         im = model_for(m)
-        npar = im.n_params(C)
-        free = np.full(npar, not is_fixed)
+        free = np.full(im.n_params(C), not is_fixed)
         shared = m in SHARED_SLOPE and not is_fixed
         if fix_slope and shared:
             free[0] = False
-        sub = patterns[:, pos]
-        complete = (sub >= 0).all(axis=0)
+        complete = table[pos, 0] == 0
         blocks.append(Block(m, im, pos, C, offset, shared, free, complete))
-        ycols.append((sub[:, :, None] == np.arange(1, C)[None, None, :]).reshape(len(patterns), -1))
-        for r in np.flatnonzero(~complete):
-            mask_items.append((len(blocks) - 1, int(r)))
-            masks.append(sub[:, r] >= 0)
+        mask_items += [(len(blocks) - 1, int(r)) for r in np.flatnonzero(~complete)]
         offset += len(pos) * (C - 1)
-    Y = np.ascontiguousarray(
-        np.concatenate(ycols + [np.column_stack(masks)] if masks else ycols, axis=1), dtype=float
-    )
+    item_n = cat.sum(axis=1)
     return Design(
-        list(wide.columns),
-        models,
-        n_cat,
-        blocks,
-        patterns,
-        Y,
-        mask_items,
-        counts.astype(float),
-        inverse,
-        len(wide),
-        prop,
-        labels,
-        slices,
-        latent_free,
+        item_ids=list(item_ids),
+        models=models,
+        n_cat=n_cat,
+        blocks=blocks,
+        mask_items=mask_items,
+        n_persons=int(np.asarray(group_n).sum()),
+        prop=prop,
+        item_n=item_n,
+        item_mean=(cat @ np.arange(cat.shape[1])) / item_n,
+        group_labels=list(labels),
+        group_n=np.asarray(group_n, np.int64),
+        latent_free=latent_free,
     )
+
+
+def indicators(design: Design, patterns: np.ndarray, dtype=np.float64) -> np.ndarray:
+    """Reduced indicator matrix of ``patterns`` (item codes only), see :func:`e_step`.
+
+    Columns: for each block, categories 1..C-1 of each item; then one
+    "observed" column per item with missing responses (``design.mask_items``).
+    """
+    n_main = sum(b.n_red for b in design.blocks)
+    Y = np.empty((len(patterns), n_main + len(design.mask_items)), dtype=dtype)
+    for blk in design.blocks:
+        sub = patterns[:, blk.pos]
+        cats = np.arange(1, blk.n_cat, dtype=np.int8)
+        Y[:, blk.offset : blk.offset + blk.n_red] = (sub[:, :, None] == cats).reshape(
+            len(patterns), -1
+        )
+    for m, (b, r) in enumerate(design.mask_items):
+        Y[:, n_main + m] = patterns[:, design.blocks[b].pos[r]] >= 0
+    return Y
+
+
+def attach_patterns(design: Design, keyed: np.ndarray, counts: np.ndarray, *, n_quad: int = 61):
+    """Put locally held patterns (leading group code column) into the design.
+
+    The reduced indicators are float32 when the E-step will run in float32
+    (patterns x quadrature points above two million), float64 otherwise.
+    """
+    single = len(keyed) * int(n_quad) > 2_000_000
+    patterns = np.ascontiguousarray(keyed[:, 1:])
+    return replace(
+        design,
+        single=single,
+        patterns=patterns,
+        Y=indicators(design, patterns, np.float32 if single else np.float64),
+        counts=counts.astype(float),
+        gcode=np.ascontiguousarray(keyed[:, 0]),
+    )
+
+
+def map_patterns(design: Design, fn, *args, chunk: int = CHUNK_ROWS):
+    """Sum ``fn(Y, counts, gcode, *args)`` over chunks of the patterns.
+
+    ``fn`` returns a tuple of summable partial results (floats, arrays). For a
+    design whose patterns sit on a cluster, the chunks are the remote
+    partitions and only these partial sums travel.
+    """
+    if design.store is not None:
+        return design.store.map_sum(fn, *args, chunk=chunk)
+    total = None
+    for start in range(0, max(design.n_patterns, 1), chunk):
+        sl = slice(start, start + chunk)
+        part = fn(design.Y[sl], design.counts[sl], design.gcode[sl], *args)
+        total = part if total is None else tuple(a + b for a, b in zip(total, part))
+    return total
 
 
 # ---------------------------------------------------------------------------
@@ -335,7 +455,7 @@ def prior_terms(block: Block, params: np.ndarray, priors: dict):
 # ---------------------------------------------------------------------------
 
 
-def _reduced_log_p(design: Design, params: list[np.ndarray], nodes):
+def reduced_log_p(design: Design, params: list[np.ndarray], nodes):
     """Rows of log P matching the reduced indicator columns, and a constant.
 
     A pattern's log-likelihood at node q is ``Σ_j Σ_k 1[x_j = k] log P_jk`` =
@@ -388,59 +508,82 @@ def latent_m_step(design: Design, Ng: np.ndarray, nodes, latent: np.ndarray) -> 
     return new
 
 
+# floor of the log joint below its row maximum before exp: exp(-80) ~ 1.8e-35 stays a
+# normal float32 after scaling by counts / sum (>= 1/61), so no denormals reach the
+# second product (denormal operands made it ~20x slower); exp(-700) likewise in float64
+_LOG_FLOOR = {np.dtype(np.float32): -80.0, np.dtype(np.float64): -700.0}
+
+
+def _log_joint(Y, gcode, logp, shift, dtype):
+    LL = Y @ logp.astype(dtype)
+    if len(shift) == 1:
+        LL += shift[0].astype(dtype)
+    else:
+        LL += shift.astype(dtype)[gcode]
+    return LL
+
+
+def posterior(Y, gcode, logp, shift) -> np.ndarray:
+    """Posterior over the nodes (float64) of each pattern in a chunk of reduced indicators."""
+    LL = _log_joint(np.asarray(Y, float), gcode, logp, shift, np.float64)
+    LL -= LL.max(axis=1, keepdims=True)
+    np.exp(LL, out=LL)
+    LL /= LL.sum(axis=1, keepdims=True)
+    return LL
+
+
+def e_step_partial(Y, counts, gcode, logp, shift, single: bool = False):
+    """E-step sums over one chunk of patterns: ``(loglik, Y.T @ weighted, group node counts)``.
+
+    ``logp`` and ``shift`` come from :func:`reduced_log_p` and the log
+    weights (``shift`` is ``(G, Q)``). The three results add up over chunks.
+    """
+    dtype = np.dtype(np.float32 if single else np.float64)
+    Yd = Y if Y.dtype == dtype else Y.astype(dtype)
+    LL = _log_joint(Yd, gcode, logp, shift, dtype)
+    m = LL.max(axis=1, keepdims=True)
+    np.subtract(LL, m, out=LL)
+    np.maximum(LL, _LOG_FLOOR[dtype], out=LL)
+    np.exp(LL, out=LL)
+    s = LL.sum(axis=1, dtype=np.float64)
+    loglik = float(counts @ (np.log(s) + m[:, 0]))
+    LL *= (counts / s).astype(dtype)[:, None]
+    Rred = (Yd.T @ LL).astype(float)
+    if len(shift) == 1:
+        Ng = LL.sum(axis=0, dtype=np.float64)[None, :]
+    else:
+        Ng = np.zeros(shift.shape)
+        for g in np.unique(gcode):
+            Ng[g] = LL[gcode == g].sum(axis=0, dtype=np.float64)
+    return loglik, Rred, Ng
+
+
 def e_step(
     design: Design,
     params,
     nodes,
     log_w,
-    want_post: bool = False,
     single: bool = False,
     group_totals: bool = False,
 ):
-    """Return (loglik, expected counts per block (J, Q, C)[, group node counts][, posterior]).
+    """Return (loglik, expected counts per block (J, Q, C)[, group node counts]).
 
     ``log_w`` is ``(Q,)`` or, for several groups, ``(G, Q)``.
 
     Two matrix products over collapsed patterns: ``Y @ log P`` and
-    ``Y.T @ posterior`` (reduced indicators, see :func:`_reduced_log_p`).
-    With ``single=True`` they and the exponentials run in float32 (about 3x
-    faster on large data); the caller recomputes the final log-likelihood in
-    float64.
+    ``Y.T @ posterior`` (reduced indicators, see :func:`reduced_log_p`),
+    chunk by chunk (:func:`map_patterns`; on a cluster, partition by
+    partition), so only ``(n_red, Q)`` sums are kept. With ``single=True``
+    the products and the exponentials run in float32 (about 3x faster on
+    large data); the caller recomputes the final log-likelihood in float64.
     """
-    logp, const = _reduced_log_p(design, params, nodes)
+    logp, const = reduced_log_p(design, params, nodes)
     shift = np.atleast_2d(const + log_w)
-    dtype = np.float32 if single else np.float64
-    Y = design.Y32 if single else design.Y
-    LL = Y @ logp.astype(dtype)
-    if len(shift) == 1:
-        LL += shift.astype(dtype)
-    else:
-        for g, sl in enumerate(design.group_slices):
-            LL[sl] += shift[g].astype(dtype)
-    m = LL.max(axis=1, keepdims=True)
-    np.subtract(LL, m, out=LL)
-    np.exp(LL, out=LL)
-    s = LL.sum(axis=1, keepdims=True, dtype=np.float64)
-    loglik = float(design.counts @ (np.log(s[:, 0]) + m[:, 0]))
-    if want_post:
-        LL /= s.astype(LL.dtype)  # posterior per pattern
-        weighted = LL * design.counts[:, None].astype(LL.dtype)
-    else:
-        LL *= (design.counts / s[:, 0]).astype(LL.dtype)[:, None]
-        weighted = LL
-    Rred = (Y.T @ weighted).astype(float)
-    total = weighted.sum(axis=0, dtype=np.float64)
-    R = _expand_counts(design, Rred, total)
+    loglik, Rred, Ng = map_patterns(design, e_step_partial, logp, shift, single)
+    R = _expand_counts(design, Rred, Ng.sum(axis=0))
     out = [loglik, R]
     if group_totals:
-        if design.n_groups == 1:
-            out.append(total[None, :])
-        else:
-            out.append(
-                np.stack([weighted[sl].sum(axis=0, dtype=np.float64) for sl in design.group_slices])
-            )
-    if want_post:
-        out.append(LL)
+        out.append(Ng)
     return tuple(out)
 
 
@@ -629,7 +772,7 @@ def fit_em(
     """
     t0 = time.perf_counter()
     if single is None:  # float32 E-steps only where they pay off
-        single = design.Y.shape[0] * len(nodes) > 2_000_000
+        single = design.n_patterns * len(nodes) > 2_000_000
     params = [p.copy() for p in (start if start is not None else start_values(design))]
     latent = (
         np.tile([0.0, 1.0], (design.n_groups, 1))

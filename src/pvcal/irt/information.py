@@ -25,9 +25,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from .estimate import Design, e_step, latent_log_weights, prior_terms
+from .estimate import (
+    Design,
+    latent_log_weights,
+    map_patterns,
+    posterior,
+    prior_terms,
+    reduced_log_p,
+)
 
-__all__ = ["FreeMap", "score_vectors", "information", "reported_covariance"]
+__all__ = [
+    "FreeMap",
+    "chunk_scores",
+    "score_vectors",
+    "score_sums",
+    "information",
+    "reported_covariance",
+]
 
 
 class FreeMap:
@@ -96,11 +110,16 @@ class FreeMap:
         return np.concatenate(parts, axis=1)
 
 
-def score_vectors(design: Design, state, nodes):
-    """Per-pattern score vectors: item blocks ``(n, J, p)`` and latent ``(n, G, 2)``."""
+def chunk_scores(design: Design, Y, gcode, state, nodes):
+    """Score vectors of one chunk of patterns: item blocks ``(n, J, p)`` and latent ``(n, G, 2)``.
+
+    ``Y`` and ``gcode`` are the chunk's reduced indicators and group codes.
+    """
     params, latent = state[:-1], state[-1]
     log_w = latent_log_weights(latent, nodes)
-    _, _, post = e_step(design, params, nodes, log_w, want_post=True)
+    logp, const = reduced_log_p(design, params, nodes)
+    Y = np.asarray(Y, float)
+    post = posterior(Y, gcode, logp, np.atleast_2d(const + log_w))
     # s_njp = Σ_q post_nq Σ_k 1[x_nj = k] G_jkqp with G = (dP/dψ) / P. With the
     # reduced indicators (categories 1..K, and "observed" only where missing):
     # s = observed ∘ (post @ G_0) + Σ_{k>=1} 1[x = k] ∘ (post @ (G_k - G_0)).
@@ -114,8 +133,8 @@ def score_vectors(design: Design, state, nodes):
         observed = np.ones((n, J))
         for m, (b, r) in enumerate(design.mask_items):
             if b == bi:
-                observed[:, r] = design.Y[:, n_main + m]
-        Yk = design.Y[:, blk.offset : blk.offset + blk.n_red]
+                observed[:, r] = Y[:, n_main + m]
+        Yk = Y[:, blk.offset : blk.offset + blk.n_red]
         s = np.empty((n, J, p))
         for k in range(p):
             G0 = G[:, :, 0, k].T  # (Q, J)
@@ -125,17 +144,34 @@ def score_vectors(design: Design, state, nodes):
             s[:, :, k] = observed * (post @ G0) + Md.reshape(n, J, C - 1).sum(axis=2)
         items.append(s)
     # d log w_gq / d(mean, sd) for the normalised weights on the fixed grid
-    lat = np.zeros((len(post), design.n_groups, 2))
+    lat = np.zeros((n, design.n_groups, 2))
     w = np.exp(log_w)
-    for g, sl in enumerate(design.group_slices or [slice(None)]):
+    for g in range(design.n_groups):
+        sel = gcode == g
         mu, sd = latent[g]
         dmu = (nodes - mu) / sd**2
         dsd = ((nodes - mu) ** 2 - sd**2) / sd**3
         dmu -= w[g] @ dmu
         dsd -= w[g] @ dsd
-        lat[sl, g, 0] = post[sl] @ dmu
-        lat[sl, g, 1] = post[sl] @ dsd
+        lat[sel, g, 0] = post[sel] @ dmu
+        lat[sel, g, 1] = post[sel] @ dsd
     return items, lat
+
+
+def score_vectors(design: Design, state, nodes):
+    """Score vectors ``(n, J, p)`` and ``(n, G, 2)`` of a design holding its patterns."""
+    return chunk_scores(design, design.Y, design.gcode, state, nodes)
+
+
+def score_sums(Y, counts, gcode, design: Design, state, nodes, cross: bool = True):
+    """Sums over one chunk: ``(Σ n s s', Σ n s)`` of the free-parameter score vectors."""
+    fm = FreeMap(design)
+    s = fm.columns(*chunk_scores(design, Y, gcode, state, nodes))
+    return (s.T @ (s * counts[:, None]) if cross else 0.0), counts @ s
+
+
+# rows per chunk of score vectors: (rows x free parameters) float64 blocks stay small
+_SCORE_CHUNK = 16_384
 
 
 def _prior_vector(fm: FreeMap, state, priors, which: int) -> np.ndarray:
@@ -149,16 +185,18 @@ def _prior_vector(fm: FreeMap, state, priors, which: int) -> np.ndarray:
 
 
 def _gradient(fm: FreeMap, state, nodes, priors) -> np.ndarray:
-    s = fm.columns(*score_vectors(fm.design, state, nodes))
-    return fm.design.counts @ s + _prior_vector(fm, state, priors, 1)
+    meta = fm.design.meta()
+    grad = map_patterns(fm.design, score_sums, meta, state, nodes, False, chunk=_SCORE_CHUNK)[1]
+    return grad + _prior_vector(fm, state, priors, 1)
 
 
 def information(design: Design, state, nodes, priors, method: str = "crossprod"):
     """Information matrix of the free parameters and its :class:`FreeMap`."""
     fm = FreeMap(design)
     if method == "crossprod":
-        s = fm.columns(*score_vectors(design, state, nodes))
-        info = s.T @ (s * design.counts[:, None]) + np.diag(_prior_vector(fm, state, priors, 2))
+        meta = design.meta()
+        cross = map_patterns(design, score_sums, meta, state, nodes, True, chunk=_SCORE_CHUNK)[0]
+        info = cross + np.diag(_prior_vector(fm, state, priors, 2))
     elif method == "observed":
         x0 = fm.get(state)
         info = np.empty((fm.size, fm.size))
