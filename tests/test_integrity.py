@@ -359,9 +359,10 @@ def test_screen_result_round_trip_and_summary():
     bank, x, cands, truth, _ = _sittings_with_copiers(51, n_sittings=2, size=10, n_items=20)
     res = screen(bank, x, cands, n_sim=30, seed=2)
     back = Screening.from_json(res.to_json())
-    pd.testing.assert_frame_equal(back.pairs, res.pairs, check_dtype=False)
-    pd.testing.assert_frame_equal(back.candidates, res.candidates, check_dtype=False)
+    pd.testing.assert_frame_equal(back.pairs, res.pairs)
+    pd.testing.assert_frame_equal(back.candidates, res.candidates)
     assert back.settings == res.settings
+    assert back == res and back.to_json() == res.to_json()
     text = res.summary().as_text()
     assert "Integrity screening" in text and "For review" in text
     assert "<table" in res.summary().as_html()

@@ -17,8 +17,6 @@ function                    R equivalent
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -31,7 +29,6 @@ from ._summary import Summary
 from ._validation import (
     DataError,
     PvcalError,
-    SchemaError,
     check_choice,
     check_columns,
     check_int_scores,
@@ -44,6 +41,7 @@ from .irt.models import DICHOTOMOUS, canonical_model, category_probs
 from .irt.results import Calibration
 from .irt.scoring import score
 from .irt.simulate import simulate
+from .serialize import check_record, dumps, frame_from_json, json_equal, loads_record, to_jsonable
 
 __all__ = [
     "omega",
@@ -856,20 +854,6 @@ def _combine(who: pd.DataFrame, theta: np.ndarray, pairs: pd.DataFrame, fit: pd.
     return people
 
 
-def _frame_to_dict(df: pd.DataFrame) -> dict:
-    return json.loads(df.to_json(orient="split", date_format="iso", default_handler=str))
-
-
-def _frame_from_dict(d: Mapping, index_name: str | None = None) -> pd.DataFrame:
-    df = pd.DataFrame(d["data"], columns=d["columns"], index=d.get("index"))
-    df.index.name = index_name
-    return df
-
-
-_BOOL_PAIR = ("flagged",)
-_BOOL_PEOPLE = ("flag_copying", "flag_source", "flag_aberrant", "review")
-
-
 @dataclass(frozen=True)
 class Screening:
     """Result of :func:`screen` (do not construct directly).
@@ -950,31 +934,36 @@ class Screening:
         )
 
     def to_dict(self) -> dict:
-        """JSON-safe dictionary of the frames and settings."""
-        return {
-            "pvcal_type": "Screening",
-            "settings": json.loads(json.dumps(self.settings, default=str)),
-            "pairs": _frame_to_dict(self.pairs),
-            "candidates": _frame_to_dict(self.candidates),
-        }
+        """JSON-ready dictionary of the frames and settings (:mod:`pvcal.serialize`)."""
+        return to_jsonable(
+            {
+                "pvcal_type": "Screening",
+                "settings": dict(self.settings),
+                "pairs": self.pairs,
+                "candidates": self.candidates,
+            }
+        )
 
-    def to_json(self, **kwargs: Any) -> str:
-        """``json.dumps(self.to_dict())``."""
-        return json.dumps(self.to_dict(), **kwargs)
+    def to_json(self, *, indent: int | None = None) -> str:
+        """Canonical JSON text (:func:`pvcal.serialize.dumps`)."""
+        return dumps(self.to_dict(), indent=indent)
 
     @classmethod
     def from_json(cls, text: str) -> Screening:
-        """Rebuild a screening stored by :meth:`to_json`."""
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise SchemaError(f"screening JSON is not valid JSON: {err}") from None
-        if not isinstance(d, dict) or d.get("pvcal_type") != "Screening":
-            raise SchemaError("JSON does not hold a pvcal Screening (pvcal_type missing)")
-        pairs = _frame_from_dict(d["pairs"])
-        people = _frame_from_dict(d["candidates"], "person")
-        for col in _BOOL_PAIR:
-            pairs[col] = pairs[col].astype(bool)
-        for col in _BOOL_PEOPLE:
-            people[col] = people[col].astype(bool)
-        return cls(pairs=pairs, candidates=people, settings=d["settings"])
+        """Rebuild a screening stored by :meth:`to_json`.
+
+        Raises
+        ------
+        SchemaError
+            Not a Screening's JSON.
+        """
+        d = loads_record(text, "Screening")
+        check_record(d, "Screening", ("pvcal_type", "settings", "pairs", "candidates"))
+        return cls(
+            pairs=frame_from_json(d["pairs"]),
+            candidates=frame_from_json(d["candidates"]),
+            settings=dict(d["settings"]),
+        )
+
+    __eq__ = json_equal
+    __hash__ = None  # type: ignore[assignment]
