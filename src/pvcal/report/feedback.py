@@ -1,0 +1,221 @@
+"""Candidate feedback pages (Art. 4, 17): result, domain profile and training advice.
+
+One page per published result, ``reports/<discipline>/<period>/feedback/<pseudonym>.html``:
+the standard score and grade; the raw score with the raw-score pass mark of the
+candidate's own form (the θ pass cut through that form's test characteristic
+curve on the equated scale); the domain profile with its intervals against the
+cut; the weak domains and their training modules.  The page carries no
+candidate id or name: the platform delivers it to the candidate.
+
+Page text lives in ``templates/feedback.html.j2`` wrapped in ``_()``; pass a
+``gettext`` callable to translate it (identity by default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import DataError, PvcalError
+from ..diagnosis import plot_profile
+from ..equating.irt import tcc
+from . import html as _html
+from .plots import figure_to_data_uri
+
+__all__ = ["form_pass_mark", "feedback_context", "render_feedback", "write_feedback_page"]
+
+_PROFILE = ("domain", "n_items", "theta", "se", "lower", "upper", "weak")
+
+
+def form_pass_mark(items: pd.DataFrame, theta_cut: float) -> float:
+    """Raw-score pass mark of one form: its test characteristic curve at the θ cut.
+
+    # R: mirt::expected.test(mod, Theta = matrix(theta_cut))
+
+    Parameters
+    ----------
+    items : DataFrame
+        Item parameters of the form's items on the equated (base) scale.
+    theta_cut : float
+        Pass cut on the same scale.
+
+    Returns
+    -------
+    float
+        ``τ(θ_cut) = Σ_j E[X_j | θ_cut]``.
+
+    Raises
+    ------
+    ModelError
+        Malformed item parameters.
+    PvcalError
+        A non-finite cut.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> items = pd.DataFrame({"a": [1.0, 1.0], "b": [0.0, 0.0]}, index=["Q1", "Q2"])
+    >>> form_pass_mark(items, 0.0)
+    1.0
+    """
+    cut = float(theta_cut)
+    if not np.isfinite(cut):
+        raise PvcalError(f"theta_cut must be finite, got {theta_cut!r}")
+    return float(tcc(items, [cut])[0])
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+def feedback_context(
+    *,
+    title: str,
+    period: str,
+    standard_score: float,
+    grade: str,
+    raw_score: float,
+    max_score: float,
+    pass_mark: float,
+    profile: pd.DataFrame,
+    cut: float,
+    level: float,
+    recommendations: pd.DataFrame | None = None,
+    gettext: Callable[[str], str] | None = None,
+) -> dict[str, Any]:
+    """Everything one feedback page shows (the template context).
+
+    Parameters
+    ----------
+    title, period : str
+        Discipline title and period.
+    standard_score, grade : float, str
+        The published result.
+    raw_score, max_score : float
+        The candidate's raw score and the form's maximum.
+    pass_mark : float
+        :func:`form_pass_mark` of the candidate's form.
+    profile : DataFrame
+        The candidate's rows of :func:`pvcal.diagnosis.domain_profile`.
+    cut, level : float
+        θ pass cut and interval level the profile was made with.
+    recommendations : DataFrame, optional
+        The candidate's rows of :func:`pvcal.diagnosis.recommend`.
+    gettext : callable, optional
+        Translation of the page text (default: none).
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    DataError
+        ``profile`` without the columns of a domain profile, or of more than
+        one person.
+    """
+    if not isinstance(profile, pd.DataFrame):
+        raise DataError(f"profile must be a DataFrame, got {type(profile).__name__}")
+    missing = [c for c in _PROFILE if c not in profile.columns]
+    if missing:
+        raise DataError(f"profile: missing column(s) {missing}; expected domain_profile rows")
+    if "person" in profile.columns and profile["person"].nunique() > 1:
+        raise DataError("profile holds more than one person; pass one candidate's rows")
+    _ = gettext or _identity
+    figure = None
+    if len(profile):
+        import matplotlib.pyplot as plt
+
+        ax = plot_profile(
+            profile.reset_index(drop=True),
+            cut,
+            labels={"cut": _("pass level"), "weak": _("weak"), "xlabel": _("ability (θ)")},
+        )
+        figure = figure_to_data_uri(ax.figure)
+        plt.close(ax.figure)
+    rows = [
+        {
+            "domain": str(r.domain),
+            "n_items": int(r.n_items),
+            "theta": float(r.theta),
+            "lower": float(r.lower),
+            "upper": float(r.upper),
+            "weak": bool(r.weak),
+        }
+        for r in profile.itertuples(index=False)
+    ]
+    training = []
+    if recommendations is not None and len(recommendations):
+        rec = recommendations.sort_values("rank") if "rank" in recommendations else recommendations
+        for r in rec.itertuples(index=False):
+            hours = getattr(r, "hours", np.nan)
+            training.append(
+                {
+                    "domain": str(r.domain),
+                    "module": None if pd.isna(r.module) else str(r.module),
+                    "hours": None if pd.isna(hours) else float(hours),
+                }
+            )
+    return {
+        "_": _,
+        "title": title,
+        "period": period,
+        "standard_score": standard_score,
+        "grade": grade,
+        "raw_score": raw_score,
+        "max_score": max_score,
+        "pass_mark": pass_mark,
+        "cut": cut,
+        "level_pct": round(100 * level),
+        "domains": rows,
+        "weak": [r for r in rows if r["weak"]],
+        "training": training,
+        "figure": figure,
+    }
+
+
+def render_feedback(context: Mapping[str, Any]) -> str:
+    """The feedback page's HTML (``templates/feedback.html.j2``)."""
+    return _html.render("feedback.html.j2", **dict(context))
+
+
+def write_feedback_page(
+    reports: str | Path,
+    discipline: str,
+    period: str,
+    pseudonym: str,
+    context: Mapping[str, Any],
+) -> Path:
+    """Render and write ``<reports>/<discipline>/<period>/feedback/<pseudonym>.html``.
+
+    Parameters
+    ----------
+    reports : str or Path
+        The reports folder.
+    discipline, period, pseudonym : str
+        Path parts; the pseudonym is the registry's, never the application id.
+    context : mapping
+        :func:`feedback_context`.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    PvcalError
+        A path part that is empty or holds a path separator.
+    """
+    for name, part in (("discipline", discipline), ("period", period), ("pseudonym", pseudonym)):
+        part = str(part)
+        if not part or "/" in part or "\\" in part or part in (".", ".."):
+            raise PvcalError(f"{name}={part!r} cannot be a file or folder name")
+    out = Path(reports) / str(discipline) / str(period) / "feedback" / f"{pseudonym}.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_feedback(context), encoding="utf-8")
+    return out
