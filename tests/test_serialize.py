@@ -228,3 +228,52 @@ def test_equating_round_trip_actmath_and_irt():
     assert lin.slope is not None and lin(10.0) == equate(fx, fy, "linear")(10.0)
     base, new = _kb_forms()
     assert_reloads(irt_eq.true_score(new, base))
+
+
+def test_benchmark_index_round_trip():
+    """A benchmark index with Angoff, Bookmark and normative cuts, bootstrap, groups and a
+    linking record (the estimate of tests/test_index.py) reloads exactly."""
+    from pvcal.index import BenchmarkIndex
+
+    items = pd.DataFrame(
+        {"a": [0.8, 1.0, 1.2, 1.5, 0.9, 1.1], "b": [-1.5, -0.8, -0.2, 0.3, 0.9, 1.4]},
+        index=[f"Q{i}" for i in range(1, 7)],
+    )
+    rules = {
+        "discipline": "demo",
+        "grades": {
+            "Pass": {"method": "angoff"},
+            "Good": {"method": "bookmark", "rp": 0.67},
+            "Excellent": {"method": "normative", "k": -1.2, "robust": "algorithm_a"},
+        },
+        "standard_score": {"pass_score": 60, "scale": 10, "lower": 0, "upper": 100},
+    }
+    rng = np.random.default_rng(1)
+    th, se = rng.normal(0, 1, 200), rng.uniform(0.3, 0.5, 200)
+    panel = pd.DataFrame(
+        [
+            (p, r, item, float(np.clip(0.5 + rng.normal(0, 0.08), 0.01, 0.99)))
+            for p in range(6)
+            for r in (1, 2)
+            for item in items.index
+        ],
+        columns=["panelist", "round", "item_id", "rating"],
+    )
+    bookmark = pd.DataFrame({"panelist": range(6), "round": 1, "page": [4, 4, 5, 5, 4, 5]})
+    index = BenchmarkIndex.estimate(
+        rules,
+        theta=pd.DataFrame({"theta": th, "se": se}),
+        items=items,
+        panel=panel,
+        bookmark=bookmark,
+        period="2026H1",
+        n_boot=40,
+        seed=5,
+        groups=np.repeat(["x", "y"], 100),
+        linking={"A": np.float64(1.1), "B": 0.2, "method": "stocking-lord", "base": "2025"},
+    )
+    back = assert_reloads(index)
+    assert back.to_record() == index.to_record()
+    pd.testing.assert_frame_equal(back.table, index.table)
+    assert back.grade(th[:20]).tolist() == index.grade(th[:20]).tolist()
+    assert json.loads(index.to_json())["methods"]["Excellent"]["params"]["robust"] == "algorithm_a"

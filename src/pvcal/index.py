@@ -46,6 +46,7 @@ from scipy.special import ndtri
 
 from ._summary import Summary
 from ._validation import DataError, PvcalError, SchemaError, check_1d, check_probability
+from .serialize import dumps, json_equal, loads_record, to_jsonable
 from .standards import GRADES, classification, near_cut, parse_grades, set_cuts
 
 __all__ = [
@@ -467,17 +468,17 @@ class BenchmarkIndex:
         cq = None
         if s is not None:
             cq = classification(th, s, {g: float(theta_cuts[g]) for g in GRADES}).to_dict()
-        methods = _jsonable(cuts.to_dict())
+        methods = to_jsonable(cuts.to_dict())
         for g in GRADES:
             det = cuts.details[g]
             if det is not None and hasattr(det, "by_round"):
                 br = det.by_round
                 methods[g]["panel"] = {
-                    "round": _jsonable(det.round),
+                    "round": to_jsonable(det.round),
                     "n_panelists": int(br.loc[det.round, "n"]),
                     "se_across_panelists": float(br.loc[det.round, "se"]),
                     "sd_across_panelists": float(br.loc[det.round, "sd"]),
-                    "change_from_previous_round": _num(br.loc[det.round, "change"]),
+                    "change_from_previous_round": to_jsonable(br.loc[det.round, "change"]),
                 }
         rules_hash = {k: rules[k] for k in ("grades", "standard_score") if k in rules}
         inputs = {
@@ -522,7 +523,7 @@ class BenchmarkIndex:
             uncertainty=uncertainty,
             classification=cq,
             csem=csem,
-            linking=None if linking is None else _jsonable(dict(linking)),
+            linking=None if linking is None else to_jsonable(dict(linking)),
             inputs=inputs,
             conventions=conventions,
             distribution_by_group=by_group,
@@ -713,11 +714,19 @@ class BenchmarkIndex:
 
     to_dict = to_record
 
-    def to_json(self, **kwargs) -> str:
-        """The record as a JSON string."""
-        kwargs.setdefault("indent", 2)
-        kwargs.setdefault("ensure_ascii", False)
-        return json.dumps(self.to_record(), **kwargs)
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The record as canonical JSON text (:func:`pvcal.serialize.dumps`)."""
+        return dumps(self.to_record(), indent=indent)
+
+    @classmethod
+    def from_json(cls, text: str) -> BenchmarkIndex:
+        """Rebuild an index from :meth:`to_json` text (see :meth:`from_record`)."""
+        return cls.from_record(loads_record(text, "benchmark-index"))
+
+    def __eq__(self, other: object) -> bool:
+        return json_equal(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
 
     @classmethod
     def from_record(cls, record: dict | str) -> BenchmarkIndex:
@@ -729,7 +738,7 @@ class BenchmarkIndex:
             Not a benchmark-index record, or a missing field.
         """
         if isinstance(record, str):
-            record = json.loads(record)
+            record = loads_record(record, "benchmark-index")
         if not isinstance(record, dict) or record.get("kind") != RECORD_KIND:
             raise SchemaError(f"not a benchmark-index record (kind must be {RECORD_KIND!r})")
         if record.get("record_version") != RECORD_VERSION:
@@ -852,26 +861,3 @@ class BenchmarkIndex:
 def estimate_index(rules: dict, **kwargs) -> BenchmarkIndex:
     """Function form of :meth:`BenchmarkIndex.estimate`."""
     return BenchmarkIndex.estimate(rules, **kwargs)
-
-
-def _num(v) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
-def _jsonable(obj: Any) -> Any:
-    """Convert numpy scalars and containers to plain JSON types."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    return obj
