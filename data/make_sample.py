@@ -96,18 +96,35 @@ def simulate_responses(
     rng: np.random.Generator,
     theta: np.ndarray,
     truth: pd.DataFrame,
+    *,
+    shift: np.ndarray | None = None,
+    focal: np.ndarray | None = None,
+    dif: pd.DataFrame | None = None,
 ) -> np.ndarray:
-    """Persons x items integer scores for the items (rows) of ``truth``."""
+    """Persons x items integer scores for the items (rows) of ``truth``.
+
+    ``shift`` (persons x items) is added to theta item by item (planted domain
+    weaknesses); ``dif`` (indexed by item_id: ``b_shift``, ``a_factor``) changes
+    the parameters of those items for the ``focal`` persons (planted DIF).  Both
+    leave the random draws unchanged: one uniform per person and item, as
+    without plants, so persons and items without a plant get the same scores.
+    """
     out = np.empty((theta.size, len(truth)), dtype=int)
     for j, (_, row) in enumerate(truth.iterrows()):
+        th = theta if shift is None else theta + shift[:, j]
         if row["model"] in ("2PL", "3PL", "Rasch", "1PL"):
             c = 0.0 if pd.isna(row["c"]) else row["c"]
-            p = p_3pl(theta, np.array([row["a"]]), np.array([row["b"]]), c)[:, 0]
+            a_i = np.full(theta.size, float(row["a"]))
+            b_i = np.full(theta.size, float(row["b"]))
+            if dif is not None and row["item_id"] in dif.index:
+                a_i[focal] *= dif.loc[row["item_id"], "a_factor"]
+                b_i[focal] += dif.loc[row["item_id"], "b_shift"]
+            p = c + (1.0 - c) / (1.0 + np.exp(-(a_i * (th - b_i))))
             out[:, j] = (rng.random(theta.size) < p).astype(int)
         else:
             bs = np.array([row[f"b{k}"] for k in range(1, 4) if pd.notna(row.get(f"b{k}"))])
             fn = p_grm if row["model"] == "GRM" else p_gpcm
-            out[:, j] = draw_categories(rng, fn(theta, row["a"], bs))
+            out[:, j] = draw_categories(rng, fn(th, row["a"], bs))
     return out
 
 
@@ -119,12 +136,16 @@ def to_long_with_mess(
     *,
     not_reached_rate: float,
     omit_rate: float,
+    copies: list[tuple[int, int, np.ndarray]] | None = None,
 ) -> pd.DataFrame:
     """Long responses; not-reached tails and a few omitted items.
 
     A not-reached tail is written half of the time as rows with an empty
     score and half of the time as absent rows (both mean "missing").
-    Omitted items (random, not at the end) are absent rows.
+    Omitted items (random, not at the end) are absent rows.  ``copies``
+    (copier row, source row, item columns) then give the copier the source's
+    final record on those items, missing included (planted copying; no
+    random draw, so everything else stays as without it).
     """
     n, k = scores.shape
     present = np.ones((n, k), dtype=bool)  # row written at all
@@ -139,6 +160,12 @@ def to_long_with_mess(
     omit = (rng.random((n, k)) < omit_rate) & ~blank
     omit[:, 0] = False  # keep every person with at least one response
     present &= ~omit
+    if copies:
+        scores = scores.copy()
+        for ci, si, cols in copies:
+            scores[ci, cols] = scores[si, cols]
+            present[ci, cols] = present[si, cols]
+            blank[ci, cols] = blank[si, cols]
     ii, jj = np.nonzero(present)
     score = scores[ii, jj].astype(float)
     score[blank[ii, jj]] = np.nan
@@ -246,6 +273,290 @@ def angoff_panel(
     return pd.DataFrame(rows)
 
 
+# ------------------------------------------------------------------- plants
+# Every plant draws from its own stream ``default_rng([SEED, k, j])`` (k = the
+# discipline, j = the plant), never from the discipline's main stream, so what
+# is not planted keeps exactly the values it had before the plants existed.
+PLANT_SITTINGS, PLANT_DIF, PLANT_DOMAINS, PLANT_INTEGRITY = 1, 2, 3, 4
+
+
+def plant_rng(k: int, j: int) -> np.random.Generator:
+    """The separate random stream of plant ``j`` in discipline ``k``."""
+    return np.random.default_rng([SEED, k, j])
+
+
+def add_sittings(
+    rng: np.random.Generator,
+    cand: pd.DataFrame,
+    *,
+    centres: dict[str, str] | None = None,
+    per_site_day: int = 130,
+    max_session: int = 70,
+) -> pd.DataFrame:
+    """``site``, ``session`` and ``gender`` columns of the candidate register.
+
+    Sites: ``centres`` maps region -> one site; otherwise each region has
+    ``max(1, round(n_per_day / per_site_day))`` sites (``<Region>-<n>``) and a
+    candidate sits at a random site of the own region.  A sitting is a site
+    and session within a period: the candidates of one site and exam day are
+    split at random into ``ceil(n / max_session)`` sessions, numbered by day
+    within the period and site (``2025H1-S03``).  Gender ``F``/``M``: a random
+    half of the candidates each (a candidate who retakes keeps it).
+    """
+    cand = cand.copy()
+    site = np.empty(len(cand), dtype=object)
+    for (period, region), idx in cand.groupby(["period", "region"], sort=True).indices.items():
+        if centres is not None:
+            site[idx] = centres[region]
+            continue
+        n_days = cand.loc[cand["period"] == period, "administered_on"].nunique()
+        n_sites = max(1, round(len(idx) / n_days / per_site_day))
+        site[idx] = [f"{region}-{int(k) + 1}" for k in rng.integers(0, n_sites, len(idx))]
+    cand["site"] = site
+    session = np.empty(len(cand), dtype=object)
+    for (period, _s), idx in cand.groupby(["period", "site"], sort=True).indices.items():
+        number = 0
+        days = cand["administered_on"].to_numpy()[idx]
+        for day in sorted(set(days)):
+            rows = idx[days == day]
+            k = max(1, int(np.ceil(len(rows) / max_session)))
+            for part in np.array_split(rng.permutation(rows), k):
+                number += 1
+                session[np.sort(part)] = f"{period}-S{number:02d}"
+    cand["session"] = session
+    people = pd.unique(cand["candidate_id"])
+    female = pd.Series(rng.permutation(len(people)) % 2 == 0, index=people)
+    cand["gender"] = np.where(female.loc[cand["candidate_id"]].to_numpy(), "F", "M")
+    return cand
+
+
+def plant_dif(
+    rng: np.random.Generator,
+    truth: pd.DataFrame,
+    eligible: np.ndarray,
+    *,
+    n_uniform: int = 3,
+    b_shift: float = 0.6,
+    a_factor: float = 0.4,
+) -> pd.DataFrame:
+    """Planted DIF against women (focal ``F``) on dichotomous items.
+
+    ``n_uniform`` items: b + ``b_shift`` for the focal group (uniform DIF,
+    harder for women at every theta); one item: a x ``a_factor`` for the focal
+    group, b unchanged (nonuniform DIF: the curves cross at b).  Items are
+    drawn from ``eligible`` (rows of ``truth``: dichotomous, not anchors,
+    |b| < 1.5).  Returns a frame indexed by item_id with ``b_shift``,
+    ``a_factor`` and the truth columns ``grouping, focal, kind, effect``
+    (uniform: b_focal - b_reference; nonuniform: a_focal - a_reference).
+    """
+    pool = np.flatnonzero(eligible)
+    pick = rng.choice(pool, size=n_uniform + 1, replace=False)
+    ids = truth["item_id"].to_numpy()[pick]
+    a_ref = truth["a"].to_numpy(dtype=float)[pick[-1]]
+    kinds = ["uniform"] * n_uniform + ["nonuniform"]
+    return pd.DataFrame(
+        {
+            "item_id": ids,
+            "grouping": "gender",
+            "focal": "F",
+            "kind": kinds,
+            "effect": [b_shift] * n_uniform + [round(a_ref * a_factor - a_ref, 4)],
+            "b_shift": [b_shift] * n_uniform + [0.0],
+            "a_factor": [1.0] * n_uniform + [a_factor],
+        }
+    ).set_index("item_id")
+
+
+def write_dif_truth(dif: pd.DataFrame, out: Path) -> None:
+    cols = ["item_id", "grouping", "focal", "kind", "effect"]
+    write_csv(dif.reset_index()[cols], out / "true_dif.csv")
+
+
+def plant_domains(
+    rng: np.random.Generator,
+    cand: pd.DataFrame,
+    theta: np.ndarray,
+    domains: list[str],
+    *,
+    rate: float = 0.10,
+    low: float = -2.5,
+    high: float = -1.5,
+) -> pd.DataFrame:
+    """Planted domain weaknesses: a share ``rate`` of applications get one domain
+    (at random) at theta + delta, delta ~ U(low, high); every other domain is at
+    theta.  Long frame ``application_id, domain, theta, planted`` (one row per
+    application and domain, the domain theta the responses were drawn with).
+    """
+    n = len(cand)
+    weak = rng.random(n) < rate
+    which = rng.integers(0, len(domains), n)
+    delta = rng.uniform(low, high, n)
+    dom_theta = np.repeat(theta[:, None], len(domains), axis=1)
+    planted = np.zeros((n, len(domains)), dtype=int)
+    rows = np.flatnonzero(weak)
+    dom_theta[rows, which[rows]] += delta[rows]
+    planted[rows, which[rows]] = 1
+    return pd.DataFrame(
+        {
+            "application_id": np.repeat(cand["application_id"].to_numpy(), len(domains)),
+            "domain": np.tile(domains, n),
+            "theta": np.round(dom_theta.ravel(), 4),
+            "planted": planted.ravel(),
+            "_shift": (dom_theta - theta[:, None]).ravel(),
+        }
+    )
+
+
+def domain_shift(plant: pd.DataFrame, apps: np.ndarray, item_domains: np.ndarray) -> np.ndarray:
+    """Persons x items theta shifts of ``apps`` on items of the given domains."""
+    wide = plant.pivot(index="application_id", columns="domain", values="_shift")
+    return wide.loc[apps, item_domains].to_numpy()
+
+
+def plant_integrity(
+    rng: np.random.Generator,
+    cand: pd.DataFrame,
+    form_items: dict[str, list[str]],
+    *,
+    copy_rate: float = 0.015,
+    aberrant_rate: float = 0.01,
+) -> pd.DataFrame:
+    """Planted copiers and aberrant responders.
+
+    Copiers (share ``copy_rate``): a source drawn from the same sitting
+    (period, site, session) and the same form, neither copier nor aberrant
+    itself; the copier takes the source's final record (score, empty score or
+    absent row) on a random share ~ U(0.3, 0.7) of the form's items.  Aberrant
+    responders (share ``aberrant_rate``), half each: ``guessing`` (random
+    answers on the second half of the form) and ``preknowledge`` (correct on
+    a random 40 % of the form's hard dichotomous items, those with b above the
+    form's median).  Returns ``application_id, kind, source_application_id,
+    share, n_items_copied, pattern, items`` (``items``: ';'-joined item ids).
+    """
+    n = len(cand)
+    role = rng.random(n)
+    copier = role < copy_rate
+    aberrant = (role >= copy_rate) & (role < copy_rate + aberrant_rate)
+    busy = copier | aberrant
+    rows = []
+    sitting = cand[["period", "site", "session", "form"]].astype(str).agg("|".join, axis=1)
+    for i in np.flatnonzero(copier | aberrant):
+        app = cand["application_id"].iat[i]
+        items = form_items[cand["form"].iat[i]]
+        if copier[i]:
+            mates = np.flatnonzero((sitting == sitting.iat[i]).to_numpy() & ~busy)
+            if mates.size == 0:
+                continue
+            src = int(rng.choice(mates))
+            share = float(rng.uniform(0.3, 0.7))
+            k = int(round(share * len(items)))
+            chosen = sorted(rng.choice(len(items), size=k, replace=False))
+            rows.append(
+                {
+                    "application_id": app,
+                    "kind": "copier",
+                    "source_application_id": cand["application_id"].iat[src],
+                    "share": round(share, 4),
+                    "n_items_copied": k,
+                    "pattern": "copying",
+                    "items": ";".join(items[c] for c in chosen),
+                }
+            )
+        else:
+            pattern = "guessing" if rng.random() < 0.5 else "preknowledge"
+            rows.append(
+                {
+                    "application_id": app,
+                    "kind": "aberrant",
+                    "source_application_id": "",
+                    "share": np.nan,
+                    "n_items_copied": np.nan,
+                    "pattern": pattern,
+                    "items": "",
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "application_id",
+            "kind",
+            "source_application_id",
+            "share",
+            "n_items_copied",
+            "pattern",
+            "items",
+        ],
+    )
+
+
+def apply_aberrance(
+    rng: np.random.Generator,
+    sc: np.ndarray,
+    apps: np.ndarray,
+    order: list[str],
+    by_id: pd.DataFrame,
+    integrity: pd.DataFrame,
+) -> pd.DataFrame:
+    """Overwrite the scores of the aberrant responders among ``apps`` in place.
+
+    Guessing: every item of the second half of the form is answered at random
+    (a 0/1 item correct with probability 1/4, a polytomous item 0 or 1 with
+    equal probability).  Pre-knowledge: a random 40 % of the form's
+    dichotomous items with b above the form's median b are answered correctly.
+    Fills ``share`` (share of the form's items affected) in ``integrity``.
+    """
+    integrity = integrity.copy()
+    pos = {a: r for r, a in enumerate(apps)}
+    max_score = by_id.loc[order, "max_score"].to_numpy()
+    b = by_id.loc[order, "b"].to_numpy(dtype=float)
+    dich = max_score == 1
+    hard = np.flatnonzero(dich & (b > np.median(b[dich])))
+    for r in integrity.index[integrity["kind"] == "aberrant"]:
+        app = integrity.at[r, "application_id"]
+        if app not in pos:
+            continue
+        i = pos[app]
+        if integrity.at[r, "pattern"] == "guessing":
+            cols = np.arange(len(order) // 2, len(order))
+            guess = np.where(
+                max_score[cols] == 1,
+                rng.random(cols.size) < 0.25,
+                rng.integers(0, 2, cols.size),
+            )
+            sc[i, cols] = guess.astype(int)
+        else:
+            cols = np.sort(rng.choice(hard, size=int(round(0.4 * hard.size)), replace=False))
+            sc[i, cols] = 1
+        integrity.at[r, "share"] = round(cols.size / len(order), 4)
+        integrity.at[r, "items"] = ";".join(order[c] for c in cols)
+    return integrity
+
+
+def copies_for(apps: np.ndarray, order: list[str], integrity: pd.DataFrame):
+    """(copier row, source row, item columns) of the copiers among ``apps``."""
+    pos = {a: r for r, a in enumerate(apps)}
+    col = {it: c for c, it in enumerate(order)}
+    out = []
+    for _, row in integrity[integrity["kind"] == "copier"].iterrows():
+        if row["application_id"] in pos:
+            cols = np.array([col[it] for it in row["items"].split(";")], dtype=int)
+            out.append((pos[row["application_id"]], pos[row["source_application_id"]], cols))
+    return out
+
+
+CANDIDATE_COLUMNS = [
+    "candidate_id",
+    "application_id",
+    "period",
+    "study_hours",
+    "region",
+    "employer",
+    "site",
+    "session",
+    "gender",
+]
+
+
 # -------------------------------------------------------------- disciplines
 def qms_auditor(rng: np.random.Generator, out: Path) -> None:
     domains = {
@@ -332,13 +643,35 @@ def qms_auditor(rng: np.random.Generator, out: Path) -> None:
         m = (cand["period"] == p).to_numpy()
         cand.loc[m, "administered_on"] = sitting_dates(rng, p, m.sum(), SITTINGS)
 
+    # plants (separate streams): sittings and gender, DIF, domain weaknesses, integrity
+    cand = add_sittings(plant_rng(1, PLANT_SITTINGS), cand)
+    dif = plant_dif(
+        plant_rng(1, PLANT_DIF),
+        truth,
+        (np.asarray(anchor) == 0) & (truth["b"].abs() < 1.5).to_numpy(),
+    )
+    dom_plant = plant_domains(plant_rng(1, PLANT_DOMAINS), cand, theta, dom_names)
+    form_items = {f: layout.loc[layout["form"] == f, "item_id"].tolist() for f in all_forms}
+    integ_rng = plant_rng(1, PLANT_INTEGRITY)
+    integrity = plant_integrity(integ_rng, cand, form_items)
+    item_domain = items.set_index("item_id")["domain"]
+
     by_id = truth.set_index("item_id")
     for p in periods:
         parts = []
         for f in forms[p]:
             m = ((cand["period"] == p) & (cand["form"] == f)).to_numpy()
             order = layout.loc[layout["form"] == f, "item_id"].tolist()
-            sc = simulate_responses(rng, theta[m], by_id.loc[order].reset_index())
+            apps = cand["application_id"].to_numpy()[m]
+            sc = simulate_responses(
+                rng,
+                theta[m],
+                by_id.loc[order].reset_index(),
+                shift=domain_shift(dom_plant, apps, item_domain.loc[order].to_numpy()),
+                focal=(cand["gender"] == "F").to_numpy()[m],
+                dif=dif,
+            )
+            integrity = apply_aberrance(integ_rng, sc, apps, order, by_id, integrity)
             parts.append(
                 to_long_with_mess(
                     rng,
@@ -347,6 +680,7 @@ def qms_auditor(rng: np.random.Generator, out: Path) -> None:
                     order,
                     not_reached_rate=0.03,
                     omit_rate=0.002,
+                    copies=copies_for(apps, order, integrity),
                 )
             )
         long = pd.concat(parts, ignore_index=True)
@@ -355,10 +689,7 @@ def qms_auditor(rng: np.random.Generator, out: Path) -> None:
 
     write_csv(items, out / "items.csv")
     write_csv(layout, out / "forms.csv")
-    write_csv(
-        cand[["candidate_id", "application_id", "period", "study_hours", "region", "employer"]],
-        out / "candidates.csv",
-    )
+    write_csv(cand[CANDIDATE_COLUMNS], out / "candidates.csv")
     write_csv(truth, out / "true_items.csv")
     write_csv(
         pd.DataFrame(
@@ -376,6 +707,9 @@ def qms_auditor(rng: np.random.Generator, out: Path) -> None:
         pd.DataFrame({"period": list(pop), "mean": [v[0] for v in pop.values()], "sd": [1.0, 1.0]}),
         out / "true_population.csv",
     )
+    write_dif_truth(dif, out)
+    write_csv(dom_plant.drop(columns="_shift"), out / "true_domain_theta.csv")
+    write_csv(integrity, out / "true_integrity.csv")
     cuts = {"pass": -0.25, "good": 0.7, "excellent": 1.5}
     write_csv(
         pd.DataFrame(
@@ -537,6 +871,27 @@ def food_safety_inspector(rng: np.random.Generator, out: Path) -> None:
         m = (cand["period"] == p).to_numpy()
         cand.loc[m, "administered_on"] = sitting_dates(rng, p, m.sum(), SITTINGS)
 
+    # plants (separate streams): sittings and gender, DIF, domain weaknesses, integrity
+    cand = add_sittings(plant_rng(2, PLANT_SITTINGS), cand)
+    dif = plant_dif(
+        plant_rng(2, PLANT_DIF),
+        truth,
+        ((items["anchor"] == 0) & (items["model"] == "2PL") & (truth["b"].abs() < 1.5)).to_numpy(),
+    )
+    dom_plant = plant_domains(plant_rng(2, PLANT_DOMAINS), cand, theta, dom_names)
+    on = {
+        f: items.loc[items["forms"].str.split(";").map(lambda s, f=f: f in s)]
+        for f in forms.values()
+    }
+    form_items = {
+        f: on[f].loc[on[f]["model"] == "2PL", "item_id"].tolist()
+        + on[f].loc[on[f]["model"] == "GRM", "item_id"].tolist()
+        for f in forms.values()
+    }
+    integ_rng = plant_rng(2, PLANT_INTEGRITY)
+    integrity = plant_integrity(integ_rng, cand, form_items)
+    item_domain = items.set_index("item_id")["domain"]
+
     by_id = truth.set_index("item_id")
     layout = []
     parts = []
@@ -549,7 +904,16 @@ def food_safety_inspector(rng: np.random.Generator, out: Path) -> None:
             {"form": f, "period": p, "position": q + 1, "item_id": it} for q, it in enumerate(order)
         ]
         m = (cand["period"] == p).to_numpy()
-        sc = simulate_responses(rng, theta[m], by_id.loc[order].reset_index())
+        apps = cand["application_id"].to_numpy()[m]
+        sc = simulate_responses(
+            rng,
+            theta[m],
+            by_id.loc[order].reset_index(),
+            shift=domain_shift(dom_plant, apps, item_domain.loc[order].to_numpy()),
+            focal=(cand["gender"] == "F").to_numpy()[m],
+            dif=dif,
+        )
+        integrity = apply_aberrance(integ_rng, sc, apps, order, by_id, integrity)
         parts.append(
             to_long_with_mess(
                 rng,
@@ -558,6 +922,7 @@ def food_safety_inspector(rng: np.random.Generator, out: Path) -> None:
                 order,
                 not_reached_rate=0.04,
                 omit_rate=0.004,
+                copies=copies_for(apps, order, integrity),
             )
         )
     out.mkdir(parents=True, exist_ok=True)
@@ -566,10 +931,7 @@ def food_safety_inspector(rng: np.random.Generator, out: Path) -> None:
 
     write_csv(items, out / "items.csv")
     write_csv(layout, out / "forms.csv")
-    write_csv(
-        cand[["candidate_id", "application_id", "period", "study_hours", "region", "employer"]],
-        out / "candidates.csv",
-    )
+    write_csv(cand[CANDIDATE_COLUMNS], out / "candidates.csv")
     write_csv(truth, out / "true_items.csv")
     write_csv(
         pd.DataFrame(
@@ -587,6 +949,9 @@ def food_safety_inspector(rng: np.random.Generator, out: Path) -> None:
         pd.DataFrame({"period": list(pop), "mean": [v[0] for v in pop.values()], "sd": [1.0, 1.0]}),
         out / "true_population.csv",
     )
+    write_dif_truth(dif, out)
+    write_csv(dom_plant.drop(columns="_shift"), out / "true_domain_theta.csv")
+    write_csv(integrity, out / "true_integrity.csv")
     cuts = {"pass": -0.4, "good": 0.6}
     write_csv(
         pd.DataFrame(
@@ -683,7 +1048,15 @@ def lab_assessor(rng: np.random.Generator, out: Path) -> None:
     cand["form"] = "K1"
     cand["administered_on"] = "2025-10-11"
     theta = rng.normal(0.3, 1.0, n_persons)
-    sc = simulate_responses(rng, theta, truth)
+    # plants (separate streams): two national centres, gender, DIF
+    north = {r: "Centre-North" for r in ("North", "Northeast", "Central", "West")}
+    cand = add_sittings(
+        plant_rng(3, PLANT_SITTINGS),
+        cand,
+        centres={**north, "East": "Centre-South", "South": "Centre-South"},
+    )
+    dif = plant_dif(plant_rng(3, PLANT_DIF), truth, (truth["b"].abs() < 1.5).to_numpy())
+    sc = simulate_responses(rng, theta, truth, focal=(cand["gender"] == "F").to_numpy(), dif=dif)
     long = to_long_with_mess(rng, sc, cand, ids, not_reached_rate=0.03, omit_rate=0.0)
     write_csv(long, out / "responses.csv")
     write_csv(items, out / "items.csv")
@@ -693,10 +1066,7 @@ def lab_assessor(rng: np.random.Generator, out: Path) -> None:
         ),
         out / "forms.csv",
     )
-    write_csv(
-        cand[["candidate_id", "application_id", "period", "study_hours", "region", "employer"]],
-        out / "candidates.csv",
-    )
+    write_csv(cand[CANDIDATE_COLUMNS], out / "candidates.csv")
     write_csv(truth, out / "true_items.csv")
     write_csv(
         pd.DataFrame(
@@ -717,6 +1087,7 @@ def lab_assessor(rng: np.random.Generator, out: Path) -> None:
         pd.DataFrame({"cut": ["pass"], "theta": [-0.6], "used_for": ["Angoff ratings"]}),
         out / "true_cuts.csv",
     )
+    write_dif_truth(dif, out)
     write_csv(angoff_panel(rng, truth, -0.6, 8), out / "angoff.csv")
 
     # peer comparison: every assessor measures the same three PT samples
@@ -834,6 +1205,58 @@ requirement and two per discipline with no study hours recorded, and 4-5 % of
 2025H2 candidates retaking after 2025H1 (same `candidate_id`, new
 `application_id`).
 
+## Planted effects (truth beside the data)
+
+Each plant draws from its own random stream (`default_rng([SEED, k, j])`,
+k = discipline, j = plant), so everything that is not planted is exactly as
+it was before the plants existed (same item parameters, abilities, panels,
+and the same score wherever no plant touches a person and item).
+
+- **Sittings and gender** (all three disciplines): `candidates.csv` gains
+  `site`, `session` and `gender`. A sitting is a site and session within a
+  period: candidates sit at a site of their region (qms-auditor 8 sites,
+  food-safety-inspector 7, lab-assessor two national centres); the
+  candidates of one site and exam day are split at random into sessions of
+  at most 70 (sittings of 36-70 candidates; session ids `2025H1-S03`,
+  numbered by day within period and site). The forms of qms-auditor are
+  spiralled within each sitting. `gender` is `F`/`M`, half each; a candidate
+  who retakes keeps it.
+- **DIF against women** (focal `F`, all three disciplines), `true_dif.csv`
+  (`item_id, grouping, focal, kind, effect`): 3 dichotomous non-anchor items
+  with uniform DIF (b + 0.6 for women; `effect` = b_F - b_R = 0.6) and 1 with
+  nonuniform DIF (a x 0.4 for women, b unchanged, the curves cross at b;
+  `effect` = a_F - a_R). Items with |b| < 1.5. The 96 lab assessors are far
+  too few to detect them; they are there for the pipeline, not for power.
+- **Domain weaknesses** (qms-auditor, food-safety-inspector),
+  `true_domain_theta.csv` (`application_id, domain, theta, planted`; one row
+  per application and domain): 10 % of the applications have one domain (at
+  random) at theta + delta, delta ~ U(-2.5, -1.5); their answers to that
+  domain's items are drawn at theta + delta. `theta` is the domain theta the
+  answers were drawn with (= `true_theta.csv` theta where `planted` = 0).
+- **Copiers and aberrant responders** (qms-auditor, food-safety-inspector),
+  `true_integrity.csv` (`application_id, kind, source_application_id, share,
+  n_items_copied, pattern, items`): about 1.5 % copiers (`kind` copier): the
+  source sits in the same sitting and took the same form and is neither a
+  copier nor aberrant; the copier has the source's final record (score,
+  empty score or absent row) on a random share ~ U(0.3, 0.7) of the form's
+  items (`share` drawn, `n_items_copied` = round(share x items on the form),
+  `items` = the copied item ids). About 1 % aberrant responders (`kind`
+  aberrant), half each `pattern` guessing (the second half of the form
+  answered at random: a 0/1 item correct with probability 1/4, a 0-3 item
+  scored 0 or 1) and preknowledge (correct on a random 40 % of the form's
+  dichotomous items with b above the form's median b); `share` = share of
+  the form's items affected, `items` = those items.
+
+What the plants moved (estimates from the calibrated sample, against the
+data without plants): qms-auditor Angoff pass cut -0.318 -> -0.265, base
+pass rate 65.3 % -> 63.7 %, 2025H2 linking A 1.051 -> 1.046, B 0.152 ->
+0.170 (the robust-z screen now sets anchor Q001 aside: z = -4.1 against a
+small MAD of the 10 anchors' b differences, though its b moved by 0.02 only);
+food-safety-inspector pass cut -0.451 -> -0.393, linking A 0.989 -> 0.981,
+B 0.197 -> 0.193; lab-assessor pass cut -0.859 -> -0.774 (the DIF items only).
+The cuts move up because a planted weakness makes that domain's items look
+harder to the calibration while the panels rated the true items.
+
 ## Files (per discipline)
 
 - `rules.yml`: verification rules: `discipline`, `model` (one model, or
@@ -849,8 +1272,8 @@ requirement and two per discipline with no study hours recorded, and 4-5 % of
 - responses (`responses*.parquet` or `responses.csv`), long format:
   `application_id, candidate_id, period, form, item_id, score, administered_on`;
   `score` is an integer 0..max_score or empty (= missing).
-- `candidates.csv`: `candidate_id, application_id, period, study_hours, region, employer`
-  (one row per application; `study_hours` may be empty).
+- `candidates.csv`: `candidate_id, application_id, period, study_hours, region, employer,
+  site, session, gender` (one row per application; `study_hours` may be empty).
 - `angoff.csv`: `panelist, round, item_id, rating`: expected score of a
   borderline (minimally competent) candidate on the item (a probability for a
   0/1 item, 0..max_score for a polytomous item); rounds 1 and 2.
@@ -872,7 +1295,8 @@ requirement and two per discipline with no study hours recorded, and 4-5 % of
   `true_population.csv` (`period, mean, sd`), `true_cuts.csv` (`cut, theta,
   used_for`: the theta the simulated panels aimed at); lab-assessor also
   `true_samples.csv` (assigned values, sigma_pt) and `true_peer.csv` (assessor
-  bias and spread in sigma_pt units, planted outliers).
+  bias and spread in sigma_pt units, planted outliers); the plants above add
+  `true_dif.csv`, `true_domain_theta.csv` and `true_integrity.csv`.
 """
 
 
