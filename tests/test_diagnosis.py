@@ -285,6 +285,19 @@ def test_diagnose_result_roundtrip_summary_plot(tmp_path):
         diag.person("nobody")
 
 
+def test_domain_table_joins_subscore_value():
+    """The discipline report's domain table: mean domain θ against the cut, share flagged
+    (equal to the profile's mean weak flag) and Haberman's added value per domain."""
+    items, wide, domains, _ = simulate(n=400, D=3, J=8, seed=8)
+    diag = diagnose(items, wide, domains, cut=-0.5)
+    table = diag.domain_table(subscore_value(wide, domains))
+    assert list(table.index) == ["d0", "d1", "d2"]
+    share = diag.profile.groupby("domain")["weak"].mean()
+    np.testing.assert_allclose(table["share_weak"], share.reindex(table.index))
+    np.testing.assert_allclose(table["mean_minus_cut"], table["mean_theta"] + 0.5)
+    assert table["added_value"].notna().all()
+
+
 def test_diagnose_input_checks():
     """Bad level, min_items, method and items without parameters fail early, by name."""
     items, wide, domains, _ = simulate(n=50, D=2, J=5, seed=7)

@@ -493,6 +493,35 @@ class Diagnosis:
             drop=True
         )
 
+    def domain_table(self, subscores: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Cohort table for the discipline report: one row per domain.
+
+        Parameters
+        ----------
+        subscores : DataFrame, optional
+            :func:`subscore_value` of the same cohort (e.g. its largest form);
+            adds ``reliability``, ``prmse_s``, ``prmse_x`` and ``added_value``.
+
+        Returns
+        -------
+        DataFrame
+            Indexed by domain: ``n_items``, ``n_reported``, ``mean_theta``,
+            ``cut``, ``mean_minus_cut``, ``share_weak``, ``prmse_eap``,
+            ``prmse_augmented`` [, subscore columns].
+        """
+        out = self.domains[["n_items", "n_reported", "mean_theta"]].copy()
+        out["cut"] = float(self.settings["cut"])
+        out["mean_minus_cut"] = out["mean_theta"] - out["cut"]
+        out["share_weak"] = self.domains["share_weak"]
+        out[["prmse_eap", "prmse_augmented"]] = self.domains[["prmse_eap", "prmse_augmented"]]
+        if subscores is not None:
+            cols = ["reliability", "prmse_s", "prmse_x", "added_value"]
+            missing = [c for c in cols if c not in subscores.columns]
+            if missing:
+                raise DataError(f"subscores: missing column(s) {missing}; expected subscore_value")
+            out = out.join(subscores[cols].drop(index=_TOTAL, errors="ignore"))
+        return out
+
     def recommend(self, modules: Any, hours: Any = None) -> pd.DataFrame:
         """Training modules for the weak domains (see :func:`recommend`)."""
         return recommend(self.profile, modules, hours=hours)
