@@ -277,3 +277,36 @@ def test_benchmark_index_round_trip():
     pd.testing.assert_frame_equal(back.table, index.table)
     assert back.grade(th[:20]).tolist() == index.grade(th[:20]).tolist()
     assert json.loads(index.to_json())["methods"]["Excellent"]["params"]["robust"] == "algorithm_a"
+
+
+def test_calibration_reads_version_1_records():
+    """Calibrations stored before pvcal.serialize (version 1: split frames without dtypes,
+    as registries already hold them) still load, with the same items and latent values."""
+    import pvcal
+
+    lsat7 = pd.read_csv(ROOT / "reference" / "lsat7.csv", index_col=0)
+    cal = pvcal.calibrate(lsat7, model="2PL")
+    items = cal.items
+    v1 = {
+        "pvcal_type": "Calibration",
+        "version": 1,
+        "items": {
+            "columns": [str(c) for c in items.columns],
+            "index": [str(i) for i in items.index],
+            "data": [[to_jsonable(v) for v in row] for row in items.itertuples(index=False)],
+        },
+        "latent": {k: to_jsonable(v) for k, v in cal.latent.items()},
+        "loglik": cal.loglik,
+        "log_prior": cal.log_prior,
+        "n_persons": cal.n_persons,
+        "n_params": cal.n_params,
+        "n_iter": cal.n_iter,
+        "converged": cal.converged,
+        "settings": cal.settings,
+        "max_change": cal.max_change,
+        "groups": None,
+    }
+    back = pvcal.Calibration.from_json(json.dumps(v1))
+    pd.testing.assert_frame_equal(back.items, items, check_dtype=False, check_index_type=False)
+    assert back.loglik == cal.loglik and back.n_params == cal.n_params
+    pd.testing.assert_frame_equal(back.score(lsat7), cal.score(lsat7))
