@@ -98,13 +98,13 @@ def test_standard_score_map_hand():
 
 
 def test_standard_score_map_bad_rules():
-    with pytest.raises(SchemaError, match="missing 'scale'"):
+    with pytest.raises(SchemaError, match="missing required key 'scale.standard_score.scale'"):
         StandardScoreMap.from_rules({"pass_score": 60}, pass_theta=0)
     with pytest.raises(SchemaError, match=r"unknown key\(s\) \['offset'\]"):
         StandardScoreMap.from_rules({"pass_score": 60, "scale": 10, "offset": 1}, pass_theta=0)
-    with pytest.raises(SchemaError, match="scale must be a positive number"):
+    with pytest.raises(SchemaError, match=r"'scale.standard_score.scale': expected a number > 0"):
         StandardScoreMap.from_rules({"pass_score": 60, "scale": -10}, pass_theta=0)
-    with pytest.raises(SchemaError, match="rounding must be 'half-up'"):
+    with pytest.raises(SchemaError, match="'banker' is not one of 'half_up'"):
         StandardScoreMap.from_rules(
             {"pass_score": 60, "scale": 10, "rounding": "banker"}, pass_theta=0
         )

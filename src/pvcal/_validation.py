@@ -18,6 +18,7 @@ __all__ = [
     "PvcalError",
     "DataError",
     "SchemaError",
+    "RulesError",
     "ModelError",
     "ConvergenceWarning",
     "DataWarning",
@@ -45,6 +46,10 @@ class DataError(PvcalError):
 
 class SchemaError(PvcalError):
     """A rules or parameter file that does not follow its schema."""
+
+
+class RulesError(SchemaError):
+    """A rules file (``rules.yml``) refused at load (:func:`pvcal.rules.load`)."""
 
 
 class ModelError(PvcalError):

@@ -1,9 +1,10 @@
-"""Response containers, loaders and the rules-file schema.
+"""Response containers and loaders (the rules file itself: :mod:`pvcal.rules`).
 
 Everything a discipline brings in (``rules.yml``, the item bank, responses in
 long format, candidates, panel judgements, peer-comparison results) is read
 and validated here, before any estimation.  Bad input raises a pvcal exception
-(:class:`~pvcal._validation.DataError` or :class:`~pvcal._validation.SchemaError`)
+(:class:`~pvcal._validation.DataError`, or :class:`~pvcal._validation.RulesError` for
+``rules.yml``)
 that names the file, the line or row, the column or item, and what was
 expected; a loader either returns a complete, valid object or raises, never a
 half-loaded one.
@@ -33,7 +34,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pvcal import rules as _rules
 from pvcal._validation import DataError, DataWarning, SchemaError
+from pvcal.rules import (
+    CUTS,
+    DICHOTOMOUS_MODELS,
+    MODELS,
+    STANDARD_SETTING_METHODS,
+    Rules,
+)
 
 __all__ = [
     "MODELS",
@@ -56,24 +65,8 @@ __all__ = [
     "eligibility",
 ]
 
-#: Item models pvcal calibrates (IRT parameterisation, D = 1).
-MODELS = ("Rasch", "1PL", "2PL", "3PL", "GRM", "GPCM")
-#: Models whose items are scored 0/1.
-DICHOTOMOUS_MODELS = ("Rasch", "1PL", "2PL", "3PL")
-#: Standard-setting methods a rules file may name for a cut.
-METHODS = (
-    "angoff",
-    "bookmark",
-    "borderline_group",
-    "borderline_regression",
-    "contrasting_groups",
-    "hofstee",
-    "beuk",
-    "normative",
-    "fixed",
-)
-#: The three cut scores of Art. 12 (Pass, Good, Excellent), lowest first.
-CUTS = ("pass", "good", "excellent")
+# The vocabulary of the rules is defined once, in pvcal.rules (re-exported here).
+METHODS = STANDARD_SETTING_METHODS
 #: Columns of a long response file (``administered_on`` optional).
 RESPONSE_COLUMNS = (
     "application_id",
@@ -129,12 +122,6 @@ _METHOD_PANEL = {
     "hofstee": ("hofstee",),
     "beuk": ("beuk",),
 }
-_LINKING = ("mean-mean", "mean-sigma", "haebara", "stocking-lord")
-_ROUNDING = ("half_up", "half_even", "floor", "ceil", "none")
-# as pvcal.peer (kept here because data sits left of peer in the data flow)
-_PEER_METHODS = ("algorithm_a", "q_hampel", "median_niqr", "made", "mean")
-_PEER_STATISTICS = ("z", "z_prime", "zeta", "En")
-_SIGMA_RULES = ("fixed", "relative", "robust_sd")
 
 
 # =================================================================== helpers
@@ -253,8 +240,12 @@ def _numbers(
     lo: float | None = None,
     hi: float | None = None,
     what: str = "a number",
+    item_col: str | None = None,
 ) -> np.ndarray:
-    """A numeric column as float (NaN = missing), checked row by row."""
+    """A numeric column as float (NaN = missing), checked row by row.
+
+    ``item_col`` names the column whose value (the item) a message also gives.
+    """
     s = df[col]
     if pd.api.types.is_bool_dtype(s):
         s = s.astype(float)
@@ -278,8 +269,9 @@ def _numbers(
     for bad, why in checks:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
+            item = f", item {df[item_col].iloc[i]!r}" if item_col in df.columns else ""
             raise DataError(
-                f"{_at(file, i)}, column {col!r}: value {_show(s.iloc[i])} is {why}; "
+                f"{_at(file, i)}, column {col!r}{item}: value {_show(s.iloc[i])} is {why}; "
                 f"expected {what} ({int(bad.sum())} row(s) affected)"
             )
     return num
@@ -410,6 +402,7 @@ def _clean_long(
         integer=True,
         lo=0,
         what="an integer score >= 0 or empty (missing)",
+        item_col="item_id",
     )
     if items is not None:
         known = out["item_id"].isin(items.index).to_numpy()
@@ -697,15 +690,17 @@ class Responses:
         try:
             values = wide.to_numpy(dtype=float, na_value=np.nan)
         except (TypeError, ValueError):
-            bad = [
-                c
-                for c in wide.columns
-                if pd.to_numeric(wide[c], errors="coerce").isna().sum() > wide[c].isna().sum()
-            ]
-            raise DataError(
-                f"{_prefix(file)}non-numeric score(s) in item(s) {bad[:5]}; expected integer "
-                "scores or NaN"
-            ) from None
+            for c in wide.columns:
+                col = wide[c]
+                bad = col.notna() & pd.to_numeric(col, errors="coerce").isna()
+                if bad.any():
+                    r = int(np.flatnonzero(bad.to_numpy())[0])
+                    raise DataError(
+                        f"{_prefix(file)}application {wide.index[r]!r} (row {r}, 0-based), "
+                        f"item {c!r}: value {_show(col.iloc[r])} is not a number; expected an "
+                        f"integer score >= 0 or NaN ({int(bad.sum())} cell(s) in this item)"
+                    ) from None
+            raise
         fin = np.isfinite(values)
         bad = (~fin & ~np.isnan(values)) | (fin & ((values != np.round(values)) | (values < 0)))
         if bad.any():
@@ -1025,9 +1020,13 @@ def eligibility(candidates: pd.DataFrame, rules: Rules | Mapping | float) -> pd.
     if isinstance(rules, Rules):
         need = rules.min_study_hours
     elif isinstance(rules, Mapping):
-        need = _rules_min_hours(rules.get("eligibility"), None)
+        if rules.get("eligibility") is None:
+            raise SchemaError("missing required key 'eligibility'")
+        need = _rules.section(_rules.Eligibility, rules["eligibility"], "eligibility")
+        need = need.min_study_hours
     else:
-        need = _number(rules, "min_study_hours", None, lo=0)
+        value = {"min_study_hours": rules}
+        need = _rules.section(_rules.Eligibility, value, "eligibility").min_study_hours
     if not isinstance(candidates, pd.DataFrame):
         raise DataError(f"candidates must be a DataFrame, got {type(candidates).__name__}")
     df = candidates
@@ -1061,389 +1060,11 @@ def eligibility(candidates: pd.DataFrame, rules: Rules | Mapping | float) -> pd.
 
 
 # =================================================================== rules
-def _number(value: Any, key: str, file: str | None, *, lo=None, hi=None, strict=False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
-        raise SchemaError(f"{_prefix(file)}key {key!r}: expected a number, got {value!r}")
-    if lo is not None and (value <= lo if strict else value < lo):
-        raise SchemaError(
-            f"{_prefix(file)}key {key!r}: expected a number {'>' if strict else '>='} {lo}, "
-            f"got {value!r}"
-        )
-    if hi is not None and (value >= hi if strict else value > hi):
-        raise SchemaError(
-            f"{_prefix(file)}key {key!r}: expected a number {'<' if strict else '<='} {hi}, "
-            f"got {value!r}"
-        )
-    return float(value)
-
-
-def _mapping(value: Any, key: str, file: str | None) -> dict:
-    if not isinstance(value, Mapping):
-        raise SchemaError(
-            f"{_prefix(file)}key {key!r}: expected a mapping, got {type(value).__name__} {value!r}"
-        )
-    return dict(value)
-
-
-def _string(value: Any, key: str, file: str | None) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int) or str(value).strip() == "":
-        raise SchemaError(f"{_prefix(file)}key {key!r}: expected a non-empty string, got {value!r}")
-    return str(value).strip()
-
-
-def _choice(value: Any, key: str, allowed: Sequence[str], file: str | None) -> str:
-    if isinstance(value, str):
-        lookup = {a.lower(): a for a in allowed}
-        if value.strip().lower() in lookup:
-            return lookup[value.strip().lower()]
-    raise SchemaError(f"{_prefix(file)}key {key!r}: {value!r} is not one of {list(allowed)}")
-
-
-def _get(m: Mapping, key: str, path: str, file: str | None) -> Any:
-    if key not in m or m[key] is None:
-        raise SchemaError(f"{_prefix(file)}missing required key {path!r}")
-    return m[key]
-
-
-def _rules_min_hours(elig: Any, file: str | None) -> float:
-    if elig is None:
-        raise SchemaError(f"{_prefix(file)}missing required key 'eligibility'")
-    elig = _mapping(elig, "eligibility", file)
-    return _number(
-        _get(elig, "min_study_hours", "eligibility.min_study_hours", file),
-        "eligibility.min_study_hours",
-        file,
-        lo=0,
-    )
-
-
-def _check_grades(grades: dict, scale: dict, file: str | None) -> dict:
-    out = {}
-    unknown = [k for k in grades if k not in CUTS]
-    if unknown:
-        raise SchemaError(
-            f"{_prefix(file)}key 'grades': unknown cut(s) {unknown}; expected {list(CUTS)}"
-        )
-    for cut in CUTS:
-        spec = _mapping(_get(grades, cut, f"grades.{cut}", file), f"grades.{cut}", file)
-        key = f"grades.{cut}"
-        spec["method"] = _choice(
-            _get(spec, "method", f"{key}.method", file), f"{key}.method", METHODS, file
-        )
-        m = spec["method"]
-        if "round" in spec:
-            r = spec["round"]
-            if isinstance(r, bool) or not isinstance(r, int) or r < 1:
-                raise SchemaError(
-                    f"{_prefix(file)}key {key + '.round'!r}: expected an integer >= 1, got {r!r}"
-                )
-        if m == "bookmark":
-            spec["rp"] = _number(spec.get("rp", 0.67), f"{key}.rp", file, lo=0, hi=1, strict=True)
-        elif m == "normative":
-            spec["percentile"] = _number(
-                _get(spec, "percentile", f"{key}.percentile", file),
-                f"{key}.percentile",
-                file,
-                lo=0,
-                hi=100,
-                strict=True,
-            )
-        elif m == "fixed":
-            given = [u for u in ("theta", "standard_score") if u in spec]
-            if len(given) != 1:
-                raise SchemaError(
-                    f"{_prefix(file)}key {key!r}: method 'fixed' needs exactly one of "
-                    f"'theta' or 'standard_score', got {sorted(spec)}"
-                )
-            u = given[0]
-            spec[u] = _number(spec[u], f"{key}.{u}", file)
-            if u == "standard_score":
-                lo, hi = scale["min"], scale["max"]
-                if not lo <= spec[u] <= hi:
-                    raise SchemaError(
-                        f"{_prefix(file)}key {key + '.standard_score'!r}: {spec[u]:g} outside "
-                        f"the scale {lo:g}..{hi:g}"
-                    )
-                if cut == "pass" and spec[u] != scale["pass_score"]:
-                    raise SchemaError(
-                        f"{_prefix(file)}key 'grades.pass.standard_score': {spec[u]:g} differs "
-                        f"from scale.standard_score.pass_score {scale['pass_score']:g}; a fixed "
-                        "pass cut is given in theta"
-                    )
-        out[cut] = spec
-    # increasing cuts where they are given in the same unit
-    for unit, label in (
-        ("theta", "theta"),
-        ("standard_score", "standard_score"),
-        ("percentile", "percentile"),
-    ):
-        vals = [(c, out[c][unit]) for c in CUTS if unit in out[c]]
-        if unit == "standard_score":
-            vals = [("pass", scale["pass_score"])] * ("standard_score" not in out["pass"]) + vals
-        for (c1, v1), (c2, v2) in zip(vals, vals[1:], strict=False):
-            if not v1 < v2:
-                raise SchemaError(
-                    f"{_prefix(file)}key 'grades.{c2}.{label}': cuts must increase from pass to "
-                    f"excellent, got {c1} = {v1:g} and {c2} = {v2:g}"
-                )
-    return out
-
-
-def _check_peer(peer: Any, file: str | None) -> dict:
-    """The ``peer`` section: consensus method, sigma_pt rule, grading (as pvcal.peer.grade)."""
-    peer = _mapping(peer, "peer", file)
-    peer["method"] = _choice(
-        _get(peer, "method", "peer.method", file), "peer.method", _PEER_METHODS, file
-    )
-    samples = {}
-    if "samples" in peer:
-        samples = {str(k): v for k, v in _mapping(peer["samples"], "peer.samples", file).items()}
-        for k, v in samples.items():
-            v = _mapping(v or {}, f"peer.samples.{k}", file)
-            if "sigma_pt" in v:
-                v["sigma_pt"] = _number(
-                    v["sigma_pt"], f"peer.samples.{k}.sigma_pt", file, lo=0, strict=True
-                )
-            samples[k] = v
-        peer["samples"] = samples
-    sig = _mapping(_get(peer, "sigma_pt", "peer.sigma_pt", file), "peer.sigma_pt", file)
-    sig["rule"] = _choice(
-        _get(sig, "rule", "peer.sigma_pt.rule", file), "peer.sigma_pt.rule", _SIGMA_RULES, file
-    )
-    per_sample = bool(samples) and all("sigma_pt" in v for v in samples.values())
-    if sig["rule"] == "relative" or (sig["rule"] == "fixed" and not per_sample):
-        sig["value"] = _number(
-            _get(sig, "value", "peer.sigma_pt.value", file),
-            "peer.sigma_pt.value",
-            file,
-            lo=0,
-            strict=True,
-        )
-    peer["sigma_pt"] = sig
-    peer["aggregate"] = _choice(
-        peer.get("aggregate", "max_abs"), "peer.aggregate", ("max_abs", "mean_abs"), file
-    )
-    g = _mapping(_get(peer, "grading", "peer.grading", file), "peer.grading", file)
-    known = {"statistic", "one_sided", "unfavourable", "cuts", "boundary"}
-    extra = sorted(set(g) - known)
-    if extra:
-        raise SchemaError(
-            f"{_prefix(file)}key 'peer.grading': unknown key(s) {extra}; expected some of "
-            f"{sorted(known)}"
-        )
-    g["statistic"] = _choice(
-        g.get("statistic", "z"), "peer.grading.statistic", _PEER_STATISTICS, file
-    )
-    one = g.get("one_sided", False)
-    if one is True:
-        _choice(
-            _get(g, "unfavourable", "peer.grading.unfavourable", file),
-            "peer.grading.unfavourable",
-            ("low", "high"),
-            file,
-        )
-    elif one is not False:
-        g["one_sided"] = _choice(one, "peer.grading.one_sided", ("low", "high"), file)
-    if "boundary" in g:
-        g["boundary"] = _choice(g["boundary"], "peer.grading.boundary", ("closed", "open"), file)
-    cuts = _mapping(_get(g, "cuts", "peer.grading.cuts", file), "peer.grading.cuts", file)
-    order = ("excellent", "good", "pass")
-    vals = [
-        _number(_get(cuts, c, f"peer.grading.cuts.{c}", file), f"peer.grading.cuts.{c}", file, lo=0)
-        for c in order
-    ]
-    if not vals[0] < vals[1] < vals[2]:
-        raise SchemaError(
-            f"{_prefix(file)}key 'peer.grading.cuts': thresholds must increase from excellent "
-            f"to good to pass, got {dict(zip(order, vals, strict=True))}"
-        )
-    g["cuts"] = dict(zip(order, vals, strict=True))
-    peer["grading"] = g
-    return peer
-
-
-@dataclass(frozen=True, repr=False)
-class Rules:
-    """A discipline's verification rules (``rules.yml``), validated (Art. 10).
-
-    Attributes
-    ----------
-    discipline : str
-    model : str
-        One of :data:`MODELS`, or ``"mixed"`` (per-item model from the item bank).
-    periods : tuple of str
-    base_period : str
-        The period whose calibration fixes the theta scale.
-    scale : dict
-        ``{"standard_score": {"pass_score", "scale", "min", "max", "rounding"}}``:
-        standard score = pass_score + scale * (theta - theta_pass), clipped.
-    grades : dict
-        ``{"pass" | "good" | "excellent": {"method": ..., options}}``.
-    eligibility : dict
-        ``{"min_study_hours": float}``.
-    anchors, forms, files, missing, peer : dict or None
-        Optional sections (``peer`` only for peer-comparison disciplines).
-    raw : dict
-        The whole file as read (unknown keys kept here).
-    file : str or None
-    """
-
-    discipline: str
-    model: str
-    periods: tuple[str, ...]
-    base_period: str
-    scale: dict
-    grades: dict
-    eligibility: dict
-    anchors: dict = field(default_factory=dict)
-    forms: dict | None = None
-    files: dict | None = None
-    missing: dict = field(default_factory=dict)
-    peer: dict | None = None
-    raw: dict = field(default_factory=dict)
-    file: str | None = None
-
-    @property
-    def min_study_hours(self) -> float:
-        """Minimum study hours (Art. 6)."""
-        return float(self.eligibility["min_study_hours"])
-
-    @property
-    def standard_score(self) -> dict:
-        """The standard-score map: pass_score, scale, min, max, rounding."""
-        return self.scale["standard_score"]
-
-    @classmethod
-    def from_dict(cls, raw: Mapping, file: str | None = None) -> Rules:
-        """Validate a rules mapping (as read from YAML); see :func:`read_rules`."""
-        file = _name(file)
-        if not isinstance(raw, Mapping):
-            raise SchemaError(
-                f"{_prefix(file)}expected a mapping of rules at the top level, got "
-                f"{type(raw).__name__}"
-            )
-        raw = dict(raw)
-        discipline = _string(_get(raw, "discipline", "discipline", file), "discipline", file)
-        model = _choice(_get(raw, "model", "model", file), "model", (*MODELS, "mixed"), file)
-        periods = _get(raw, "periods", "periods", file)
-        if not isinstance(periods, list | tuple) or not periods:
-            raise SchemaError(
-                f"{_prefix(file)}key 'periods': expected a non-empty list, got {periods!r}"
-            )
-        periods = tuple(_string(p, f"periods[{i}]", file) for i, p in enumerate(periods))
-        if len(set(periods)) != len(periods):
-            raise SchemaError(f"{_prefix(file)}key 'periods': duplicate period in {list(periods)}")
-        base = _string(_get(raw, "base_period", "base_period", file), "base_period", file)
-        if base not in periods:
-            raise SchemaError(
-                f"{_prefix(file)}key 'base_period': {base!r} is not one of periods {list(periods)}"
-            )
-        scale = _mapping(_get(raw, "scale", "scale", file), "scale", file)
-        ss = _mapping(
-            _get(scale, "standard_score", "scale.standard_score", file),
-            "scale.standard_score",
-            file,
-        )
-        k = "scale.standard_score"
-        ss["pass_score"] = _number(
-            _get(ss, "pass_score", f"{k}.pass_score", file), f"{k}.pass_score", file
-        )
-        ss["scale"] = _number(
-            _get(ss, "scale", f"{k}.scale", file), f"{k}.scale", file, lo=0, strict=True
-        )
-        ss["min"] = _number(ss.get("min", 0), f"{k}.min", file)
-        ss["max"] = _number(ss.get("max", 100), f"{k}.max", file)
-        if not ss["min"] < ss["pass_score"] < ss["max"]:
-            raise SchemaError(
-                f"{_prefix(file)}key {k!r}: expected min < pass_score < max, got "
-                f"{ss['min']:g}, {ss['pass_score']:g}, {ss['max']:g}"
-            )
-        ss["rounding"] = _choice(ss.get("rounding", "half_up"), f"{k}.rounding", _ROUNDING, file)
-        scale["standard_score"] = ss
-        grades = _check_grades(
-            _mapping(_get(raw, "grades", "grades", file), "grades", file), ss, file
-        )
-        elig = {"min_study_hours": _rules_min_hours(raw.get("eligibility"), file)}
-        anchors = dict(_mapping(raw.get("anchors") or {}, "anchors", file))
-        if "policy" in anchors:
-            anchors["policy"] = _choice(
-                anchors["policy"], "anchors.policy", ("common_items", "none"), file
-            )
-        if "linking" in anchors:
-            anchors["linking"] = _choice(anchors["linking"], "anchors.linking", _LINKING, file)
-        forms = None
-        if raw.get("forms") is not None:
-            forms = {}
-            for p, fs in _mapping(raw["forms"], "forms", file).items():
-                p = str(p)
-                if p not in periods:
-                    raise SchemaError(
-                        f"{_prefix(file)}key 'forms.{p}': period {p!r} is not one of "
-                        f"periods {list(periods)}"
-                    )
-                fs = [fs] if isinstance(fs, str) else fs
-                if not isinstance(fs, list | tuple) or not fs:
-                    raise SchemaError(
-                        f"{_prefix(file)}key 'forms.{p}': expected a non-empty list of forms"
-                    )
-                forms[p] = [_string(f, f"forms.{p}", file) for f in fs]
-        files = None
-        if raw.get("files") is not None:
-            files = _mapping(raw["files"], "files", file)
-            if "responses" in files:
-                r = files["responses"]
-                r = [r] if isinstance(r, str) else r
-                if not isinstance(r, list | tuple) or not r:
-                    raise SchemaError(
-                        f"{_prefix(file)}key 'files.responses': expected a file name or a list"
-                    )
-                files["responses"] = [_string(x, "files.responses", file) for x in r]
-        missing = dict(_mapping(raw.get("missing") or {}, "missing", file))
-        for key in ("not_reached", "omitted"):
-            if key in missing:
-                missing[key] = _choice(missing[key], f"missing.{key}", ("ignore", "wrong"), file)
-        peer = None if raw.get("peer") is None else _check_peer(raw["peer"], file)
-        if "combine" in raw:
-            _choice(raw["combine"], "combine", ("lower", "exam", "peer"), file)
-        return cls(
-            discipline=discipline,
-            model=model,
-            periods=periods,
-            base_period=base,
-            scale=scale,
-            grades=grades,
-            eligibility=elig,
-            anchors=anchors,
-            forms=forms,
-            files=files,
-            missing=missing,
-            peer=peer,
-            raw=raw,
-            file=file,
-        )
-
-    def __repr__(self) -> str:
-        methods = ", ".join(f"{c}={self.grades[c]['method']}" for c in CUTS)
-        return (
-            f"Rules({self.discipline!r}, model={self.model!r}, periods={list(self.periods)}, "
-            f"base={self.base_period!r}, {methods})"
-        )
-
-
 def read_rules(path: str | Path) -> Rules:
-    """Read and validate a discipline's ``rules.yml``.
+    """Read and validate a discipline's ``rules.yml``: :func:`pvcal.rules.load`.
 
-    Parameters
-    ----------
-    path : str or Path
-        YAML file.  Required keys: ``discipline``, ``model`` (one of
-        :data:`MODELS` or ``mixed``), ``periods``, ``base_period``,
-        ``scale.standard_score`` (``pass_score``, ``scale`` > 0, ``min``,
-        ``max``, ``rounding``), ``grades.pass|good|excellent.method`` (one of
-        :data:`METHODS`, with ``rp`` for bookmark, ``percentile`` for
-        normative, ``theta`` or ``standard_score`` for fixed),
-        ``eligibility.min_study_hours``.  Optional: ``forms``, ``files``,
-        ``anchors``, ``missing``, ``peer``, ``combine``.
+    .. deprecated::
+        Use :func:`pvcal.rules.load`; this alias stays for existing callers.
 
     Returns
     -------
@@ -1451,32 +1072,10 @@ def read_rules(path: str | Path) -> Rules:
 
     Raises
     ------
-    SchemaError
-        Unreadable YAML (with its line), a missing key, a wrong type, a value
-        outside its allowed set (e.g. an unknown standard-setting method, named
-        by its key such as ``'grades.good.method'``), cuts given in the same
-        unit that do not increase from pass to excellent.
-
-    Examples
-    --------
-    >>> rules = read_rules("data/sample/qms-auditor/rules.yml")   # doctest: +SKIP
-    >>> rules.grades["good"]                                       # doctest: +SKIP
-    {'method': 'bookmark', 'rp': 0.67, 'round': 2}
+    RulesError
+        See :func:`pvcal.rules.load`.
     """
-    import yaml
-
-    p = Path(path)
-    if not p.is_file():
-        raise SchemaError(f"{p}: file not found")
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f", line {mark.line + 1}" if mark is not None else ""
-        raise SchemaError(f"{p}{line}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
-    if raw is None:
-        raise SchemaError(f"{p}: empty rules file")
-    return Rules.from_dict(raw, file=str(p))
+    return _rules.load(path)
 
 
 # =================================================================== panel
@@ -1786,7 +1385,7 @@ def load_discipline(folder: str | Path, *, drop_single_category: bool = False) -
     rules_path = folder / "rules.yml"
     if not rules_path.is_file() and (folder / "rules.yaml").is_file():
         rules_path = folder / "rules.yaml"
-    rules = read_rules(rules_path)
+    rules = _rules.load(rules_path)
     items_path = _find(folder, "items")
     if items_path is None:
         raise DataError(f"{folder}: no item bank (items.csv or items.parquet)")
@@ -1799,8 +1398,8 @@ def load_discipline(folder: str | Path, *, drop_single_category: bool = False) -
                 f"{items_path}, item {item!r}: model {items.loc[item, 'model']!r} contradicts "
                 f"{rules_path.name} model {rules.model!r}; use 'model: mixed' for per-item models"
             )
-    if rules.files and rules.files.get("responses"):
-        paths = [folder / f for f in rules.files["responses"]]
+    if rules.files is not None and rules.files.responses:
+        paths = [folder / f for f in rules.files.responses]
     else:
         paths = sorted(
             p
@@ -1843,7 +1442,7 @@ def load_discipline(folder: str | Path, *, drop_single_category: bool = False) -
             if allowed is not None and str(form) not in allowed:
                 raise DataError(
                     f"{responses.file}: form {form!r} in period {period!r} is not listed in "
-                    f"{rules_path.name} forms.{period} {allowed}"
+                    f"{rules_path.name} forms.{period} {list(allowed)}"
                 )
 
     panel: dict[str, pd.DataFrame] = {}
@@ -1851,11 +1450,11 @@ def load_discipline(folder: str | Path, *, drop_single_category: bool = False) -
         p = _find(folder, kind)
         if p is not None:
             panel[kind] = read_panel(p, kind=kind, items=items)
-    for cut, spec in rules.grades.items():
-        for need in _METHOD_PANEL.get(spec["method"], ()):
+    for cut, spec in rules.grades.by_cut().items():
+        for need in _METHOD_PANEL.get(spec.method, ()):
             if need not in panel:
                 raise DataError(
-                    f"{folder}: {rules_path.name} grades.{cut}.method {spec['method']!r} needs "
+                    f"{folder}: {rules_path.name} grades.{cut}.method {spec.method!r} needs "
                     f"{need}.csv, which is missing"
                 )
     peer = None
@@ -1867,7 +1466,7 @@ def load_discipline(folder: str | Path, *, drop_single_category: bool = False) -
             raise DataError(
                 f"{folder}: {rules_path.name} has a 'peer' section but no peer_results.csv"
             )
-        wanted = set(rules.peer.get("samples", {}))
+        wanted = set(rules.peer.samples)
         missing = sorted(wanted - set(peer["sample_id"]))
         if missing:
             raise DataError(

@@ -44,8 +44,10 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from . import rules as _rules
 from ._summary import Summary
 from ._validation import DataError, PvcalError, SchemaError, check_1d, check_probability
+from .rules import ROUNDING
 from .serialize import dumps, json_equal, loads_record, to_jsonable
 from .standards import GRADES, classification, near_cut, parse_grades, set_cuts
 
@@ -91,20 +93,6 @@ class StandardScoreMap:
     rounding: str = "half-up"
     anchor: str = "pass_cut"
 
-    _KEYS = {
-        "pass_score": "pass_score",
-        "pass": "pass_score",
-        "scale": "scale",
-        "slope": "scale",
-        "anchor_theta": "anchor_theta",
-        "lower": "lower",
-        "min": "lower",
-        "upper": "upper",
-        "max": "upper",
-        "decimals": "decimals",
-        "rounding": "rounding",
-    }
-
     def __post_init__(self):
         if not (math.isfinite(self.scale) and self.scale > 0):
             raise SchemaError(f"standard_score: scale must be a positive number, got {self.scale}")
@@ -115,52 +103,42 @@ class StandardScoreMap:
                 f"standard_score: pass_score {self.pass_score} lies outside the bounds "
                 f"[{self.lower}, {self.upper}]"
             )
-        if self.rounding in ("half_up", "halfup", "half up"):
-            object.__setattr__(self, "rounding", "half-up")
-        if self.rounding != "half-up":
-            raise SchemaError(f"standard_score: rounding must be 'half-up', got {self.rounding!r}")
+        if str(self.rounding).replace("-", "_") not in ROUNDING:  # records spell it half-up
+            raise SchemaError(
+                f"standard_score: rounding must be one of {list(ROUNDING)}, got {self.rounding!r}"
+            )
+        object.__setattr__(self, "rounding", "half-up")
         if int(self.decimals) != self.decimals or self.decimals < 0:
             raise SchemaError(
                 f"standard_score: decimals must be an integer >= 0, got {self.decimals}"
             )
 
     @classmethod
-    def from_rules(cls, block: dict, *, pass_theta: float) -> StandardScoreMap:
-        """Build from a rules file's ``standard_score:`` block.
+    def from_rules(cls, block: Any, *, pass_theta: float) -> StandardScoreMap:
+        """Build from a rules file's ``scale.standard_score`` block.
 
-        Keys: ``pass_score`` (or ``pass``), ``scale`` (or ``slope``: points per
-        θ unit), optional ``anchor_theta`` (default: ``pass_theta``), ``lower``/
-        ``min`` (default 0), ``upper``/``max`` (default 100), ``decimals``
-        (default 0), ``rounding`` (only ``half-up``).
+        ``block`` is the typed :class:`pvcal.rules.StandardScore` (``rules.standard_score``)
+        or a mapping validated as one: ``pass_score`` (or ``pass``), ``scale`` (or
+        ``slope``: points per θ unit), optional ``anchor_theta`` (default:
+        ``pass_theta``), ``min``/``lower`` (default 0), ``max``/``upper`` (default
+        100), ``decimals`` (default 0), ``rounding`` (:data:`pvcal.rules.ROUNDING`).
 
         Raises
         ------
-        SchemaError
-            Missing or unknown keys, bad values.
+        RulesError
+            Missing or unknown keys, bad values (named by key path).
         """
-        if not isinstance(block, dict):
-            raise SchemaError(f"rules file: standard_score must be a mapping, got {block!r}")
-        unknown = sorted(set(block) - set(cls._KEYS))
-        if unknown:
-            raise SchemaError(
-                f"rules file, standard_score: unknown key(s) {unknown}; "
-                f"allowed: {sorted(cls._KEYS)}"
-            )
-        kw = {cls._KEYS[k]: v for k, v in block.items()}
-        for req in ("pass_score", "scale"):
-            if req not in kw:
-                raise SchemaError(f"rules file, standard_score: missing {req!r}")
-        anchor = "fixed" if "anchor_theta" in kw else "pass_cut"
-        kw.setdefault("anchor_theta", float(pass_theta))
-        try:
-            num = {k: float(v) for k, v in kw.items() if k not in ("rounding", "decimals")}
-        except (TypeError, ValueError) as exc:
-            raise SchemaError(f"rules file, standard_score: non-numeric value ({exc})") from None
+        ss = _rules.section(_rules.StandardScore, block, "scale.standard_score")
+        fixed = ss.anchor_theta is not None
         return cls(
-            **num,
-            decimals=int(kw.get("decimals", 0)),
-            rounding=str(kw.get("rounding", "half-up")),
-            anchor=anchor,
+            pass_score=ss.pass_score,
+            scale=ss.scale,
+            anchor_theta=float(ss.anchor_theta if fixed else pass_theta),
+            lower=ss.min,
+            upper=ss.max,
+            decimals=ss.decimals,
+            rounding=ss.rounding,
+            anchor="fixed" if fixed else "pass_cut",
         )
 
     def __call__(self, theta, *, rounded: bool = True):
@@ -289,7 +267,7 @@ class BenchmarkIndex:
     @classmethod
     def estimate(
         cls,
-        rules: dict,
+        rules: dict | _rules.Rules,
         *,
         theta,
         items: Any = None,
@@ -315,9 +293,10 @@ class BenchmarkIndex:
 
         Parameters
         ----------
-        rules : dict
-            The discipline's rules: ``grades:`` (methods for Pass, Good,
-            Excellent; see :func:`pvcal.standards.set_cuts`) and
+        rules : Rules or dict
+            The discipline's typed :class:`pvcal.rules.Rules`, or a mapping with
+            ``grades:`` (methods for Pass, Good, Excellent; see
+            :func:`pvcal.standards.set_cuts`) and
             ``standard_score:`` (see :meth:`StandardScoreMap.from_rules`);
             ``discipline`` is read from it when not given.
         theta : array_like, Series or DataFrame
@@ -357,6 +336,12 @@ class BenchmarkIndex:
         """
         from . import __version__
 
+        if isinstance(rules, _rules.Rules):
+            rules = {
+                "discipline": rules.discipline,
+                "grades": rules.grades,
+                "standard_score": rules.standard_score,
+            }
         if not isinstance(rules, dict):
             raise SchemaError(f"rules must be a mapping (the rules file), got {type(rules)}")
         if "standard_score" not in rules and isinstance(rules.get("scale"), dict):
@@ -480,7 +465,11 @@ class BenchmarkIndex:
                     "sd_across_panelists": float(br.loc[det.round, "sd"]),
                     "change_from_previous_round": to_jsonable(br.loc[det.round, "change"]),
                 }
-        rules_hash = {k: rules[k] for k in ("grades", "standard_score") if k in rules}
+        rules_hash = {
+            k: rules[k].as_dict() if isinstance(rules[k], _rules.Section) else rules[k]
+            for k in ("grades", "standard_score")
+            if k in rules
+        }
         inputs = {
             "rules": input_hash(rules_hash),
             "items": input_hash(items),
@@ -858,6 +847,6 @@ class BenchmarkIndex:
         return ax
 
 
-def estimate_index(rules: dict, **kwargs) -> BenchmarkIndex:
+def estimate_index(rules: dict | _rules.Rules, **kwargs) -> BenchmarkIndex:
     """Function form of :meth:`BenchmarkIndex.estimate`."""
     return BenchmarkIndex.estimate(rules, **kwargs)

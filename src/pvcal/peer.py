@@ -31,7 +31,6 @@ References
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -41,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pvcal import rules as _rules
 from pvcal._summary import Summary
 from pvcal._validation import (
     DataError,
@@ -101,10 +101,10 @@ __all__ = [
     "q_method",
 ]
 
-#: The four grades of Art. 12, best first.
-GRADES = ("Excellent", "Good", "Pass", "Fail")
+#: The four grades of Art. 12, best first (:data:`pvcal.rules.GRADES`).
+GRADES = _rules.GRADES
 #: Performance statistics that :func:`grade` can map (columns of :func:`performance`).
-STATISTICS = ("z", "z_prime", "zeta", "En")
+STATISTICS = _rules.PEER_STATISTICS
 
 
 # --------------------------------------------------------------------------- performance
@@ -266,61 +266,16 @@ def default_grading() -> dict[str, Any]:
     }
 
 
-def _check_grading(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate a grading config (from the rules file) and fill defaults."""
+def _check_grading(config: Any) -> dict[str, Any]:
+    """Validate a grading config (the rules' ``peer.grading``) and fill defaults.
+
+    One definition: :class:`pvcal.rules.PeerGrading`; a typed one is taken as it is.
+    """
+    if isinstance(config, _rules.PeerGrading):
+        return config.config()
     if not isinstance(config, Mapping):
         raise SchemaError(f"grading config must be a mapping, got {type(config).__name__}")
-    known = {"statistic", "one_sided", "unfavourable", "cuts", "boundary"}
-    extra = sorted(set(config) - known)
-    if extra:
-        raise SchemaError(
-            f"grading config: unknown key(s) {extra}; expected some of {sorted(known)}"
-        )
-    out = default_grading()
-    out.update({k: v for k, v in config.items() if k != "cuts"})
-    out["statistic"] = check_choice(
-        "grading config 'statistic'", out["statistic"], STATISTICS, error=SchemaError
-    )
-    out["boundary"] = check_choice(
-        "grading config 'boundary'", out["boundary"], ["closed", "open"], error=SchemaError
-    )
-    side = out["one_sided"]
-    if side is True:
-        if "unfavourable" not in config:
-            raise SchemaError(
-                "grading config: one_sided=True needs 'unfavourable': 'low' or "
-                "'high' (the direction that counts against a participant)"
-            )
-        side = config["unfavourable"]
-    if side is not False and side is not None:
-        side = check_choice("grading config 'one_sided'", side, ["low", "high"], error=SchemaError)
-    else:
-        side = False
-    out["one_sided"] = side
-    out.pop("unfavourable", None)
-    cuts = config.get("cuts", out["cuts"])
-    if not isinstance(cuts, Mapping) or set(cuts) != {"excellent", "good", "pass"}:
-        raise SchemaError(
-            f"grading config 'cuts' must map exactly 'excellent', 'good', 'pass' "
-            f"to numbers, got {cuts!r}"
-        )
-    vals = []
-    for k in ("excellent", "good", "pass"):
-        try:
-            v = float(cuts[k])
-        except (TypeError, ValueError):
-            raise SchemaError(
-                f"grading config cut {k!r} must be a number, got {cuts[k]!r}"
-            ) from None
-        if not (math.isfinite(v) and v >= 0):
-            raise SchemaError(f"grading config cut {k!r} must be finite and >= 0, got {cuts[k]!r}")
-        vals.append(v)
-    if not vals[0] < vals[1] < vals[2]:
-        raise SchemaError(
-            f"grading config cuts must increase excellent < good < pass, got {cuts!r}"
-        )
-    out["cuts"] = dict(zip(("excellent", "good", "pass"), vals, strict=True))
-    return out
+    return _rules.section(_rules.PeerGrading, dict(config), "peer.grading").config()
 
 
 def grade(scores: Any, config: Mapping[str, Any] | None = None) -> pd.Series:

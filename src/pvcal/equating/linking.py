@@ -59,6 +59,7 @@ from ..irt.models import (
     category_probs,
     threshold_columns,
 )
+from ..rules import DRIFT_STATISTICS, LINKING_METHODS
 from ..serialize import (
     check_record,
     dumps,
@@ -82,7 +83,8 @@ __all__ = [
     "item_frame",
 ]
 
-METHODS = ("mean-mean", "mean-sigma", "haebara", "stocking-lord")
+#: Linking methods (:data:`pvcal.rules.LINKING_METHODS`).
+METHODS = LINKING_METHODS
 _METHOD_ALIASES = {
     "mean/mean": "mean-mean",
     "meanmean": "mean-mean",
@@ -95,7 +97,8 @@ _METHOD_ALIASES = {
     "stockinglord": "stocking-lord",
     "sl": "stocking-lord",
 }
-SCREEN_METHODS = ("robust-z", "displacement")
+#: Anchor-drift screens (:data:`pvcal.rules.DRIFT_STATISTICS`, spelt with ``-``).
+SCREEN_METHODS = tuple(s.replace("_", "-") for s in DRIFT_STATISTICS)
 _SCREEN_DEFAULT_THRESHOLD = {"robust-z": 2.7, "displacement": 0.5}
 
 

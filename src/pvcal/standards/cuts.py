@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import rules as _rules
 from .._validation import DataError, PvcalError, SchemaError, check_1d, check_rng
+from ..rules import CUT_GRADES, METHOD_OPTIONS, STANDARD_SETTING_METHODS
 from .compromise import beuk, hofstee
 from .normative import normative_cut, robust_location_scale
 from .panel import (
@@ -28,38 +30,12 @@ from .panel import (
 )
 
 #: The three cuts of every discipline, lowest first (Art. 12: Excellent, Good, Pass, Fail).
-GRADES = ("Pass", "Good", "Excellent")
-
-_OPTIONS: dict[str, tuple[set[str], set[str]]] = {  # method -> (required, optional)
-    "fixed": (set(), {"theta", "standard_score"}),
-    "angoff": (set(), {"round", "rating", "panel_cut"}),
-    "bookmark": (set(), {"rp", "placement", "aggregate", "round", "panel_cut"}),  # + booklet=
-    "borderline_group": (set(), {"statistic", "borderline_value", "column", "scale"}),
-    "borderline_regression": ({"borderline"}, {"column", "scale"}),
-    "contrasting_groups": (set(), {"p", "column", "scale"}),
-    "hofstee": (
-        {"k_min", "k_max", "f_min", "f_max"},
-        {"interpolation", "fail_if", "step", "scale", "units", "max_score", "from_panel"},
-    ),
-    "beuk": (
-        {"k", "p"},
-        {
-            "sd_k",
-            "sd_p",
-            "interpolation",
-            "fail_if",
-            "step",
-            "lower",
-            "upper",
-            "scale",
-            "units",
-            "max_score",
-            "from_panel",
-        },
-    ),
-    "normative": (set(), {"percentile", "k", "robust", "quantile_method", "scale"}),
+GRADES = CUT_GRADES
+# method -> (required, optional) options of a grade spec, as pvcal.rules defines them
+_OPTIONS: dict[str, tuple[set[str], set[str]]] = {
+    m: (set(required), set(optional)) for m, (required, optional) in METHOD_OPTIONS.items()
 }
-METHODS = tuple(_OPTIONS)
+METHODS = STANDARD_SETTING_METHODS
 _ALIASES = {
     "modified_angoff": "angoff",
     "borderline": "borderline_group",
@@ -90,12 +66,19 @@ def parse_grades(rules_grades: Any) -> dict[str, dict]:
     a number (a fixed θ cut). Grades keep the order of the file unless they are
     the three standard grades, which are put in the order Pass, Good, Excellent.
 
+    A typed :class:`pvcal.rules.Rules` or :class:`pvcal.rules.Grades` (already
+    validated at load) is taken as it is.
+
     Raises
     ------
     SchemaError
         Unknown methods, missing or unknown options, an empty block.
     """
     block = rules_grades
+    if isinstance(block, _rules.Rules):
+        block = block.grades
+    if isinstance(block, _rules.Grades):
+        block = {c: spec.options() for c, spec in block.by_cut().items()}
     if isinstance(block, dict):
         for key in ("grades", "cuts"):
             if key in block and isinstance(block[key], dict | list):
@@ -115,6 +98,8 @@ def parse_grades(rules_grades: Any) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for grade, spec in block.items():
         g = str(grade)
+        if isinstance(spec, _rules.GradeSpecBase):
+            spec = spec.options()
         if isinstance(spec, int | float) and not isinstance(spec, bool):
             spec = {"method": "fixed", "theta": float(spec)}
         elif isinstance(spec, str):
@@ -387,7 +372,7 @@ def set_cuts(
     theta=None,
     scores=None,
     judgments=None,
-    conversion: dict | None = None,
+    conversion: Any = None,
     booklet: pd.DataFrame | None = None,
     hofstee_panel: pd.DataFrame | None = None,
     beuk_panel: pd.DataFrame | None = None,
@@ -417,9 +402,9 @@ def set_cuts(
         a DataFrame has one column per grade (or the spec's ``column``).
         Candidates whose judgement is missing (NaN/None) are left out of that
         method (and of its bootstrap replicates).
-    conversion : dict, optional
-        The rules file's ``standard_score:`` block (``pass_score``, ``scale``,
-        optional ``anchor_theta``), needed by ``fixed`` cuts given as a
+    conversion : StandardScore or dict, optional
+        The rules file's ``standard_score:`` block (:class:`pvcal.rules.StandardScore`:
+        ``pass_score``, ``scale``, optional ``anchor_theta``), needed by ``fixed`` cuts given as a
         ``standard_score``: ``θ = θ_anchor + (standard_score - pass_score) / scale``
         with ``θ_anchor`` the Pass cut unless ``anchor_theta`` is fixed (such a cut
         then moves with the Pass cut in the bootstrap).
@@ -652,26 +637,20 @@ def _compromise_panel(method: str, frame: pd.DataFrame | None, grade: str) -> pd
     return vals.rename(columns=cols)
 
 
-def _conversion(block: dict | None) -> dict:
-    """``pass_score``, ``scale`` (and ``anchor_theta``) from a ``standard_score:`` block."""
-    if not isinstance(block, dict):
+def _conversion(block: Any) -> dict:
+    """``pass_score``, ``scale`` (and ``anchor_theta``) of a ``standard_score`` block.
+
+    ``block`` is a :class:`pvcal.rules.StandardScore` or a mapping validated as one.
+    """
+    if block is None:
         raise SchemaError(
             "a fixed cut given as a standard_score needs the rules file's standard_score "
             "block (set_cuts(conversion=...))"
         )
-    names = {
-        "pass_score": "pass_score",
-        "pass": "pass_score",
-        "scale": "scale",
-        "slope": "scale",
-        "anchor_theta": "anchor_theta",
-    }
-    out = {names[k]: float(v) for k, v in block.items() if k in names}
-    for req in ("pass_score", "scale"):
-        if req not in out:
-            raise SchemaError(f"rules file, standard_score: missing {req!r}")
-    if not out["scale"] > 0:
-        raise SchemaError(f"rules file, standard_score: scale must be > 0, got {out['scale']}")
+    ss = _rules.section(_rules.StandardScore, block, "scale.standard_score")
+    out = {"pass_score": ss.pass_score, "scale": ss.scale}
+    if ss.anchor_theta is not None:
+        out["anchor_theta"] = ss.anchor_theta
     return out
 
 
