@@ -16,6 +16,7 @@ from pvcal.report.feedback import (
     form_pass_mark,
     render_feedback,
     write_feedback_page,
+    write_feedback_pages,
 )
 
 
@@ -37,6 +38,7 @@ def _case(seed=11):
 
 
 def _context(**kw):
+    kw.setdefault("lang", "en")
     items, domains, wide = _case()
     diag = diagnose(items, wide, domains, cut=-0.4, min_items=5, method="eap")
     person = wide.index[0]
@@ -137,3 +139,48 @@ def test_feedback_page_renders_in_chromium(tmp_path):
     assert png.stat().st_size > 20_000  # not a blank page
     assert 'id="profile-plot"' in dom and "Targeted training" in dom
     assert person not in dom
+
+
+def test_write_feedback_pages_one_per_result(tmp_path):
+    """Every result gets its page under its pseudonym, with its own form's pass mark."""
+    items, domains, wide = _case()
+    diag = diagnose(items, wide, domains, cut=-0.4, min_items=5)
+    results = pd.DataFrame(
+        {
+            "pseudonym": ["ps-a", "ps-b"],
+            "form": ["F1", "F2"],
+            "standard_score": [54, 71],
+            "grade": ["Fail", "Good"],
+            "raw_score": wide.iloc[:2].sum(axis=1).to_numpy(),
+            "max_score": [36, 36],
+        },
+        index=wide.index[:2],
+    )
+    forms = {"F1": items, "F2": items.assign(b=items["b"] + 0.5)}
+    rec = diag.recommend({"law": "FSI-410 Food law"})
+    pages = write_feedback_pages(
+        tmp_path,
+        "fsi",
+        "2025H1",
+        title="FSI",
+        results=results,
+        diagnosis=diag,
+        form_items=forms,
+        recommendations=rec,
+        lang="en",
+    )
+    assert [p.name for p in pages] == ["ps-a.html", "ps-b.html"]
+    texts = [p.read_text(encoding="utf-8") for p in pages]
+    assert f"{form_pass_mark(items, -0.4):.1f}" in texts[0]
+    assert f"{form_pass_mark(forms['F2'], -0.4):.1f}" in texts[1]
+    assert all(str(pid) not in t for pid, t in zip(results.index, texts))
+    with pytest.raises(DataError, match="form"):
+        write_feedback_pages(
+            tmp_path,
+            "fsi",
+            "2025H1",
+            title="FSI",
+            results=results,
+            diagnosis=diag,
+            form_items={"F1": items},
+        )

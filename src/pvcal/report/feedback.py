@@ -7,8 +7,9 @@ curve on the equated scale); the domain profile with its intervals against the
 cut; the weak domains and their training modules.  The page carries no
 candidate id or name: the platform delivers it to the candidate.
 
-Page text lives in ``templates/feedback.html.j2`` wrapped in ``_()``; pass a
-``gettext`` callable to translate it (identity by default).
+Page text lives in ``templates/feedback.html.j2`` wrapped in ``_()`` (newstyle
+gettext, as :mod:`jinja2.ext.i18n`), translated into ``lang`` by
+:mod:`pvcal.report.i18n`, or by a ``gettext`` callable given explicitly.
 """
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ from ..equating.irt import tcc
 from . import html as _html
 from .plots import figure_to_data_uri
 
-__all__ = ["form_pass_mark", "feedback_context", "render_feedback", "write_feedback_page"]
+__all__ = [
+    "form_pass_mark",
+    "feedback_context",
+    "render_feedback",
+    "write_feedback_page",
+    "write_feedback_pages",
+]
 
 _PROFILE = ("domain", "n_items", "theta", "se", "lower", "upper", "weak")
 
@@ -68,8 +75,20 @@ def form_pass_mark(items: pd.DataFrame, theta_cut: float) -> float:
     return float(tcc(items, [cut])[0])
 
 
-def _identity(text: str) -> str:
-    return text
+def _newstyle(gettext: Callable[[str], str]) -> Callable[..., str]:
+    """``_(text, **vars)`` as jinja2.ext.i18n's newstyle gettext: translate, then ``% vars``."""
+
+    def _(text: str, **variables: Any) -> str:
+        return gettext(text) % variables
+
+    return _
+
+
+def _has_i18n() -> bool:
+    """Whether pvcal.report.i18n (translated template environments) is installed."""
+    import importlib.util
+
+    return importlib.util.find_spec("pvcal.report.i18n") is not None
 
 
 def feedback_context(
@@ -85,6 +104,7 @@ def feedback_context(
     cut: float,
     level: float,
     recommendations: pd.DataFrame | None = None,
+    lang: str | None = None,
     gettext: Callable[[str], str] | None = None,
 ) -> dict[str, Any]:
     """Everything one feedback page shows (the template context).
@@ -105,8 +125,11 @@ def feedback_context(
         θ pass cut and interval level the profile was made with.
     recommendations : DataFrame, optional
         The candidate's rows of :func:`pvcal.diagnosis.recommend`.
+    lang : str, optional
+        Page language for :mod:`pvcal.report.i18n` (its default when None).
     gettext : callable, optional
-        Translation of the page text (default: none).
+        A translation of the page text that overrides ``lang``'s catalogue
+        (also used for the plot's labels).
 
     Returns
     -------
@@ -125,7 +148,11 @@ def feedback_context(
         raise DataError(f"profile: missing column(s) {missing}; expected domain_profile rows")
     if "person" in profile.columns and profile["person"].nunique() > 1:
         raise DataError("profile holds more than one person; pass one candidate's rows")
-    _ = gettext or _identity
+    if gettext is None and _has_i18n():
+        from .i18n import translator
+
+        gettext = translator(lang).gettext
+    _ = _newstyle(gettext or str)
     figure = None
     if len(profile):
         import matplotlib.pyplot as plt
@@ -160,8 +187,8 @@ def feedback_context(
                     "hours": None if pd.isna(hours) else float(hours),
                 }
             )
-    return {
-        "_": _,
+    context = {
+        "lang": lang,
         "title": title,
         "period": period,
         "standard_score": standard_score,
@@ -176,6 +203,8 @@ def feedback_context(
         "training": training,
         "figure": figure,
     }
+    context["_"] = _  # the same translation for the page text and the plot's labels
+    return context
 
 
 def render_feedback(context: Mapping[str, Any]) -> str:
@@ -219,3 +248,81 @@ def write_feedback_page(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_feedback(context), encoding="utf-8")
     return out
+
+
+def write_feedback_pages(
+    reports: str | Path,
+    discipline: str,
+    period: str,
+    *,
+    title: str,
+    results: pd.DataFrame,
+    diagnosis: Any,
+    form_items: Mapping[str, pd.DataFrame],
+    recommendations: pd.DataFrame | None = None,
+    lang: str | None = None,
+    gettext: Callable[[str], str] | None = None,
+) -> list[Path]:
+    """One feedback page per published result of a period.
+
+    Parameters
+    ----------
+    reports : str or Path
+        The reports folder.
+    discipline, period, title : str
+    results : DataFrame
+        Indexed by the persons of the diagnosis (application ids), columns
+        ``pseudonym``, ``form``, ``standard_score``, ``grade``, ``raw_score``,
+        ``max_score``.
+    diagnosis : Diagnosis
+        :func:`pvcal.diagnosis.diagnose` of the same persons on the equated
+        scale (its ``cut`` and ``level`` are used).
+    form_items : mapping
+        Form -> item parameters of that form on the equated scale.
+    recommendations : DataFrame, optional
+        :meth:`Diagnosis.recommend` output.
+    lang, gettext : optional
+        As :func:`feedback_context`.
+
+    Returns
+    -------
+    list of Path
+        The pages written.
+
+    Raises
+    ------
+    DataError
+        Missing result columns, or a result whose form has no parameters.
+    """
+    need = ("pseudonym", "form", "standard_score", "grade", "raw_score", "max_score")
+    missing = [c for c in need if c not in results.columns]
+    if missing:
+        raise DataError(f"results: missing column(s) {missing}; expected {list(need)}")
+    unknown = sorted(set(results["form"].astype(str)) - set(map(str, form_items)))
+    if unknown:
+        raise DataError(f"results: form(s) {unknown} have no item parameters in form_items")
+    cut = float(diagnosis.settings["cut"])
+    level = float(diagnosis.settings["level"])
+    marks = {str(f): form_pass_mark(items, cut) for f, items in form_items.items()}
+    by_person = dict(tuple(diagnosis.profile.groupby("person", sort=False)))
+    recs = {} if recommendations is None else dict(tuple(recommendations.groupby("person")))
+    empty = diagnosis.profile.iloc[:0]
+    written = []
+    for person, r in results.iterrows():
+        ctx = feedback_context(
+            title=title,
+            period=period,
+            standard_score=r["standard_score"],
+            grade=r["grade"],
+            raw_score=float(r["raw_score"]),
+            max_score=float(r["max_score"]),
+            pass_mark=marks[str(r["form"])],
+            profile=by_person.get(person, empty),
+            cut=cut,
+            level=level,
+            recommendations=recs.get(person),
+            lang=lang,
+            gettext=gettext,
+        )
+        written.append(write_feedback_page(reports, discipline, period, r["pseudonym"], ctx))
+    return written
