@@ -15,6 +15,7 @@ from pvcal.diagnosis import (
     diagnose,
     domain_modules,
     domain_profile,
+    profile_from_record,
     recommend,
     subscore_value,
     training_demand,
@@ -392,3 +393,23 @@ def test_training_demand_counts_candidates_per_module_and_group():
     ]
     with pytest.raises(DataError, match="candidates"):
         training_demand(rec, by="region")
+
+
+def test_records_round_trip_through_result_detail():
+    """A person's diagnosis stored in a result record (JSON) reads back as the same rows."""
+    import json
+
+    items, wide, domains, _ = simulate(n=300, D=3, J=8, seed=9)
+    diag = diagnose(items, wide, domains, cut=-0.5)
+    rec = diag.recommend({"d0": {"module": "M-0 zero", "hours": 5}})
+    records = diag.records(rec)
+    person = rec.loc[rec["module"].notna(), "person"].iloc[0]
+    stored = json.loads(json.dumps(records[person]))
+    prof, training = profile_from_record(stored)
+    cols = list(prof.columns)
+    pd.testing.assert_frame_equal(prof, diag.person(person)[cols], check_dtype=False)
+    assert stored["cut"] == -0.5 and stored["level"] == 0.95
+    expected = rec.loc[rec["person"] == person, "module_code"].tolist()
+    assert training["module_code"].tolist() == expected and "M-0" in expected
+    with pytest.raises(SchemaError):
+        profile_from_record({"domains": []})

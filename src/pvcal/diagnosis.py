@@ -61,6 +61,8 @@ __all__ = [
     "diagnose",
     "domain_profile",
     "domain_modules",
+    "plot_profile",
+    "profile_from_record",
     "recommend",
     "training_demand",
 ]
@@ -526,6 +528,39 @@ class Diagnosis:
         """Training modules for the weak domains (see :func:`recommend`)."""
         return recommend(self.profile, modules, hours=hours)
 
+    def records(self, recommendations: pd.DataFrame | None = None) -> dict[Any, dict]:
+        """Per person, the JSON-ready diagnosis a result record carries.
+
+        Parameters
+        ----------
+        recommendations : DataFrame, optional
+            :meth:`recommend` output.
+
+        Returns
+        -------
+        dict
+            Person -> ``{"cut", "level", "method", "domains": [{domain,
+            n_items, theta, se, lower, upper, weak}, ...], "training":
+            [{rank, domain, module, module_code, hours}, ...]}``; read back
+            with :func:`profile_from_record`.  Persons without a reported
+            domain are absent.
+        """
+        cols = ["domain", "n_items", "theta", "se", "lower", "upper", "weak"]
+        base = {k: self.settings[k] for k in ("cut", "level", "method")}
+        out: dict[Any, dict] = {}
+        for person, rows in self.profile.groupby("person", sort=False):
+            out[person] = {
+                **base,
+                "domains": to_jsonable(rows[cols].to_dict("records")),
+                "training": [],
+            }
+        if recommendations is not None:
+            keep = ["rank", "domain", "module", "module_code", "hours"]
+            for person, rows in recommendations.groupby("person", sort=False):
+                if person in out:
+                    out[person]["training"] = to_jsonable(rows[keep].to_dict("records"))
+        return out
+
     def person(self, person: Any) -> pd.DataFrame:
         """The profile rows of one person."""
         rows = self.profile[self.profile["person"] == person]
@@ -632,6 +667,33 @@ class Diagnosis:
         return json_equal(self, other)
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def profile_from_record(record: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A person's profile rows and training advice from :meth:`Diagnosis.records`.
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        Profile rows (``domain, n_items, theta, se, lower, upper, weak``) and
+        training rows (``rank, domain, module, module_code, hours``).
+
+    Raises
+    ------
+    SchemaError
+        A record without ``cut``, ``level`` or ``domains``.
+    """
+    missing = [k for k in ("cut", "level", "domains") if k not in (record or {})]
+    if missing:
+        raise SchemaError(f"diagnosis record lacks the key(s) {missing}")
+    cols = ["domain", "n_items", "theta", "se", "lower", "upper", "weak"]
+    prof = pd.DataFrame(record["domains"], columns=cols)
+    prof[["theta", "se", "lower", "upper"]] = prof[["theta", "se", "lower", "upper"]].astype(float)
+    prof["weak"] = prof["weak"].astype(bool)
+    keep = ["rank", "domain", "module", "module_code", "hours"]
+    training = pd.DataFrame(record.get("training") or [], columns=keep)
+    training["hours"] = pd.to_numeric(training["hours"], errors="coerce")
+    return prof, training
 
 
 def plot_profile(rows: pd.DataFrame, cut: float, ax: Any = None, *, labels=None) -> Any:
