@@ -342,11 +342,14 @@ def test_vocabulary_is_shared():
     """The modules that name grades, cuts, models and methods use pvcal.rules' lists."""
     from pvcal import data, peer, standards
     from pvcal.equating import linking
+    from pvcal.irt import models as irt_models
 
     assert data.MODELS is rules.MODELS and data.CUTS is rules.CUTS
     assert data.METHODS == rules.STANDARD_SETTING_METHODS == standards.METHODS
     assert peer.GRADES == rules.GRADES and standards.GRADES == rules.CUT_GRADES
     assert tuple(linking.METHODS) == rules.LINKING_METHODS
+    assert irt_models.MODELS is rules.MODELS
+    assert irt_models.DICHOTOMOUS == set(rules.DICHOTOMOUS_MODELS)
 
 
 def test_method_options_are_arguments_of_the_methods():

@@ -174,7 +174,7 @@ CUT_GRADES = ("Pass", "Good", "Excellent")
 #: Rules key of a cut -> its grade label.
 GRADE_OF_CUT = types.MappingProxyType(dict(zip(CUTS, CUT_GRADES, strict=True)))
 #: Item models pvcal calibrates (IRT parameterisation, D = 1).
-MODELS = ("Rasch", "1PL", "2PL", "3PL", "GRM", "GPCM")
+MODELS = ("Rasch", "1PL", "2PL", "3PL", "GRM", "GPCM", "PCM")
 #: Models whose items are scored 0/1.
 DICHOTOMOUS_MODELS = ("Rasch", "1PL", "2PL", "3PL")
 #: Rounding of the standard score that :class:`pvcal.index.StandardScoreMap` implements.

@@ -36,6 +36,8 @@ import pandas as pd
 from scipy.special import expit, log_softmax, softmax
 
 from .._validation import ModelError, check_columns
+from ..rules import DICHOTOMOUS_MODELS
+from ..rules import MODELS as _MODELS
 
 __all__ = [
     "MODELS",
@@ -57,11 +59,11 @@ __all__ = [
 _EPS = 1e-12
 
 # Public model names -> the item model that computes their probabilities.
-MODELS = ("Rasch", "1PL", "2PL", "3PL", "GRM", "GPCM", "PCM")
+MODELS = _MODELS  # defined once, in pvcal.rules
 _ALIASES = {m.lower(): m for m in MODELS}
 _ALIASES.update({"graded": "GRM", "gpcmirt": "GPCM", "partial credit": "PCM", "2pl": "2PL"})
 SHARED_SLOPE = frozenset({"Rasch", "1PL", "PCM"})
-DICHOTOMOUS = frozenset({"Rasch", "1PL", "2PL", "3PL"})
+DICHOTOMOUS = frozenset(DICHOTOMOUS_MODELS)
 
 
 def canonical_model(name: str) -> str:
