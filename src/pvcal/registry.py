@@ -39,6 +39,7 @@ from typing import Any
 import pandas as pd
 
 from ._validation import RegistryError
+from .rules import GRADES as _GRADES
 
 __all__ = ["Registry", "SCHEMA_VERSION", "RESULT_COLUMNS", "utcnow"]
 
@@ -133,7 +134,6 @@ RESULT_COLUMNS = (
     "grade",
     "detail",
 )
-_GRADES = ("Excellent", "Good", "Pass", "Fail")
 
 
 def utcnow() -> str:

@@ -21,12 +21,12 @@ import pandas as pd
 
 from .._validation import RegistryError
 from ..registry import Registry
+from ..rules import CUT_GRADES as _CUTS
 from . import html as _html
 from .pseudonym import PseudonymKey, load_key, pseudonymise
 
 __all__ = ["appeal_data", "render_appeal", "write_appeal_sheet"]
 
-_CUTS = ("Pass", "Good", "Excellent")
 
 
 def appeal_data(

@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from .._validation import PvcalError, check_probability
+from ..rules import GRADES
 
 __all__ = [
     "GRADES",
@@ -29,8 +30,6 @@ __all__ = [
     "figure_to_data_uri",
 ]
 
-#: The four grades, best first (Art. 12).
-GRADES = ("Excellent", "Good", "Pass", "Fail")
 GRADE_COLORS = {"Excellent": "#1b7837", "Good": "#7fbf7b", "Pass": "#d9f0d3", "Fail": "#c51b7d"}
 
 

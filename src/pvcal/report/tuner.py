@@ -30,12 +30,13 @@ import pandas as pd
 
 from .._validation import PvcalError, SchemaError, check_increasing
 from ..registry import utcnow
+from ..rules import CUT_GRADES
 from .plots import GRADES, plot_grade_distribution, plot_standard_score_map
 
 __all__ = ["CutTuner", "TunerState", "write_tuned_cuts", "CUT_NAMES"]
 
 #: The three cuts, lowest first, as BenchmarkIndex names them.
-CUT_NAMES = ("Pass", "Good", "Excellent")
+CUT_NAMES = CUT_GRADES
 
 
 def _cuts(cuts: Mapping[str, float] | Sequence[float]) -> dict[str, float]:
