@@ -167,6 +167,22 @@ def test_subscore_value_added_when_uncorrelated_not_when_identical():
         assert (out["prmse_sx"].iloc[:2] >= best - 1e-12).all()
 
 
+def test_subscore_value_by_form_runs_each_form_on_its_own_items():
+    """Multi-form data: CTTsub is run per form (one test.data per form); items a form did not
+    present (all NaN) are left out, so each form's result equals a run on that form alone."""
+    wide, dom = _ctt_data(600, rho=0.5, seed=7)
+    forms = pd.Series(np.where(np.arange(600) < 300, "F1", "F2"), index=wide.index)
+    multi = wide.copy()
+    multi.loc[forms == "F1", ["Q0", "Q15"]] = np.nan  # F1 did not present Q0, Q15
+    out = subscore_value(multi, dom, by=forms)
+    assert list(out.index.get_level_values("form").unique()) == ["F1", "F2"]
+    alone = subscore_value(multi[forms == "F1"].drop(columns=["Q0", "Q15"]), dom)
+    pd.testing.assert_frame_equal(out.loc["F1"], alone)
+    assert out.loc[("F1", "A"), "n_items"] == 14 and out.loc[("F2", "A"), "n_items"] == 15
+    with pytest.raises(DataError, match="no form"):
+        subscore_value(multi, dom, by=forms.iloc[:10])
+
+
 def test_weighted_average_between_subscore_and_augmented():
     """Weighted average (Haberman, Sinharay & Puhan 2009): one weight w in [0, 1] for every
     domain; w = 0 is the subscore (PRMSE = alpha), w = 1 the total (PRMSE_x). Restricting the

@@ -25,6 +25,7 @@ function                   R equivalent
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -38,6 +39,7 @@ from scipy.stats import norm
 from ._summary import Summary
 from ._validation import (
     DataError,
+    DataWarning,
     PvcalError,
     SchemaError,
     check_choice,
@@ -177,7 +179,7 @@ def _alpha(block: pd.DataFrame) -> tuple[float, int]:
     return float(k / (k - 1) * (1 - item_var / total_var)), n
 
 
-def subscore_value(responses: Any, domains: Any) -> pd.DataFrame:
+def subscore_value(responses: Any, domains: Any, by: Any = None) -> pd.DataFrame:
     """Whether each domain subscore has value beyond the total score (Haberman 2008).
 
     # R: subscore::CTTsub(data.prep(scored, n.items, names), method = "Haberman")$PRMSE
@@ -192,12 +194,18 @@ def subscore_value(responses: Any, domains: Any) -> pd.DataFrame:
         Item id -> domain (items.csv ``domain``); every response column needs
         one.  Extra items (other forms) are ignored.  At least two domains of
         at least two items each.
+    by : Series or str, optional
+        Form of each person (a Series indexed like the responses, or
+        ``"form"`` for a ``Responses`` container's ``persons["form"]``): the
+        analysis is run form by form on the items each form presented (the
+        columns with a response), and the frames are stacked with an outer
+        ``form`` index level.
 
     Returns
     -------
     DataFrame
         Indexed by domain (in order of first appearance among the columns),
-        then a last row ``total``.  Columns:
+        then a last row ``total`` (with ``by``: by form, then domain).  Columns:
 
         ``n_items``, ``n_persons`` (rows used), ``n_complete`` (rows without a
         missing response, used for alpha), ``mean``, ``sd`` of the observed
@@ -213,6 +221,12 @@ def subscore_value(responses: Any, domains: Any) -> pd.DataFrame:
     DataError
         Malformed responses or domains, fewer than two domains, a domain with
         fewer than two items, or fewer than three persons.
+
+    Warns
+    -----
+    DataWarning
+        A PRMSE above 1 (as CTTsub warns): that (augmented) subscore has no
+        added value.
 
     Notes
     -----
@@ -274,6 +288,8 @@ def subscore_value(responses: Any, domains: Any) -> pd.DataFrame:
     [False, False, <NA>]
     """
     wide = _wide(responses)
+    if by is not None:
+        return _subscore_value_by(responses, wide, domains, by)
     dom = _domains(domains, wide.columns, min_per_domain=2)
     names = _domain_order(dom)
     if len(names) < 2:
@@ -325,6 +341,18 @@ def subscore_value(responses: Any, domains: Any) -> pd.DataFrame:
     added_sx = (prmse_sx - best) > 0.1 * (1 - best)
 
     w, prmse_wa = _weighted_average(cov, var_true, K)
+    above = [
+        d
+        for d, values in zip(names, zip(prmse_s, prmse_x, prmse_sx, strict=True), strict=True)
+        if np.nanmax(values) > 1
+    ]
+    if above:
+        warnings.warn(
+            f"PRMSE value(s) above 1 for domain(s) {above}: the corresponding (augmented) "
+            "subscore does not have added value",
+            DataWarning,
+            stacklevel=2,
+        )
 
     out = pd.DataFrame(
         {
@@ -346,6 +374,31 @@ def subscore_value(responses: Any, domains: Any) -> pd.DataFrame:
         index=pd.Index(names + [_TOTAL], name="domain"),
     )
     return out
+
+
+def _subscore_value_by(responses: Any, wide: pd.DataFrame, domains: Any, by: Any) -> pd.DataFrame:
+    """:func:`subscore_value` form by form, stacked under a ``form`` index level."""
+    if isinstance(by, str):
+        persons = getattr(responses, "persons", None)
+        if persons is None or by not in persons.columns:
+            raise DataError(
+                f"by={by!r} names a column of a Responses container's persons; pass a Series "
+                "of forms indexed like the responses instead"
+            )
+        by = persons[by]
+    if not isinstance(by, pd.Series):
+        raise DataError(f"by must be a Series of forms indexed like responses, got {type(by)}")
+    forms = by.reindex(wide.index)
+    if forms.isna().any():
+        raise DataError(
+            f"by has no form for person(s) {list(wide.index[forms.isna()])[:5]}; expected one "
+            "per response row"
+        )
+    frames = {}
+    for form in pd.unique(forms.to_numpy()):
+        block = wide[(forms == form).to_numpy()].dropna(axis=1, how="all")
+        frames[form] = subscore_value(block, domains)
+    return pd.concat(frames, names=["form"])
 
 
 def _weighted_average(cov: np.ndarray, var_true: np.ndarray, K: int) -> tuple[float, np.ndarray]:
