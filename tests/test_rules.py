@@ -406,3 +406,11 @@ def test_rules_are_frozen():
     r = rules.load(SAMPLE / "qms-auditor" / "rules.yml")
     with pytest.raises(Exception, match="frozen"):
         r.base_period = "2025H2"
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_json_round_trip(name):
+    """``Rules.from_json(r.to_json())`` equals ``r`` and writes the same JSON again."""
+    r = rules.load(SAMPLE / name / "rules.yml")
+    back = rules.Rules.from_json(r.to_json())
+    assert back == r and back.file == r.file and back.to_json() == r.to_json()

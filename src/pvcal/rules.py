@@ -327,7 +327,10 @@ class GradeSpecBase(Section):
 
     required: ClassVar[frozenset[str]] = frozenset()
     description: str | None = None
-    labels: dict[int | str, str] | None = None
+    labels: Annotated[
+        dict[str, str] | None,
+        BeforeValidator(lambda v: {str(k): x for k, x in v.items()} if isinstance(v, dict) else v),
+    ] = None
     note: str | None = None
 
     def options(self) -> dict[str, Any]:
@@ -981,6 +984,30 @@ class Rules(Section):
 
     from_dict = from_mapping  # the name of pvcal.data.Rules before pvcal.rules
 
+    def __eq__(self, other: object) -> bool:
+        """Equal rules: the same validated values (the file name and raw spelling aside)."""
+        return type(other) is type(self) and self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash(self.model_dump_json())
+
+    def to_json(self) -> str:
+        """The rules as read (``raw``) and the file name, as JSON (see :meth:`from_json`)."""
+        import json
+
+        record = {"kind": "pvcal.Rules", "version": 1, "file": self.file, "rules": self._raw}
+        return json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)
+
+    @classmethod
+    def from_json(cls, text: str) -> Rules:
+        """Validate the rules of a :meth:`to_json` record again (equal to the original)."""
+        import json
+
+        record = json.loads(text)
+        if not isinstance(record, dict) or record.get("kind") != "pvcal.Rules":
+            raise RulesError("not a pvcal.Rules JSON record")
+        return validate(record["rules"], file=record.get("file"))
+
     def __repr__(self) -> str:
         methods = ", ".join(f"{c}={s.method}" for c, s in self.grades.by_cut().items())
         return (
@@ -1078,11 +1105,6 @@ def _one(err: Mapping[str, Any]) -> str:
             path + ("method",),
             f"{ctx.get('tag')!r} is not one of {list(STANDARD_SETTING_METHODS)}",
         )
-    if kind == "extra_forbidden":
-        parent = _section_at(loc[:-1])
-        known = f"; expected some of {_keys_of(parent)}" if parent is not None else ""
-        what = "cut(s)" if path[:-1] == ("grades",) else "key(s)"
-        return _line(path[:-1], f"unknown {what} {[path[-1]]}{known}")
     if kind in ("literal_error", "enum"):
         return _line(path, f"{value!r} is not one of {ctx.get('expected')}")
     if kind in _NUMBER_ERRORS:
