@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench clean venv setup
+.PHONY: run test test-fast lint bench clean venv setup i18n
 
 venv: $(STAMP)
 
@@ -33,6 +33,15 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench data notebooks
+
+# Message catalogues (Babel): extract _() / N_() strings, merge into the .po files, compile .mo.
+LOCALE := src/pvcal/report/locale
+i18n: $(STAMP)
+	$(BIN)/pybabel -q extract -F $(LOCALE)/babel.cfg -k N_ --no-location --sort-output \
+		--project pvcal --copyright-holder "pvcal authors" -o $(LOCALE)/pvcal.pot .
+	$(BIN)/pybabel update -i $(LOCALE)/pvcal.pot -d $(LOCALE) -D pvcal --no-fuzzy-matching \
+		--ignore-obsolete -w 100
+	$(BIN)/pybabel compile -d $(LOCALE) -D pvcal --statistics
 
 # The peers (girth, PyPI mirt, EqUMP) live in their own venv, never in .venv.
 PEERS := bench/.venv-peers

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -10,21 +9,17 @@ import pandas as pd
 __all__ = ["render", "table"]
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Any:
-    import jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("pvcal.report", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def render(template: str, **context: Any) -> str:
-    """Render one of the package templates (``pvcal/report/templates``)."""
-    return _environment().get_template(template).render(**context)
+    """Render one of the package templates (``pvcal/report/templates``) in ``context["lang"]``.
+
+    The environment is :func:`pvcal.report.i18n.environment` of the context's
+    ``lang`` (default zh-CN): templates translate with ``_()`` and format with
+    the ``decimal``/``percent``/``datetime`` filters.
+    """
+    from .i18n import environment, normalise
+
+    lang = normalise(context.pop("lang", None))
+    return environment(lang).get_template(template).render(lang=lang, **context)
 
 
 def table(frame: pd.DataFrame, *, float_format: str = "{:.4g}", index: bool = True) -> str:

@@ -1,7 +1,9 @@
 """Plot helpers shared by the notebooks and the appeal sheet.
 
 Every function takes tidy frames, draws on ``ax`` (a new figure if None) and
-returns the Axes; matplotlib is imported inside the functions.
+returns the Axes; matplotlib is imported inside the functions. Labels are in
+``lang`` (zh-CN by default, :mod:`pvcal.report.i18n`) and every figure uses the
+one style of :mod:`pvcal.report.style` (a CJK font for Chinese labels).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from scipy import stats
 
 from .._validation import PvcalError, check_probability
 from ..rules import GRADES
+from .i18n import grade_label, translator
+from .style import use_style
 
 __all__ = [
     "GRADES",
@@ -34,6 +38,7 @@ GRADE_COLORS = {"Excellent": "#1b7837", "Good": "#7fbf7b", "Pass": "#d9f0d3", "F
 
 
 def _axes(ax: Any, figsize: tuple[float, float] = (6.4, 3.6)) -> Any:
+    use_style()
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
@@ -104,7 +109,11 @@ def rate_table(frame: pd.DataFrame, by: str | list[str], *, level: float = 0.95)
 
 
 def plot_grade_distribution(
-    grades: pd.Series | pd.DataFrame, *, by: str | None = None, ax: Any = None
+    grades: pd.Series | pd.DataFrame,
+    *,
+    by: str | None = None,
+    ax: Any = None,
+    lang: str | None = None,
 ) -> Any:
     """Stacked bars of grade shares (percent), one bar per group.
 
@@ -115,7 +124,10 @@ def plot_grade_distribution(
     by : str, optional
         Group column (e.g. ``"period"``); one bar if None.
     ax : Axes, optional
+    lang : {"zh-CN", "en"}, optional
+        Language of the labels (default zh-CN).
     """
+    _ = translator(lang).gettext
     frame = grades.to_frame("grade") if isinstance(grades, pd.Series) else grades
     key = frame[by].astype(str) if by else pd.Series("all", index=frame.index)
     share = pd.crosstab(key, frame["grade"], normalize="index").reindex(
@@ -130,21 +142,24 @@ def plot_grade_distribution(
             vals,
             bottom=bottom,
             color=GRADE_COLORS[grade],
-            label=grade,
+            label=grade_label(grade, lang),
             edgecolor="white",
         )
         for x, b, v in zip(range(len(vals)), bottom, vals):
             if v >= 4:
                 ax.text(x, b + v / 2, f"{v:.0f}%", ha="center", va="center", fontsize=8)
         bottom += vals
-    ax.set_ylabel("percent of candidates")
+    ax.set_ylabel(_("percent of candidates"))
     ax.set_ylim(0, 100)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     return ax
 
 
-def plot_rates(table: pd.DataFrame, *, ax: Any = None, title: str | None = None) -> Any:
+def plot_rates(
+    table: pd.DataFrame, *, ax: Any = None, title: str | None = None, lang: str | None = None
+) -> Any:
     """Horizontal pass rates with Wilson intervals (from :func:`rate_table`)."""
+    _ = translator(lang).gettext
     ax = _axes(ax, (6.4, 0.35 * len(table) + 1.2))
     labels = [" / ".join(map(str, i)) if isinstance(i, tuple) else str(i) for i in table.index]
     y = np.arange(len(table))
@@ -153,17 +168,25 @@ def plot_rates(table: pd.DataFrame, *, ax: Any = None, title: str | None = None)
     ax.errorbar(rate, y, xerr=err, fmt="o", color="#2166ac", capsize=3)
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
-    ax.set_xlabel("pass rate, % (95% Wilson interval)")
+    ax.set_xlabel(_("pass rate, % (95% Wilson interval)"))
     if title:
         ax.set_title(title)
     return ax
 
 
-def plot_rate_trend(table: pd.DataFrame, *, line: str, x: str = "period", ax: Any = None) -> Any:
+def plot_rate_trend(
+    table: pd.DataFrame,
+    *,
+    line: str,
+    x: str = "period",
+    ax: Any = None,
+    lang: str | None = None,
+) -> Any:
     """Pass-rate trend: one line per ``line`` group over ``x`` with interval bands.
 
     ``table`` is :func:`rate_table` by ``[line, x]`` with the index reset.
     """
+    _ = translator(lang).gettext
     ax = _axes(ax)
     periods = sorted(table[x].astype(str).unique())
     pos = {p: i for i, p in enumerate(periods)}
@@ -177,7 +200,7 @@ def plot_rate_trend(table: pd.DataFrame, *, line: str, x: str = "period", ax: An
         if len(xs) == 1:
             ax.errorbar(xs, rate, yerr=[rate - lo, hi - rate], fmt="none", capsize=4)
     ax.set_xticks(range(len(periods)), periods)
-    ax.set_ylabel("pass rate, % (95% Wilson band)")
+    ax.set_ylabel(_("pass rate, % (95% Wilson band)"))
     ax.legend(frameon=False)
     return ax
 
@@ -189,6 +212,7 @@ def plot_standard_score_map(
     cut_scores: Mapping[str, float] | None = None,
     theta: np.ndarray | None = None,
     ax: Any = None,
+    lang: str | None = None,
 ) -> Any:
     """The θ → standard-score map with the grade cuts marked.
 
@@ -204,7 +228,11 @@ def plot_standard_score_map(
     theta : ndarray, optional
         Grid (default −4..4).
     ax : Axes, optional
+    lang : {"zh-CN", "en"}, optional
+        Language of the labels (default zh-CN).
     """
+    _ = translator(lang).gettext
+    ss_label = _("SS")  # short for standard score, in the cut labels
     ax = _axes(ax)
     grid = np.linspace(-4, 4, 161) if theta is None else np.asarray(theta, float)
     ax.plot(grid, standard_score(grid), color="black", lw=1.5)
@@ -220,14 +248,14 @@ def plot_standard_score_map(
             ss = float(np.asarray(standard_score(np.array([t])))[0])
         ax.axvline(t, color=colors.get(name, "grey"), lw=2)
         ax.annotate(
-            f"{name}: θ={t:.2f}, SS={ss:g}",
+            f"{grade_label(name, lang)}: θ={t:.2f}, {ss_label}={ss:g}",
             (t, ss),
             textcoords="offset points",
             xytext=(4, -12),
             fontsize=8,
         )
-    ax.set_xlabel("θ (base scale)")
-    ax.set_ylabel("standard score")
+    ax.set_xlabel(_("θ (base scale)"))
+    ax.set_ylabel(_("standard score"))
     return ax
 
 
