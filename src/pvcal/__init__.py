@@ -25,6 +25,7 @@ _LAZY = {
     "PvcalError": "pvcal._validation",
     "DataError": "pvcal._validation",
     "SchemaError": "pvcal._validation",
+    "RulesError": "pvcal._validation",
     "ModelError": "pvcal._validation",
     "RegistryError": "pvcal._validation",
     "ConvergenceWarning": "pvcal._validation",
@@ -41,6 +42,7 @@ _LAZY = {
 }
 _SUBMODULES = {
     "data",
+    "rules",
     "irt",
     "equating",
     "standards",
