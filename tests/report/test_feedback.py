@@ -184,3 +184,24 @@ def test_write_feedback_pages_one_per_result(tmp_path):
             diagnosis=diag,
             form_items={"F1": items},
         )
+
+
+def test_diagnosis_section_from_a_stored_record():
+    """The appeal sheet's path: the diagnosis stored with a result (Diagnosis.records,
+    JSON) gives the same section as the live profile (same rows, same training order)."""
+    import json
+
+    from pvcal.diagnosis import profile_from_record
+    from pvcal.report.feedback import diagnosis_context
+
+    items, domains, wide = _case()
+    diag = diagnose(items, wide, domains, cut=-0.4, min_items=5, method="eap")
+    rec = diag.recommend({"law": {"module": "FSI-410 Food law", "hours": 6}})
+    person = wide.index[0]
+    stored = json.loads(json.dumps(diag.records(rec)[person]))
+    prof, training = profile_from_record(stored)
+    section = diagnosis_context(prof, stored["cut"], stored["level"], training)
+    live = diagnosis_context(diag.person(person), -0.4, 0.95, rec[rec["person"] == person])
+    assert section["domains"] == live["domains"] and section["training"] == live["training"]
+    assert [t["module"] for t in section["training"]] == ["FSI-410 Food law"]
+    assert section["figure"].startswith("data:image/png;base64,")

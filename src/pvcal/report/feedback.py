@@ -29,6 +29,7 @@ from .plots import figure_to_data_uri
 
 __all__ = [
     "form_pass_mark",
+    "diagnosis_context",
     "feedback_context",
     "render_feedback",
     "write_feedback_page",
@@ -91,6 +92,93 @@ def _has_i18n() -> bool:
     return importlib.util.find_spec("pvcal.report.i18n") is not None
 
 
+def diagnosis_context(
+    profile: pd.DataFrame,
+    cut: float,
+    level: float,
+    recommendations: pd.DataFrame | None = None,
+    _: Callable[..., str] | None = None,
+) -> dict[str, Any]:
+    """The diagnosis part of a page (``templates/_diagnosis.html.j2``).
+
+    Shared by the feedback page and the appeal sheet.
+
+    Parameters
+    ----------
+    profile : DataFrame
+        One candidate's rows of :func:`pvcal.diagnosis.domain_profile` (or of
+        :func:`pvcal.diagnosis.profile_from_record`).
+    cut, level : float
+        θ pass cut and interval level of the profile.
+    recommendations : DataFrame, optional
+        The candidate's training advice (:func:`pvcal.diagnosis.recommend`).
+    _ : callable, optional
+        Newstyle gettext for the plot's labels (default: none).
+
+    Returns
+    -------
+    dict
+        ``cut``, ``level_pct``, ``domains``, ``weak``, ``training`` and
+        ``figure`` (a PNG data URI, or None without domains).
+
+    Raises
+    ------
+    DataError
+        ``profile`` without the columns of a domain profile, or of more than
+        one person.
+    """
+    if not isinstance(profile, pd.DataFrame):
+        raise DataError(f"profile must be a DataFrame, got {type(profile).__name__}")
+    missing = [c for c in _PROFILE if c not in profile.columns]
+    if missing:
+        raise DataError(f"profile: missing column(s) {missing}; expected domain_profile rows")
+    if "person" in profile.columns and profile["person"].nunique() > 1:
+        raise DataError("profile holds more than one person; pass one candidate's rows")
+    _ = _ or _newstyle(str)
+    figure = None
+    if len(profile):
+        import matplotlib.pyplot as plt
+
+        ax = plot_profile(
+            profile.reset_index(drop=True),
+            cut,
+            labels={"cut": _("pass level"), "weak": _("weak"), "xlabel": _("ability (θ)")},
+        )
+        figure = figure_to_data_uri(ax.figure)
+        plt.close(ax.figure)
+    rows = [
+        {
+            "domain": str(r.domain),
+            "n_items": int(r.n_items),
+            "theta": float(r.theta),
+            "lower": float(r.lower),
+            "upper": float(r.upper),
+            "weak": bool(r.weak),
+        }
+        for r in profile.itertuples(index=False)
+    ]
+    training = []
+    if recommendations is not None and len(recommendations):
+        rec = recommendations.sort_values("rank") if "rank" in recommendations else recommendations
+        for r in rec.itertuples(index=False):
+            hours = getattr(r, "hours", np.nan)
+            training.append(
+                {
+                    "domain": str(r.domain),
+                    "module": None if pd.isna(r.module) else str(r.module),
+                    "hours": None if pd.isna(hours) else float(hours),
+                }
+            )
+    return {
+        "cut": float(cut),
+        "level_pct": round(100 * float(level)),
+        "domains": rows,
+        "weak": [r for r in rows if r["weak"]],
+        "training": training,
+        "figure": figure,
+    }
+
+
 def feedback_context(
     *,
     title: str,
@@ -141,52 +229,12 @@ def feedback_context(
         ``profile`` without the columns of a domain profile, or of more than
         one person.
     """
-    if not isinstance(profile, pd.DataFrame):
-        raise DataError(f"profile must be a DataFrame, got {type(profile).__name__}")
-    missing = [c for c in _PROFILE if c not in profile.columns]
-    if missing:
-        raise DataError(f"profile: missing column(s) {missing}; expected domain_profile rows")
-    if "person" in profile.columns and profile["person"].nunique() > 1:
-        raise DataError("profile holds more than one person; pass one candidate's rows")
     if gettext is None and _has_i18n():
         from .i18n import translator
 
         gettext = translator(lang).gettext
     _ = _newstyle(gettext or str)
-    figure = None
-    if len(profile):
-        import matplotlib.pyplot as plt
-
-        ax = plot_profile(
-            profile.reset_index(drop=True),
-            cut,
-            labels={"cut": _("pass level"), "weak": _("weak"), "xlabel": _("ability (θ)")},
-        )
-        figure = figure_to_data_uri(ax.figure)
-        plt.close(ax.figure)
-    rows = [
-        {
-            "domain": str(r.domain),
-            "n_items": int(r.n_items),
-            "theta": float(r.theta),
-            "lower": float(r.lower),
-            "upper": float(r.upper),
-            "weak": bool(r.weak),
-        }
-        for r in profile.itertuples(index=False)
-    ]
-    training = []
-    if recommendations is not None and len(recommendations):
-        rec = recommendations.sort_values("rank") if "rank" in recommendations else recommendations
-        for r in rec.itertuples(index=False):
-            hours = getattr(r, "hours", np.nan)
-            training.append(
-                {
-                    "domain": str(r.domain),
-                    "module": None if pd.isna(r.module) else str(r.module),
-                    "hours": None if pd.isna(hours) else float(hours),
-                }
-            )
+    diag = diagnosis_context(profile, cut, level, recommendations, _)
     context = {
         "lang": lang,
         "title": title,
@@ -196,12 +244,7 @@ def feedback_context(
         "raw_score": raw_score,
         "max_score": max_score,
         "pass_mark": pass_mark,
-        "cut": cut,
-        "level_pct": round(100 * level),
-        "domains": rows,
-        "weak": [r for r in rows if r["weak"]],
-        "training": training,
-        "figure": figure,
+        **diag,
     }
     context["_"] = _  # the same translation for the page text and the plot's labels
     return context
