@@ -8,7 +8,12 @@ One embedded database file (stdlib :mod:`sqlite3`) under ``reports/`` keeps
 - ``results``: at most **one result per application** (Art. 8); a second is
   refused with :class:`~pvcal._validation.RegistryError`;
 - ``runs``: the audit log of publishing runs with input hash, code version,
-  parameters and outcome (Art. 20).
+  parameters and outcome (Art. 20);
+- ``cases`` and ``case_events``: integrity cases (Art. 14) and every review step
+  (open -> under review -> cleared / confirmed), each step a new event row;
+- ``certificates`` and ``certificate_events``: certificates issued at
+  publication (Art. 22) and their revocations, each a new event row;
+- ``audit_log``: every case decision, certificate issue and revocation.
 
 Rows are never updated or deleted: SQLite triggers refuse it.  Candidate and
 application identifiers are stored only as keyed pseudonyms
@@ -23,7 +28,7 @@ Examples
 --------
 >>> reg = Registry(":memory:")
 >>> reg.schema_version
-1
+3
 """
 
 from __future__ import annotations
@@ -41,7 +46,19 @@ import pandas as pd
 from ._validation import RegistryError
 from .rules import GRADES as _GRADES
 
-__all__ = ["Registry", "SCHEMA_VERSION", "RESULT_COLUMNS", "utcnow"]
+__all__ = [
+    "Registry",
+    "SCHEMA_VERSION",
+    "RESULT_COLUMNS",
+    "REGISTRY_FILE",
+    "registry_path",
+    "utcnow",
+    "CASE_STATUSES",
+    "CASE_TRANSITIONS",
+    "CASE_KINDS",
+    "REASON_CATEGORIES",
+    "CERTIFICATE_COLUMNS",
+]
 
 # One entry per schema version: the SQL that takes version i-1 to version i.
 _MIGRATIONS: tuple[str, ...] = (
@@ -114,8 +131,124 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER results_no_delete BEFORE DELETE ON results
         BEGIN SELECT RAISE(ABORT, 'a published result is final (Art. 8)'); END;
     """,
+    # 2: integrity cases, certificates and the audit log (Art. 14, 22). Portable SQL:
+    # plain tables and constraints only (a PostgreSQL port maps INTEGER PRIMARY KEY to
+    # an identity column); the SQLite triggers that make them append-only are version 3.
+    """
+    CREATE TABLE audit_log (
+        event_id      INTEGER PRIMARY KEY,
+        at            TEXT NOT NULL,
+        actor         TEXT NOT NULL,
+        action        TEXT NOT NULL CHECK (action IN ('case_opened', 'case_decision',
+                          'certificate_issued', 'certificate_revoked')),
+        object_type   TEXT NOT NULL CHECK (object_type IN ('case', 'certificate')),
+        object_id     TEXT NOT NULL,
+        detail        TEXT NOT NULL       -- JSON, pseudonymised
+    );
+    CREATE INDEX audit_log_object ON audit_log (object_type, object_id);
+
+    CREATE TABLE cases (
+        case_id       INTEGER PRIMARY KEY,
+        discipline    TEXT NOT NULL,
+        period        TEXT NOT NULL,
+        application   TEXT NOT NULL,      -- pseudonym
+        candidate     TEXT NOT NULL,      -- pseudonym
+        kind          TEXT NOT NULL CHECK (kind IN ('copying', 'aberrant', 'copying+aberrant')),
+        opened_at     TEXT NOT NULL,
+        run_id        TEXT,
+        evidence      TEXT NOT NULL,      -- JSON, pseudonymised
+        UNIQUE (discipline, period, application)
+    );
+
+    CREATE TABLE case_events (
+        event_id      INTEGER PRIMARY KEY,
+        case_id       INTEGER NOT NULL REFERENCES cases (case_id),
+        at            TEXT NOT NULL,
+        status        TEXT NOT NULL CHECK (status IN ('open', 'under_review', 'cleared',
+                          'confirmed')),
+        reviewer      TEXT NOT NULL,
+        reason        TEXT NOT NULL
+    );
+    CREATE INDEX case_events_case ON case_events (case_id, event_id);
+
+    CREATE TABLE certificates (
+        certificate_id    INTEGER PRIMARY KEY,
+        number            TEXT NOT NULL UNIQUE,
+        application       TEXT NOT NULL UNIQUE REFERENCES results (application),
+        candidate         TEXT NOT NULL,
+        discipline        TEXT NOT NULL,
+        period            TEXT NOT NULL,
+        grade             TEXT NOT NULL CHECK (grade IN ('Excellent', 'Good', 'Pass')),
+        issued_on         TEXT NOT NULL,  -- YYYY-MM-DD
+        valid_until       TEXT NOT NULL,  -- YYYY-MM-DD, last valid day
+        run_id            TEXT NOT NULL REFERENCES runs (run_id),
+        verification_code TEXT NOT NULL,
+        key_fingerprint   TEXT NOT NULL,
+        CHECK (valid_until >= issued_on)
+    );
+    CREATE INDEX certificates_dp ON certificates (discipline, period);
+
+    CREATE TABLE certificate_events (
+        event_id          INTEGER PRIMARY KEY,
+        certificate_id    INTEGER NOT NULL REFERENCES certificates (certificate_id),
+        at                TEXT NOT NULL,
+        status            TEXT NOT NULL CHECK (status IN ('issued', 'revoked')),
+        actor             TEXT NOT NULL,
+        reason            TEXT,
+        reason_category   TEXT CHECK (reason_category IN ('fraud', 'error', 'other')),
+        case_id           INTEGER REFERENCES cases (case_id),
+        CHECK (status <> 'revoked' OR (reason IS NOT NULL AND length(trim(reason)) > 0
+                                       AND reason_category IS NOT NULL))
+    );
+    CREATE INDEX certificate_events_cert ON certificate_events (certificate_id, event_id);
+    """,
+    # 3: SQLite only: the tables of version 2 are append-only.
+    """
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER cases_no_update BEFORE UPDATE ON cases
+        BEGIN SELECT RAISE(ABORT, 'a case is append-only: add a case event'); END;
+    CREATE TRIGGER cases_no_delete BEFORE DELETE ON cases
+        BEGIN SELECT RAISE(ABORT, 'a case is append-only: add a case event'); END;
+    CREATE TRIGGER case_events_no_update BEFORE UPDATE ON case_events
+        BEGIN SELECT RAISE(ABORT, 'case events are append-only'); END;
+    CREATE TRIGGER case_events_no_delete BEFORE DELETE ON case_events
+        BEGIN SELECT RAISE(ABORT, 'case events are append-only'); END;
+    CREATE TRIGGER certificates_no_update BEFORE UPDATE ON certificates
+        BEGIN SELECT RAISE(ABORT, 'certificate records are append-only (Art. 22)'); END;
+    CREATE TRIGGER certificates_no_delete BEFORE DELETE ON certificates
+        BEGIN SELECT RAISE(ABORT, 'certificate records are append-only (Art. 22)'); END;
+    CREATE TRIGGER certificate_events_no_update BEFORE UPDATE ON certificate_events
+        BEGIN SELECT RAISE(ABORT, 'certificate records are append-only (Art. 22)'); END;
+    CREATE TRIGGER certificate_events_no_delete BEFORE DELETE ON certificate_events
+        BEGIN SELECT RAISE(ABORT, 'certificate records are append-only (Art. 22)'); END;
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
+
+#: Review states of an integrity case, and the moves allowed from each.
+CASE_STATUSES = ("open", "under_review", "cleared", "confirmed")
+CASE_TRANSITIONS = {"open": ("under_review",), "under_review": ("cleared", "confirmed")}
+#: Kinds of integrity case.
+CASE_KINDS = ("copying", "aberrant", "copying+aberrant")
+#: Reason categories of a certificate revocation (the public notice shows the category).
+REASON_CATEGORIES = ("fraud", "error", "other")
+#: Columns of a certificates frame given to :meth:`Registry.add_certificates`.
+CERTIFICATE_COLUMNS = (
+    "number",
+    "application",
+    "candidate",
+    "discipline",
+    "period",
+    "grade",
+    "issued_on",
+    "valid_until",
+    "run_id",
+    "verification_code",
+    "key_fingerprint",
+)
 
 #: Columns of a results frame given to :meth:`Registry.add_results`.
 RESULT_COLUMNS = (
@@ -139,6 +272,15 @@ RESULT_COLUMNS = (
 def utcnow() -> str:
     """Current UTC time as an ISO 8601 string with seconds (``2025-07-01T12:00:00Z``)."""
     return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+#: The registry's file name inside a reports folder.
+REGISTRY_FILE = "registry.sqlite"
+
+
+def registry_path(reports_dir: str | Path) -> Path:
+    """The registry file of a reports folder (``<reports_dir>/registry.sqlite``)."""
+    return Path(reports_dir) / REGISTRY_FILE
 
 
 def _json(value: Any) -> str:
@@ -306,7 +448,7 @@ class Registry:
             What ran (``"publish"``, ``"industry"``).
         input_hash : str
             SHA-256 over the inputs and parameters (see
-            :func:`pvcal.pipeline.hash_inputs`).
+            :func:`pvcal.publish.hash_inputs`).
         code_version : str
             pvcal version and git commit.
         parameters, inputs : mapping
@@ -601,6 +743,390 @@ class Registry:
         row = df.iloc[0].to_dict()
         row["detail"] = json.loads(row["detail"])
         return row
+
+    # -- audit log, integrity cases and certificates (Art. 14, 22) --------------
+    def _audit(
+        self,
+        con: sqlite3.Connection,
+        *,
+        action: str,
+        object_type: str,
+        object_id: Any,
+        actor: str,
+        detail: Mapping[str, Any],
+        at: str | None = None,
+    ) -> None:
+        con.execute(
+            "INSERT INTO audit_log (at, actor, action, object_type, object_id, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (at or utcnow(), actor, action, object_type, str(object_id), _json(dict(detail))),
+        )
+
+    def audit_log(self, object_type: str | None = None) -> pd.DataFrame:
+        """The audit log of cases and certificates, oldest first (``detail`` as JSON text)."""
+        sql, params = "SELECT * FROM audit_log", []
+        if object_type is not None:
+            sql += " WHERE object_type = ?"
+            params.append(object_type)
+        return self._frame(sql + " ORDER BY event_id", params)
+
+    def add_case(
+        self,
+        *,
+        discipline: str,
+        period: str,
+        application: str,
+        candidate: str,
+        kind: str,
+        evidence: Mapping[str, Any],
+        run_id: str | None = None,
+        actor: str = "pvcal",
+    ) -> int | None:
+        """Open an integrity case for one application (pseudonyms only).
+
+        Parameters
+        ----------
+        discipline, period : str
+        application, candidate : str
+            Pseudonyms.
+        kind : {"copying", "aberrant", "copying+aberrant"}
+        evidence : mapping
+            JSON-serialisable, pseudonymised evidence (shown on the case page).
+        run_id : str, optional
+            The publishing run whose screening opened it.
+        actor : str, default "pvcal"
+
+        Returns
+        -------
+        int or None
+            The new ``case_id``; None when the application already has a case
+            for that discipline and period (nothing is added).
+
+        Raises
+        ------
+        RegistryError
+            Unknown ``kind``.
+        """
+        if kind not in CASE_KINDS:
+            raise RegistryError(f"case kind {kind!r} is not one of {list(CASE_KINDS)}")
+        with self._write() as con:
+            row = con.execute(
+                "SELECT case_id FROM cases WHERE discipline = ? AND period = ? AND application = ?",
+                (discipline, period, application),
+            ).fetchone()
+            if row is not None:
+                return None
+            now = utcnow()
+            cur = con.execute(
+                "INSERT INTO cases (discipline, period, application, candidate, kind, opened_at,"
+                " run_id, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (discipline, period, application, candidate, kind, now, run_id, _json(evidence)),
+            )
+            case_id = int(cur.lastrowid)
+            con.execute(
+                "INSERT INTO case_events (case_id, at, status, reviewer, reason)"
+                " VALUES (?, ?, 'open', ?, ?)",
+                (case_id, now, actor, f"screening flagged {kind}"),
+            )
+            self._audit(
+                con,
+                action="case_opened",
+                object_type="case",
+                object_id=case_id,
+                actor=actor,
+                detail={"discipline": discipline, "period": period, "kind": kind},
+                at=now,
+            )
+        return case_id
+
+    def decide_case(
+        self, case_id: int, status: str, *, reviewer: str, reason: str, at: str | None = None
+    ) -> None:
+        """Move a case to its next review state (a new event row, never an update).
+
+        Parameters
+        ----------
+        case_id : int
+        status : {"under_review", "cleared", "confirmed"}
+            Allowed moves: open -> under_review -> cleared | confirmed
+            (:data:`CASE_TRANSITIONS`); cleared and confirmed are final.
+        reviewer, reason : str
+            Both required (non-blank).
+        at : str, optional
+            ISO 8601 UTC time of the decision (default now).
+
+        Raises
+        ------
+        RegistryError
+            Unknown case, a move not allowed from the current state, or a blank
+            reviewer or reason.
+        """
+        if not str(reviewer or "").strip():
+            raise RegistryError("a case decision needs the reviewer's name")
+        if not str(reason or "").strip():
+            raise RegistryError("a case decision needs a reason")
+        with self._write() as con:
+            current = self._case_status(con, case_id)
+            allowed = CASE_TRANSITIONS.get(current, ())
+            if status not in allowed:
+                moves = " or ".join(allowed) if allowed else "nothing (the decision is final)"
+                raise RegistryError(
+                    f"case {case_id} is {current!r}; it can move to {moves}, not {status!r}"
+                )
+            when = at or utcnow()
+            con.execute(
+                "INSERT INTO case_events (case_id, at, status, reviewer, reason)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (int(case_id), when, status, str(reviewer).strip(), str(reason).strip()),
+            )
+            self._audit(
+                con,
+                action="case_decision",
+                object_type="case",
+                object_id=case_id,
+                actor=str(reviewer).strip(),
+                detail={"from": current, "to": status, "reason": str(reason).strip()},
+                at=when,
+            )
+
+    def _case_status(self, con: sqlite3.Connection, case_id: int) -> str:
+        row = con.execute(
+            "SELECT status FROM case_events WHERE case_id = ? ORDER BY event_id DESC LIMIT 1",
+            (int(case_id),),
+        ).fetchone()
+        if row is None:
+            raise RegistryError(f"no integrity case with case_id {case_id}")
+        return str(row[0])
+
+    def cases(
+        self,
+        discipline: str | None = None,
+        period: str | None = None,
+        status: str | None = None,
+    ) -> pd.DataFrame:
+        """Integrity cases with their current state (the latest event), oldest first.
+
+        Columns: ``case_id, discipline, period, application, candidate, kind,
+        opened_at, run_id, status, reviewer, reason, decided_at`` (evidence left out).
+        """
+        sql = (
+            "SELECT c.case_id, c.discipline, c.period, c.application, c.candidate, c.kind,"
+            " c.opened_at, c.run_id, e.status, e.reviewer, e.reason, e.at AS decided_at"
+            " FROM cases c JOIN case_events e ON e.event_id ="
+            " (SELECT MAX(event_id) FROM case_events WHERE case_id = c.case_id) WHERE 1 = 1"
+        )
+        params: list[Any] = []
+        for col, value in (
+            ("c.discipline", discipline),
+            ("c.period", period),
+            ("e.status", status),
+        ):
+            if value is not None:
+                sql += f" AND {col} = ?"
+                params.append(value)
+        return self._frame(sql + " ORDER BY c.case_id", params)
+
+    def case(self, case_id: int) -> dict[str, Any]:
+        """One case: its row, ``evidence`` parsed, current ``status`` and its ``events`` frame.
+
+        Raises
+        ------
+        RegistryError
+            If there is no such case.
+        """
+        df = self._frame("SELECT * FROM cases WHERE case_id = ?", (int(case_id),))
+        if not len(df):
+            raise RegistryError(f"no integrity case with case_id {case_id}")
+        row = df.iloc[0].to_dict()
+        row["evidence"] = json.loads(row["evidence"])
+        row["events"] = self._frame(
+            "SELECT event_id, at, status, reviewer, reason FROM case_events WHERE case_id = ?"
+            " ORDER BY event_id",
+            (int(case_id),),
+        )
+        row["status"] = str(row["events"]["status"].iloc[-1])
+        return row
+
+    def add_certificates(self, certificates: pd.DataFrame, *, actor: str = "pvcal") -> int:
+        """Record issued certificates (one per application), each with an issue event.
+
+        Parameters
+        ----------
+        certificates : DataFrame
+            Columns :data:`CERTIFICATE_COLUMNS` (see :mod:`pvcal.certificates`,
+            which builds them).
+        actor : str, default "pvcal"
+
+        Returns
+        -------
+        int
+            Number of certificates added.
+
+        Raises
+        ------
+        RegistryError
+            A missing column, a duplicate number or application, an application
+            without a published result, or a failing grade. Nothing is added then.
+        """
+        missing = [c for c in CERTIFICATE_COLUMNS if c not in certificates.columns]
+        if missing:
+            raise RegistryError(f"certificates frame lacks column(s) {missing}")
+        rows = certificates[list(CERTIFICATE_COLUMNS)].astype(object).to_dict("records")
+        try:
+            with self._write() as con:
+                for r in rows:
+                    cur = con.execute(
+                        "INSERT INTO certificates (number, application, candidate, discipline,"
+                        " period, grade, issued_on, valid_until, run_id, verification_code,"
+                        " key_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        tuple(str(r[c]) for c in CERTIFICATE_COLUMNS),
+                    )
+                    cid = int(cur.lastrowid)
+                    now = utcnow()
+                    con.execute(
+                        "INSERT INTO certificate_events (certificate_id, at, status, actor)"
+                        " VALUES (?, ?, 'issued', ?)",
+                        (cid, now, actor),
+                    )
+                    self._audit(
+                        con,
+                        action="certificate_issued",
+                        object_type="certificate",
+                        object_id=r["number"],
+                        actor=actor,
+                        detail={
+                            "discipline": r["discipline"],
+                            "period": r["period"],
+                            "grade": r["grade"],
+                            "run_id": r["run_id"],
+                        },
+                        at=now,
+                    )
+        except sqlite3.IntegrityError as exc:
+            raise RegistryError(
+                f"certificates could not be recorded ({exc}); one certificate per passing "
+                "published result"
+            ) from exc
+        return len(rows)
+
+    def revoke_certificate(
+        self,
+        number: str,
+        *,
+        reason: str,
+        reason_category: str,
+        actor: str,
+        case_id: int | None = None,
+        at: str | None = None,
+    ) -> None:
+        """Revoke a certificate (Art. 14): a new ``revoked`` event, never an update.
+
+        Parameters
+        ----------
+        number : str
+        reason : str
+            Required, non-blank (kept in the registry; the public notice shows
+            only the ``reason_category``).
+        reason_category : {"fraud", "error", "other"}
+        actor : str
+        case_id : int, optional
+            The integrity case behind it; it must be ``confirmed`` and about the
+            same application.
+        at : str, optional
+
+        Raises
+        ------
+        RegistryError
+            Blank reason, unknown category or certificate, already revoked, or a
+            case that is not confirmed or concerns someone else.
+        """
+        if not str(reason or "").strip():
+            raise RegistryError(f"revoking certificate {number}: a reason is required")
+        if reason_category not in REASON_CATEGORIES:
+            raise RegistryError(
+                f"reason category {reason_category!r} is not one of {list(REASON_CATEGORIES)}"
+            )
+        with self._write() as con:
+            cert = self.certificate(number)
+            if cert["status"] == "revoked":
+                raise RegistryError(f"certificate {number} is already revoked")
+            if case_id is not None:
+                status = self._case_status(con, case_id)
+                case_app = con.execute(
+                    "SELECT application FROM cases WHERE case_id = ?", (int(case_id),)
+                ).fetchone()[0]
+                if status != "confirmed":
+                    raise RegistryError(
+                        f"case {case_id} is {status!r}; a certificate is revoked only on a "
+                        "confirmed case"
+                    )
+                if case_app != cert["application"]:
+                    raise RegistryError(
+                        f"case {case_id} concerns another application than certificate {number}"
+                    )
+            when = at or utcnow()
+            con.execute(
+                "INSERT INTO certificate_events (certificate_id, at, status, actor, reason,"
+                " reason_category, case_id) VALUES (?, ?, 'revoked', ?, ?, ?, ?)",
+                (
+                    int(cert["certificate_id"]),
+                    when,
+                    actor,
+                    str(reason).strip(),
+                    reason_category,
+                    None if case_id is None else int(case_id),
+                ),
+            )
+            self._audit(
+                con,
+                action="certificate_revoked",
+                object_type="certificate",
+                object_id=number,
+                actor=actor,
+                detail={
+                    "reason": str(reason).strip(),
+                    "reason_category": reason_category,
+                    "case_id": case_id,
+                },
+                at=when,
+            )
+
+    _CERT_SQL = (
+        "SELECT c.*, r.at AS revoked_at, r.reason, r.reason_category, r.case_id,"
+        " CASE WHEN r.event_id IS NULL THEN 'issued' ELSE 'revoked' END AS status"
+        " FROM certificates c LEFT JOIN certificate_events r ON r.event_id ="
+        " (SELECT MAX(event_id) FROM certificate_events"
+        "  WHERE certificate_id = c.certificate_id AND status = 'revoked')"
+    )
+
+    def certificates(
+        self, discipline: str | None = None, period: str | None = None
+    ) -> pd.DataFrame:
+        """Certificates with their registry status (``issued`` or ``revoked``), by number.
+
+        Revocation columns (``revoked_at``, ``reason``, ``reason_category``,
+        ``case_id``) are empty for certificates in force. Expiry is a matter of
+        date, not of record: see :func:`pvcal.certificates.status`.
+        """
+        sql, params = self._CERT_SQL + " WHERE 1 = 1", []
+        for col, value in (("c.discipline", discipline), ("c.period", period)):
+            if value is not None:
+                sql += f" AND {col} = ?"
+                params.append(value)
+        return self._frame(sql + " ORDER BY c.certificate_id", params)
+
+    def certificate(self, number: str) -> dict[str, Any]:
+        """One certificate by number, with its registry status.
+
+        Raises
+        ------
+        RegistryError
+            If there is no certificate with that number.
+        """
+        df = self._frame(self._CERT_SQL + " WHERE c.number = ?", (str(number),))
+        if not len(df):
+            raise RegistryError(f"no certificate with number {number!r}")
+        return df.iloc[0].to_dict()
 
     def dump(self) -> str:
         """The whole database as SQL text (to compare states in tests and audits)."""
