@@ -25,7 +25,9 @@ from .._validation import DataError, PvcalError
 from ..diagnosis import plot_profile
 from ..equating.irt import tcc
 from . import html as _html
+from .i18n import translator
 from .plots import figure_to_data_uri
+from .style import use_style
 
 __all__ = [
     "form_pass_mark",
@@ -85,13 +87,6 @@ def _newstyle(gettext: Callable[[str], str]) -> Callable[..., str]:
     return _
 
 
-def _has_i18n() -> bool:
-    """Whether pvcal.report.i18n (translated template environments) is installed."""
-    import importlib.util
-
-    return importlib.util.find_spec("pvcal.report.i18n") is not None
-
-
 def diagnosis_context(
     profile: pd.DataFrame,
     cut: float,
@@ -139,6 +134,7 @@ def diagnosis_context(
     if len(profile):
         import matplotlib.pyplot as plt
 
+        use_style()  # CJK font with glyph fallback for translated labels
         ax = plot_profile(
             profile.reset_index(drop=True),
             cut,
@@ -229,11 +225,9 @@ def feedback_context(
         ``profile`` without the columns of a domain profile, or of more than
         one person.
     """
-    if gettext is None and _has_i18n():
-        from .i18n import translator
-
+    if gettext is None:
         gettext = translator(lang).gettext
-    _ = _newstyle(gettext or str)
+    _ = _newstyle(gettext)
     diag = diagnosis_context(profile, cut, level, recommendations, _)
     context = {
         "lang": lang,
