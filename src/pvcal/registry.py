@@ -45,6 +45,7 @@ import pandas as pd
 
 from ._validation import RegistryError
 from .rules import GRADES as _GRADES
+from .serialize import dumps
 
 __all__ = [
     "Registry",
@@ -284,17 +285,8 @@ def registry_path(reports_dir: str | Path) -> Path:
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=_json_default)
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, (_dt.date, _dt.datetime, Path)):
-        return str(value)
-    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+    """Stored JSON text: the package's one convention (:func:`pvcal.serialize.dumps`)."""
+    return dumps(value)
 
 
 class Registry:
