@@ -17,7 +17,7 @@
 # Loads and validates the discipline's data, calibrates the period's items by
 # marginal maximum likelihood, links the period onto the base scale through the
 # anchor items, and shows fit and drift diagnostics. All logic lives in
-# `pvcal.pipeline.calibrate_step`; this notebook shows its results.
+# `pvcal.workflow.calibrate_step`; this notebook shows its results.
 
 # %% tags=["parameters"]
 discipline = "qms-auditor"
@@ -36,11 +36,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from pvcal import pipeline
+from pvcal import workflow
 
 out_dir = out_dir or tempfile.mkdtemp(prefix="pvcal-")
 
-step = pipeline.calibrate_step(data_dir, period, registry=registry, out_dir=out_dir, seed=seed)
+step = workflow.calibrate_step(data_dir, period, registry=registry, out_dir=out_dir, seed=seed)
 cal = step.calibration
 display(Markdown(f"## {step.rules.raw.get('title', discipline)}: {period}"))
 

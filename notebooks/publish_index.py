@@ -39,14 +39,14 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from pvcal import pipeline
+from pvcal import workflow
 from pvcal.report import plots
 
 out_dir = out_dir or tempfile.mkdtemp(prefix="pvcal-")
 if not (Path(out_dir) / "work" / "index.json").exists():  # interactive: earlier steps first
-    pipeline.calibrate_step(data_dir, period, registry=registry, out_dir=out_dir, seed=seed)
-    pipeline.standard_setting_step(out_dir, n_boot=n_boot)
-pub = pipeline.publish_step(out_dir, registry=registry)
+    workflow.calibrate_step(data_dir, period, registry=registry, out_dir=out_dir, seed=seed)
+    workflow.standard_setting_step(out_dir, n_boot=n_boot)
+pub = workflow.publish_step(out_dir, registry=registry)
 index, results = pub.index, pub.results
 display(Markdown(f"## {discipline} {period}: pass-line index {index.pass_index:.2f}"))
 

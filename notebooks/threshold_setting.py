@@ -43,13 +43,13 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from pvcal import pipeline
+from pvcal import workflow
 
 out_dir = out_dir or tempfile.mkdtemp(prefix="pvcal-")
 
 if not (Path(out_dir) / "work" / "calibrate.pkl").exists():
-    pipeline.calibrate_step(data_dir, period, registry=registry, out_dir=out_dir, seed=seed)
-setting = pipeline.standard_setting_step(out_dir, n_boot=n_boot)
+    workflow.calibrate_step(data_dir, period, registry=registry, out_dir=out_dir, seed=seed)
+setting = workflow.standard_setting_step(out_dir, n_boot=n_boot)
 index = setting.index
 display(Markdown(f"## {discipline} {period}: cuts from **{setting.plan.source}**"))
 for note in setting.plan.notes:

@@ -26,8 +26,8 @@ SAMPLE = ROOT / "data" / "sample"
 
 @pytest.fixture(scope="session")
 def kernel() -> str:
-    """The pipeline's kernel name, registered in this environment if missing."""
-    from pvcal.pipeline import ensure_kernel
+    """The publishing kernel name, registered in this environment if missing."""
+    from pvcal.publish import ensure_kernel
 
     return ensure_kernel(install=True)
 
@@ -35,7 +35,7 @@ def kernel() -> str:
 @pytest.fixture(scope="session")
 def published(tmp_path_factory, kernel):
     """(reports folder, outcomes) of publishing every sample discipline once."""
-    from pvcal.pipeline import publish
+    from pvcal.publish import publish
 
     reports = tmp_path_factory.mktemp("published") / "reports"
     outcomes = publish(SAMPLE, reports_dir=reports, kernel=kernel, progress=False, jobs=2)

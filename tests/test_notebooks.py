@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pvcal import cli, pipeline
+from pvcal import cli, publish
 from pvcal.registry import Registry
 
 pytestmark = pytest.mark.notebook
@@ -147,7 +147,7 @@ def test_publishing_the_same_inputs_twice_adds_nothing(reports_copy, kernel):
     before_files = snapshot(reports_copy)
     with Registry(reports_copy / "registry.sqlite") as reg:
         n_idx, n_res = len(reg.indices()), len(reg.results())
-    outcomes = pipeline.publish(SAMPLE, reports_dir=reports_copy, kernel=kernel, progress=False)
+    outcomes = publish.publish(SAMPLE, reports_dir=reports_copy, kernel=kernel, progress=False)
     assert {o.outcome for o in outcomes} == {"unchanged"}
     with Registry(reports_copy / "registry.sqlite") as reg:
         assert (len(reg.indices()), len(reg.results())) == (n_idx, n_res)
@@ -219,7 +219,7 @@ def test_corrupt_response_file_changes_nothing(reports_copy, tmp_path, kernel):
     lines[5] = ",".join(cells)
     (folder / "responses.csv").write_text("\n".join(lines) + "\n")
     files, dump = snapshot(reports_copy), registry_dump(reports_copy)
-    out = pipeline.publish_unit(folder, "2025H2", reports_dir=reports_copy, kernel=kernel)
+    out = publish.publish_unit(folder, "2025H2", reports_dir=reports_copy, kernel=kernel)
     assert out.outcome == "failed"
     assert "responses.csv" in out.message and "7" in out.message
     assert snapshot(reports_copy) == files and registry_dump(reports_copy) == dump
@@ -227,7 +227,7 @@ def test_corrupt_response_file_changes_nothing(reports_copy, tmp_path, kernel):
     assert info["outcome"] == "failed" and "responses.csv" in info["error"]
     # with the file repaired the same inputs are already published: nothing to do
     shutil.copy(SAMPLE / "lab-assessor" / "responses.csv", folder / "responses.csv")
-    again = pipeline.publish_unit(folder, "2025H2", reports_dir=reports_copy, kernel=kernel)
+    again = publish.publish_unit(folder, "2025H2", reports_dir=reports_copy, kernel=kernel)
     assert again.outcome == "unchanged" and again.ok
 
 
@@ -238,7 +238,7 @@ def test_notebook_that_raises_changes_nothing(reports_copy, tmp_path, kernel):
     nb.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('planted failure')"))
     nbformat.write(nb, nbs / "publish_index.ipynb")
     files, dump = snapshot(reports_copy), registry_dump(reports_copy)
-    out = pipeline.publish_unit(
+    out = publish.publish_unit(
         SAMPLE / "lab-assessor",
         "2025H2",
         reports_dir=reports_copy,
@@ -260,7 +260,7 @@ def test_crash_before_commit_changes_nothing_and_rerun_succeeds(reports_copy, ke
         raise OSError("simulated crash between writing files and committing")
 
     monkeypatch.setattr(Registry, "_commit", crash)
-    out = pipeline.publish_unit(
+    out = publish.publish_unit(
         SAMPLE / "lab-assessor", "2025H2", reports_dir=reports_copy, kernel=kernel, force=True
     )
     assert out.outcome == "failed" and "simulated crash" in out.message
@@ -270,7 +270,7 @@ def test_crash_before_commit_changes_nothing_and_rerun_succeeds(reports_copy, ke
     with Registry(reports_copy / "registry.sqlite") as reg:
         old = reg.current_index("lab-assessor", "2025H2")
         n_results = len(reg.results("lab-assessor"))
-    again = pipeline.publish_unit(
+    again = publish.publish_unit(
         SAMPLE / "lab-assessor", "2025H2", reports_dir=reports_copy, kernel=kernel, force=True
     )
     assert again.outcome == "published", again.message

@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pvcal import cli, pipeline
+from pvcal import cli, publish, workflow
 from pvcal._validation import PvcalError
+from pvcal.publish import runner, staging
 from pvcal.registry import Registry
 from pvcal.report import plots
 from pvcal.report.pseudonym import SAMPLE_KEY, PseudonymKey, load_key, pseudonymise, scrub
@@ -93,20 +94,20 @@ def test_rate_table_counts_pass_or_better():
 def test_hash_inputs_ignores_truth_and_tracks_content(tmp_path):
     folder = tmp_path / "d"
     shutil.copytree(LAB, folder)
-    h1, files = pipeline.hash_inputs(folder, {"period": "2025H2"})
+    h1, files = publish.hash_inputs(folder, {"period": "2025H2"})
     assert "rules.yml" in files and not any(f.startswith("true_") for f in files)
     (folder / "true_theta.csv").write_text("changed")
-    assert pipeline.hash_inputs(folder, {"period": "2025H2"})[0] == h1
-    assert pipeline.hash_inputs(folder, {"period": "2025H1"})[0] != h1
+    assert publish.hash_inputs(folder, {"period": "2025H2"})[0] == h1
+    assert publish.hash_inputs(folder, {"period": "2025H1"})[0] != h1
     with (folder / "responses.csv").open("a") as fh:
         fh.write("\n")
-    assert pipeline.hash_inputs(folder, {"period": "2025H2"})[0] != h1
+    assert publish.hash_inputs(folder, {"period": "2025H2"})[0] != h1
 
 
 def test_discipline_periods_base_first():
-    name, base, periods = pipeline.discipline_periods(ROOT / "data" / "sample" / "qms-auditor")
+    name, base, periods = workflow.discipline_periods(ROOT / "data" / "sample" / "qms-auditor")
     assert (name, base, periods) == ("qms-auditor", "2025H1", ["2025H1", "2025H2"])
-    assert [p.name for p in pipeline.discover_disciplines(ROOT / "data" / "sample")] == [
+    assert [p.name for p in workflow.discover_disciplines(ROOT / "data" / "sample")] == [
         "food-safety-inspector",
         "lab-assessor",
         "qms-auditor",
@@ -114,8 +115,8 @@ def test_discipline_periods_base_first():
 
 
 def test_notebook_params_per_discipline():
-    params = pipeline.notebook_params(ROOT / "notebooks", "qms-auditor")
-    assert params["seed"] == pipeline.DEFAULT_SEED and params["n_boot"] >= 200
+    params = publish.notebook_params(ROOT / "notebooks", "qms-auditor")
+    assert params["seed"] == workflow.DEFAULT_SEED and params["n_boot"] >= 200
 
 
 # ----------------------------------------------------------------------------- steps
@@ -123,9 +124,9 @@ def test_notebook_params_per_discipline():
 def lab_run(tmp_path_factory):
     """The three notebook steps on lab-assessor, run in-process."""
     out = tmp_path_factory.mktemp("lab-unit")
-    cal = pipeline.calibrate_step(LAB, "2025H2", out_dir=out, seed=7)
-    setting = pipeline.standard_setting_step(out, n_boot=200)
-    pub = pipeline.publish_step(out)
+    cal = workflow.calibrate_step(LAB, "2025H2", out_dir=out, seed=7)
+    setting = workflow.standard_setting_step(out, n_boot=200)
+    pub = workflow.publish_step(out)
     return out, cal, setting, pub
 
 
@@ -234,7 +235,7 @@ def test_tuned_cuts_written_back_with_history(tmp_path, lab_run):
     assert tuned["set_by"] == "M. Ethod" and tuned["reason"] == "second look"
     assert tuned["history"][0]["theta"]["pass"] == -0.8
     assert tuned["history"][0]["set_at"] == "2025-07-01T00:00:00Z"
-    plan = pipeline.plan_cuts(dataclasses.replace(cal, rules=r))
+    plan = workflow.plan_cuts(dataclasses.replace(cal, rules=r))
     assert plan.source == "tuned" and plan.grades["Pass"] == {"method": "fixed", "theta": -0.7}
     with pytest.raises(PvcalError, match="who sets the cuts and why"):
         write_tuned_cuts(rules, [-1, 0, 1], who="", why="x")
@@ -270,7 +271,7 @@ def test_recover_rolls_committed_runs_forward_and_sets_others_apart(tmp_path):
         )
         _stage(reports, "committed")
         _stage(reports, "uncommitted")
-        handled = pipeline.recover(reports, reg)
+        handled = publish.recover(reports, reg)
     assert sorted(handled) == ["committed", "uncommitted"]
     assert (reports / "d" / "2025H1" / "report.html").read_text() == "<html>new</html>"
     assert (reports / "_failed" / "uncommitted" / "run.json").is_file()
@@ -306,8 +307,8 @@ def test_cli_reports_errors(tmp_path, capsys):
     )
     assert rc == 2
     assert "no registry" in capsys.readouterr().err
-    assert pipeline.kernel_name("k2") == "k2"
-    assert pipeline.kernel_name() == os.environ.get("PVCAL_KERNEL", pipeline.DEFAULT_KERNEL)
+    assert publish.kernel_name("k2") == "k2"
+    assert publish.kernel_name() == os.environ.get("PVCAL_KERNEL", publish.DEFAULT_KERNEL)
 
 
 # ----------------------------------------------------------------------------- atomic unit
@@ -319,7 +320,7 @@ def _unit(reports: Path, register=None, input_hash: str = "h1"):
         return "ok"
 
     with Registry(reports / "registry.sqlite") as reg:
-        return pipeline._run_unit(
+        return runner._run_unit(
             reports=reports, registry=reg, command="publish", discipline="d", period="p",
             input_hash=input_hash, inputs={}, parameters={}, notebooks=[], final_rel="d/p",
             kernel="unused", register=register or default,
@@ -374,14 +375,14 @@ def test_crash_after_commit_is_rolled_forward(tmp_path, monkeypatch):
     def die(stage, reports):
         raise KeyboardInterrupt("process killed after the commit")
 
-    monkeypatch.setattr(pipeline, "_move_into_place", die)
+    monkeypatch.setattr(staging, "move_into_place", die)
     with pytest.raises(KeyboardInterrupt):
         _unit(reports)
     monkeypatch.undo()
     assert not (reports / "d" / "p").exists() and (reports / ".staging").is_dir()
     with Registry(reports / "registry.sqlite") as reg:
         run_id = reg.runs()["run_id"].iloc[0]
-        assert pipeline.recover(reports, reg) == [run_id]
+        assert publish.recover(reports, reg) == [run_id]
     assert (reports / "d" / "p" / "report.html").read_text() == f"<html>{run_id}</html>"
     assert not (reports / ".staging").exists()
 

@@ -50,7 +50,8 @@ _SUBMODULES = {
     "peer",
     "registry",
     "report",
-    "pipeline",
+    "workflow",
+    "publish",
     "cli",
 }
 

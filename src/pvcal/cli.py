@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from .pipeline import publish
+    from .publish import publish
 
     outcomes = publish(
         args.data,

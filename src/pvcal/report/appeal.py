@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import RegistryError
-from ..registry import Registry
+from ..registry import Registry, registry_path
 from ..rules import CUT_GRADES as _CUTS
 from . import html as _html
 from .pseudonym import PseudonymKey, load_key, pseudonymise
@@ -218,8 +218,6 @@ def write_appeal_sheet(
     RegistryError
         No registry, or no result for the application (see :func:`appeal_data`).
     """
-    from ..pipeline import registry_path
-
     path = registry_path(reports_dir)
     if not path.is_file():
         raise RegistryError(f"no registry at {path}; publish first")

@@ -131,7 +131,7 @@ class CutTuner:
 
     @classmethod
     def from_step(cls, setting: Any) -> CutTuner:
-        """Build from a :class:`pvcal.pipeline.SettingStep`."""
+        """Build from a :class:`pvcal.workflow.SettingStep`."""
         step = setting.calibration
         forms = step.persons["form"].astype(str)
         form_items = {}
@@ -303,7 +303,7 @@ def write_tuned_cuts(
     """Write chosen θ cuts into a rules file as its ``tuned_cuts:`` block.
 
     The block overrides the grades' standard-setting methods in later runs
-    (:func:`pvcal.pipeline.plan_cuts`).  The rest of the file, comments
+    (:func:`pvcal.workflow.plan_cuts`).  The rest of the file, comments
     included, is kept; an earlier ``tuned_cuts`` block moves into the new
     block's ``history``.
 
