@@ -326,6 +326,8 @@ def test_diagnose_input_checks():
         diagnose(items, wide, domains, 0.0, method="mirt")
     with pytest.raises(DataError, match="without calibrated parameters"):
         diagnose(items.iloc[1:], wide, domains, 0.0)
+    with pytest.raises(DataError, match="'d0': fewer than 3 persons"):
+        diagnose(items, wide, domains, 0.0, min_items=6)  # every domain has 5 items
 
 
 # ---------------------------------------------------------------------------

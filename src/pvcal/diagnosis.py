@@ -463,7 +463,7 @@ def _domain_eap(
 
 
 def _latent_covariance(
-    theta: np.ndarray, se: np.ndarray, count: np.ndarray, min_items: int
+    theta: np.ndarray, se: np.ndarray, count: np.ndarray, min_items: int, names: list[str]
 ) -> np.ndarray:
     """Covariance of the domain θs from the domain EAPs (disattenuated, positive definite)."""
     D = theta.shape[1]
@@ -474,7 +474,8 @@ def _latent_covariance(
         t, s = theta[use[:, k], k], se[use[:, k], k]
         if t.size < 3:
             raise DataError(
-                f"domain {k}: fewer than 3 persons answered {min_items} or more of its items; "
+                f"domain {names[k]!r}: fewer than 3 persons answered {min_items} or more of its "
+                "items; "
                 "cannot estimate the domain correlations"
             )
         v_eap = t.var()
@@ -898,7 +899,7 @@ def diagnose(
     names = _domain_order(dom)
 
     theta, se, count = _domain_eap(params, wide, dom, names, mean, sd)
-    sigma = _latent_covariance(theta, se, count, min_items)
+    sigma = _latent_covariance(theta, se, count, min_items, names)
     # domains below min_items carry no information into the augmentation either
     use = count >= min_items
     se_in = np.where(use, se, sd)
