@@ -13,7 +13,8 @@ One embedded database file (stdlib :mod:`sqlite3`) under ``reports/`` keeps
   (open -> under review -> cleared / confirmed), each step a new event row;
 - ``certificates`` and ``certificate_events``: certificates issued at
   publication (Art. 22) and their revocations, each a new event row;
-- ``audit_log``: every case decision, certificate issue and revocation.
+- ``audit_log``: every case decision, certificate issue and revocation, failed
+  publishing run (with its error) and applied change of a rules file.
 
 Rows are never updated or deleted: SQLite triggers refuse it.  Candidate and
 application identifiers are stored only as keyed pseudonyms
@@ -28,7 +29,7 @@ Examples
 --------
 >>> reg = Registry(":memory:")
 >>> reg.schema_version
-3
+4
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ __all__ = [
     "CASE_KINDS",
     "REASON_CATEGORIES",
     "CERTIFICATE_COLUMNS",
+    "AUDIT_ACTIONS",
 ]
 
 # One entry per schema version: the SQL that takes version i-1 to version i.
@@ -226,8 +228,41 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER certificate_events_no_delete BEFORE DELETE ON certificate_events
         BEGIN SELECT RAISE(ABORT, 'certificate records are append-only (Art. 22)'); END;
     """,
+    # 4: the audit log also records failed publishing runs (object 'run', with the error)
+    # and applied rules changes (object 'rules': a tuner proposal applied to rules.yml).
+    # SQLite cannot widen a CHECK in place: the table is rebuilt, rows kept as they were.
+    """
+    CREATE TABLE audit_log_v4 (
+        event_id      INTEGER PRIMARY KEY,
+        at            TEXT NOT NULL,
+        actor         TEXT NOT NULL,
+        action        TEXT NOT NULL CHECK (action IN ('case_opened', 'case_decision',
+                          'certificate_issued', 'certificate_revoked', 'run_failed',
+                          'cuts_applied')),
+        object_type   TEXT NOT NULL CHECK (object_type IN ('case', 'certificate', 'run',
+                          'rules')),
+        object_id     TEXT NOT NULL,
+        detail        TEXT NOT NULL       -- JSON, pseudonymised
+    );
+    INSERT INTO audit_log_v4 (event_id, at, actor, action, object_type, object_id, detail)
+        SELECT event_id, at, actor, action, object_type, object_id, detail FROM audit_log;
+    DROP TABLE audit_log;
+    ALTER TABLE audit_log_v4 RENAME TO audit_log;
+    CREATE INDEX audit_log_object ON audit_log (object_type, object_id);
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
+#: Actions the audit log records, by the kind of object they concern.
+AUDIT_ACTIONS = {
+    "case": ("case_opened", "case_decision"),
+    "certificate": ("certificate_issued", "certificate_revoked"),
+    "run": ("run_failed",),
+    "rules": ("cuts_applied",),
+}
 
 #: Review states of an integrity case, and the moves allowed from each.
 CASE_STATUSES = ("open", "under_review", "cleared", "confirmed")
@@ -753,6 +788,56 @@ class Registry:
             " VALUES (?, ?, ?, ?, ?, ?)",
             (at or utcnow(), actor, action, object_type, str(object_id), _json(dict(detail))),
         )
+
+    def add_audit_event(
+        self,
+        action: str,
+        *,
+        object_type: str,
+        object_id: Any,
+        actor: str,
+        detail: Mapping[str, Any],
+        at: str | None = None,
+    ) -> None:
+        """Append one event to the audit log (its own transaction unless one is open).
+
+        Parameters
+        ----------
+        action : str
+            One of :data:`AUDIT_ACTIONS` for ``object_type`` (e.g. ``"run_failed"``
+            for a ``"run"``, ``"cuts_applied"`` for ``"rules"``).
+        object_type : str
+        object_id : str
+            The run id, rules file, case id, certificate number.
+        actor : str
+            Who acted (a person, or ``"pvcal"`` for the publishing runner).
+        detail : mapping
+            JSON-ready detail (pseudonymised: no raw identifier).
+        at : str, optional
+            ISO 8601 UTC time (default now).
+
+        Raises
+        ------
+        RegistryError
+            An action not allowed for the object type; an empty actor.
+        """
+        if action not in AUDIT_ACTIONS.get(object_type, ()):
+            raise RegistryError(
+                f"audit action {action!r} is not one of {AUDIT_ACTIONS.get(object_type, ())} "
+                f"for object type {object_type!r}"
+            )
+        if not str(actor).strip():
+            raise RegistryError("an audit event needs an actor")
+        with self._write() as con:
+            self._audit(
+                con,
+                action=action,
+                object_type=object_type,
+                object_id=object_id,
+                actor=str(actor).strip(),
+                detail=detail,
+                at=at,
+            )
 
     def audit_log(self, object_type: str | None = None) -> pd.DataFrame:
         """The audit log of cases and certificates, oldest first (``detail`` as JSON text)."""
