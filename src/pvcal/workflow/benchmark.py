@@ -43,7 +43,7 @@ def estimate_index(
     rules = {
         "discipline": step.discipline,
         "grades": plan.grades,
-        "standard_score": dict(step.rules.standard_score),
+        "standard_score": step.rules.standard_score,
     }
     region = step.candidates["region"].reindex(step.scores.index).astype(str).to_numpy()
     index = BenchmarkIndex.estimate(

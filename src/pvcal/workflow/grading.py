@@ -6,12 +6,13 @@ from typing import Any
 
 import numpy as np
 
+from ..rules import GRADES
 from .calibrate import CalibrationStep
 
 __all__ = ["GRADE_ORDER", "peer_part", "lower_grade", "response_details"]
 
-#: Grades, lowest first.
-GRADE_ORDER = ("Fail", "Pass", "Good", "Excellent")
+#: Grades, lowest first (:data:`pvcal.rules.GRADES` reversed).
+GRADE_ORDER = tuple(reversed(GRADES))
 
 
 def peer_part(step: CalibrationStep, key: Any = None) -> tuple[Any, Any] | None:
@@ -32,31 +33,24 @@ def peer_part(step: CalibrationStep, key: Any = None) -> tuple[Any, Any] | None:
     import pandas as pd
 
     from .. import peer as _peer
-    from .._validation import SchemaError
     from ..report.pseudonym import pseudonymise_series
 
-    cfg = step.rules.peer
-    if not cfg or step.peer is None or not len(step.peer):
+    cfg = step.rules.peer  # pvcal.rules.Peer: only implemented rules pass the loader
+    if cfg is None or step.peer is None or not len(step.peer):
         return None
     df = step.peer.copy()
     df["participant"] = pseudonymise_series(df["application_id"], "application", key).to_numpy()
-    method = cfg.get("method", "algorithm_a")
+    method = cfg.method
     u_col = "u_value" if "u_value" in df.columns else None
     first = _peer.assess(
         df, "value", participant_col="participant", sample_col="sample_id", method=method
     )
-    rule = cfg.get("sigma_pt") or {}
-    kind = rule.get("rule", "relative") if isinstance(rule, dict) else "absolute"
-    if kind == "relative":
-        sigma = {s: float(rule["value"]) * abs(x) for s, x in first.assigned["x_pt"].items()}
-    elif kind == "absolute":
-        value = rule["value"] if isinstance(rule, dict) else rule
-        sigma = value if not isinstance(value, dict) else {k: float(v) for k, v in value.items()}
-    else:
-        raise SchemaError(
-            f"{step.rules.file}: peer.sigma_pt.rule {kind!r} is not relative/absolute"
-        )
-    grading = cfg.get("grading")
+    rule = cfg.sigma_pt
+    if rule.rule == "relative":  # a share of |x_pt| of each sample
+        sigma = {s: rule.value * abs(x) for s, x in first.assigned["x_pt"].items()}
+    else:  # "absolute": one value, or one per sample
+        sigma = dict(rule.value) if isinstance(rule.value, dict) else rule.value
+    grading = cfg.grading.config()
     rnd = _peer.assess(
         df,
         "value",
@@ -69,10 +63,7 @@ def peer_part(step: CalibrationStep, key: Any = None) -> tuple[Any, Any] | None:
     )
     stat = rnd.grading["statistic"]
     wide = rnd.scores.pivot(index="participant", columns="sample", values=stat)
-    aggregate = cfg.get("aggregate", "max_abs")
-    if aggregate != "max_abs":
-        raise SchemaError(f"{step.rules.file}: peer.aggregate {aggregate!r} is not 'max_abs'")
-    worst = wide.abs().max(axis=1)
+    worst = wide.abs().max(axis=1)  # peer.aggregate: max_abs, the only one rules accept
     out = pd.DataFrame({"peer_statistic": worst, "peer_grade": _peer.grade(worst, grading)})
     out = out.join(wide.add_prefix(f"{stat}_"))
     return out, rnd

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..registry import Registry
+from ..rules import CUT_GRADES
 from .calibrate import CalibrationStep
 from .grading import lower_grade, peer_part, response_details
 from .handover import INDEX_FILE, RESULTS_FILE, WORK_DIR, StepError
@@ -93,7 +94,7 @@ def publish_step(out_dir: str | Path = ".", *, registry: str | Path | None = Non
     peer = peer_part(step, key)
     if peer is not None:
         frame = peer[0]
-        combine = step.rules.raw.get("combine", "lower")
+        combine = step.rules.combine
         for i, pseud in enumerate(app_p.to_numpy()):
             detail = details[i]
             detail["combine"] = combine
@@ -204,8 +205,7 @@ def method_text(step: CalibrationStep, index: Any) -> str:
         "Ability θ is the expected a posteriori (EAP) estimate with its posterior SD as SE."
     )
     cuts = "; ".join(
-        f"{g}: θ = {index.cuts[g]:.3f} ({index.methods[g].get('method', '?')})"
-        for g in ("Pass", "Good", "Excellent")
+        f"{g}: θ = {index.cuts[g]:.3f} ({index.methods[g].get('method', '?')})" for g in CUT_GRADES
     )
     parts.append(f"Grade cuts on the base scale: {cuts}.")
     parts.extend(index.uncertainty.get("notes", []))
@@ -216,12 +216,16 @@ def method_text(step: CalibrationStep, index: Any) -> str:
         "A score on a cut's standard score belongs to the upper grade "
         f"(cuts at {', '.join(f'{g} {v:.2f}' for g, v in index.cut_scores.items())})."
     )
-    if rules.peer:
+    if rules.peer is not None:
+        final = {
+            "lower": "the lower of the exam and peer grades",
+            "exam": "the exam grade (the peer grade is reported beside it)",
+            "peer": "the peer grade",
+        }[rules.combine]
         parts.append(
             "Peer comparison (ISO 13528): assigned value by the robust consensus "
-            f"({rules.peer.get('method', 'algorithm_a')}) of all participants per sample; "
-            f"the worst |{(rules.peer.get('grading') or {}).get('statistic', 'z')}| over samples "
-            f"is graded; the final grade is the {rules.raw.get('combine', 'lower')} of the exam "
-            "and peer grades."
+            f"({rules.peer.method}) of all participants per sample; "
+            f"the worst |{rules.peer.grading.statistic}| over samples "
+            f"is graded; the final grade is {final}."
         )
     return " ".join(parts)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from ..rules import CUT_GRADES
 from .calibrate import CalibrationStep
 
 __all__ = ["CutPlan", "plan_cuts"]
-
-_CUT_KEYS = {"pass": "Pass", "good": "Good", "excellent": "Excellent"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,38 +45,25 @@ def plan_cuts(step: CalibrationStep) -> CutPlan:
       bookmark placements with the booklet's items, examiners' global ratings
       as judgments, missing for candidates nobody rated).
 
-    Raises
-    ------
-    SchemaError
-        Malformed ``tuned_cuts``.
+    ``tuned_cuts`` is validated with the rules at load (:mod:`pvcal.rules`).
     """
-    from .._validation import SchemaError
-
     rules = step.rules
-    tuned = rules.raw.get("tuned_cuts")
-    if tuned:
-        theta = tuned.get("theta") if isinstance(tuned, dict) else None
-        if not isinstance(theta, dict) or set(theta) != set(_CUT_KEYS):
-            raise SchemaError(
-                f"{rules.file}: tuned_cuts.theta must give pass, good and excellent, got {theta!r}"
-            )
+    tuned = rules.tuned_cuts
+    if tuned is not None:
         note = (
-            f"Cuts set with the threshold tuner by {tuned.get('set_by', '?')} on "
-            f"{tuned.get('set_at', '?')}: {tuned.get('reason', '')}"
+            f"Cuts set with the threshold tuner by {tuned.set_by} on {tuned.set_at}: {tuned.reason}"
         )
-        grades = {_CUT_KEYS[k]: {"method": "fixed", "theta": float(v)} for k, v in theta.items()}
+        grades = {g: {"method": "fixed", "theta": t} for g, t in tuned.theta.as_grades().items()}
         return CutPlan(grades, {}, "tuned", (note,))
     if not step.is_base:
         rec = step.base_index["record"]
-        grades = {
-            g: {"method": "fixed", "theta": float(rec["cuts"][g])} for g in _CUT_KEYS.values()
-        }
+        grades = {g: {"method": "fixed", "theta": float(rec["cuts"][g])} for g in CUT_GRADES}
         note = (
             f"Cuts carried over on the base scale from the {step.base_period} index "
             f"(index {step.base_index['index_id']}); this period is linked to it."
         )
         return CutPlan(grades, {}, "base period", (note,))
-    methods = {spec["method"] for spec in rules.grades.values()}
+    methods = rules.grades.methods()
     panel, items = step.panel, step.items
     inputs: dict[str, Any] = {"items": items}
     if "angoff" in methods:
@@ -91,4 +77,5 @@ def plan_cuts(step: CalibrationStep) -> CutPlan:
     if methods & {"borderline_regression", "borderline_group", "contrasting_groups"}:
         ratings = panel["global_ratings"].groupby("application_id")["rating"].mean()
         inputs["judgments"] = ratings.reindex(step.scores.index).to_numpy(dtype=float)
-    return CutPlan(dict(rules.grades), inputs, "standard setting")
+    grades = {cut: spec.options() for cut, spec in rules.grades.by_cut().items()}
+    return CutPlan(grades, inputs, "standard setting")
