@@ -32,10 +32,10 @@ def discipline_periods(folder: str | Path) -> tuple[str, str, list[str]]:
     Raises
     ------
     SchemaError
-        If ``rules.yml`` is missing or invalid (:func:`pvcal.data.read_rules`).
+        If ``rules.yml`` is missing or invalid (:func:`pvcal.rules.load`).
     """
-    from ..data import read_rules
+    from ..rules import load as load_rules
 
-    rules = read_rules(Path(folder) / "rules.yml")
+    rules = load_rules(Path(folder) / "rules.yml")
     base = rules.base_period
     return rules.discipline, base, [base] + [p for p in rules.periods if p != base]
