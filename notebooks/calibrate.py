@@ -42,7 +42,7 @@ out_dir = out_dir or tempfile.mkdtemp(prefix="pvcal-")
 
 step = workflow.calibrate_step(data_dir, period, registry=registry, out_dir=out_dir, seed=seed)
 cal = step.calibration
-display(Markdown(f"## {step.rules.raw.get('title', discipline)}: {period}"))
+display(Markdown(f"## {step.rules.title or discipline}: {period}"))
 
 # %% [markdown]
 # ## Data and eligibility (Art. 6)
