@@ -730,7 +730,14 @@ class Peer(Section):
 
 
 class CutTriple(Section):
-    """θ cuts of pass, good and excellent."""
+    """θ cuts of pass, good and excellent (keys in any case: ``Pass`` = ``pass``)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lower(cls, v: Any) -> Any:
+        if isinstance(v, Mapping):
+            return {k.lower() if isinstance(k, str) else k: x for k, x in v.items()}
+        return v
 
     pass_: Number = Field(alias="pass")
     good: Number
