@@ -45,6 +45,7 @@ import pandas as pd
 
 from ._validation import PvcalError, RegistryError
 from .registry import CERTIFICATE_COLUMNS, REASON_CATEGORIES, Registry
+from .rules import CUT_GRADES, NOTICE_FIELDS
 
 __all__ = [
     "SAMPLE_CERTIFICATE_KEY",
@@ -65,9 +66,9 @@ __all__ = [
 
 #: The public default key for the sample data (documented; never use it for real certificates).
 SAMPLE_CERTIFICATE_KEY = b"pvcal-sample-data-certificate-key (public; sample data only)"
-#: Fields a public revocation notice may show (``certificates.public_notice`` in rules.yml).
-NOTICE_FIELDS = ("number", "discipline", "period", "date", "reason_category")
-_PASSING = ("Pass", "Good", "Excellent")
+# NOTICE_FIELDS: fields a public revocation notice may show (``certificates.public_notice``
+# in rules.yml), defined in pvcal.rules.
+_PASSING = CUT_GRADES  # the grades that earn a certificate
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 _RECORD_FIELDS = (
     "number",

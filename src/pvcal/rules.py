@@ -149,6 +149,7 @@ __all__ = [
     "PEER_AGGREGATES",
     "COMBINE",
     "LOCALES",
+    "DEFAULT_LOCALE",
     "DIAGNOSIS_METHODS",
     "INTEGRITY_CONTROLS",
     "NOTICE_FIELDS",
@@ -195,6 +196,8 @@ PEER_AGGREGATES = ("max_abs",)
 COMBINE = ("lower", "exam", "peer")
 #: Languages of the published pages.
 LOCALES = ("zh-CN", "en")
+#: The language when the rules name none.
+DEFAULT_LOCALE = "zh-CN"
 #: Domain-diagnosis estimators.
 DIAGNOSIS_METHODS = ("augmented", "eap")
 #: Multiple-testing control of the integrity screens (Bonferroni, Benjamini-Hochberg).
@@ -882,7 +885,7 @@ class Rules(Section):
     peer: Peer | None = None
     combine: _choice(COMBINE) = "lower"  # type: ignore[valid-type]
     tuned_cuts: TunedCuts | None = None
-    locale: _choice(LOCALES) = "zh-CN"  # type: ignore[valid-type]
+    locale: _choice(LOCALES) = DEFAULT_LOCALE  # type: ignore[valid-type]
     diagnosis: Diagnosis = Diagnosis()
     integrity: Integrity = Integrity()
     certificates: Certificates = Certificates()

@@ -45,6 +45,7 @@ from importlib import resources
 from typing import Any
 
 from .._validation import PvcalError
+from ..rules import DEFAULT_LOCALE, LOCALES
 
 __all__ = [
     "LOCALES",
@@ -64,9 +65,8 @@ __all__ = [
     "format_date",
 ]
 
-#: Page languages (BCP 47 tags, as in ``<html lang>`` and the rules key ``locale``).
-LOCALES = ("zh-CN", "en")
-DEFAULT_LOCALE = "zh-CN"
+# LOCALES (BCP 47 tags, as in ``<html lang>``) and DEFAULT_LOCALE: the rules key
+# ``locale``, defined in pvcal.rules.
 #: gettext domain of pvcal's catalogues.
 DOMAIN = "pvcal"
 
