@@ -1,8 +1,10 @@
 """Tests of pvcal.drift: item-parameter, pass-rate and score-distribution drift.
 
-Hand-worked cases of the robust z (Huynh & Meyer 2010), the pooled two-proportion
-z test and the standardized mean difference, and a planted drifting item among
-simulated common items.
+Hand-worked cases of the robust z (Huynh & Meyer 2010, as computed by the anchor
+screen of pvcal.equating.screen_anchors), of the change over its standard error
+(Lord 1980, ch. 14), of the pooled two-proportion z test, of Newcombe's (1998)
+interval (his published example) and of the standardized mean difference; and a
+planted drifting item in two simulated periods calibrated and linked by pvcal.
 """
 
 from __future__ import annotations
@@ -17,47 +19,76 @@ from pvcal._validation import DataError
 
 
 def test_item_drift_robust_z_by_hand():
-    """diffs (new - old b) = 0.1, 0.2, 0.0, 0.1, 1.0: median 0.1, |d - med| = 0, 0.1, 0.1,
-    0, 0.9 -> MAD 0.1, scale 1.4826 * 0.1; z of the last item = 0.9 / 0.14826 = 6.07."""
+    """Changes (new - old b) 0.1, 0.2, 0.0, 0.1, 1.0; the screen's d = old - new is
+    -0.1, -0.2, 0, -0.1, -1.0: median -0.1, quartiles (numpy linear) -0.2 and -0.1, so the
+    scale is 0.7413 * 0.1 and the z of the last item, signed as the change, is
+    0.9 / 0.07413 = 12.14, the second's 0.1 / 0.07413; the first item's is 0 (on the median)."""
     old = pd.DataFrame({"a": 1.0, "b": [0.0, 0.5, -0.5, 1.0, -1.0]}, index=list("vwxyz"))
     new = old.assign(b=old["b"] + [0.1, 0.2, 0.0, 0.1, 1.0], a=[1.0, 1.1, 0.9, 1.0, 1.2])
-    res = drift.item_drift({"2025H1": old, "2025H2": new}, threshold_b=2.0)
-    z = res.set_index("item")["z"]
-    assert z["z"] == pytest.approx(0.9 / (drift.MAD_SCALE * 0.1), rel=1e-12)
-    assert z["w"] == pytest.approx(0.1 / (drift.MAD_SCALE * 0.1), rel=1e-12)
-    assert z["v"] == pytest.approx(0.0, abs=1e-12)
-    assert res.set_index("item")["alert"].tolist() == [False, False, False, False, True]
+    res = drift.item_drift({"2025H1": old, "2025H2": new}).set_index("item")
+    assert res.loc["z", "z"] == pytest.approx(0.9 / (0.7413 * 0.1), rel=1e-12)
+    assert res.loc["w", "z"] == pytest.approx((0.2 - 0.1) / (0.7413 * 0.1), rel=1e-12)
+    assert res.loc["v", "z"] == pytest.approx(0.0, abs=1e-12)
+    assert res.loc["z", "diff"] == pytest.approx(1.0)
+    assert res["alert"].tolist() == [False, False, False, False, True]
     assert res["a_to"].tolist() == [1.0, 1.1, 0.9, 1.0, 1.2]
     assert (res["period_from"] == "2025H1").all() and (res["period_to"] == "2025H2").all()
+    assert res["z_se"].isna().all()  # no se_b: no z_se
+
+
+def test_item_drift_se_z_and_practical_size():
+    """z_se = diff / sqrt(se1^2 + se2^2): 0.4 / sqrt(0.1^2 + 0.1^2) = 2.828 (below 3.29),
+    0.5 / 0.1 = 5 (alert); a change of 0.2 with SEs 0.02 has z_se 7.1 but is below
+    min_shift 0.3, so no alert."""
+    old = pd.DataFrame(
+        {"a": 1.0, "b": [0.0, 1.0, -1.0], "se_b": [0.1, 0.08, 0.02]}, index=["p", "q", "r"]
+    )
+    new = old.assign(b=[0.4, 1.5, -0.8], se_b=[0.1, 0.06, 0.02])
+    res = drift.item_drift({"A": old, "B": new}).set_index("item")
+    assert res.loc["p", "z_se"] == pytest.approx(0.4 / np.sqrt(0.02), rel=1e-12)
+    assert res.loc["q", "z_se"] == pytest.approx(0.5 / 0.1, rel=1e-12)
+    assert res.loc["r", "z_se"] == pytest.approx(0.2 / np.sqrt(0.0008), rel=1e-12)
+    assert np.isnan(res["z"]).all()  # 3 common items < min_common 5: no robust z
+    assert res["alert"].tolist() == [False, True, False]
 
 
 def test_item_drift_polytomous_location_and_only_common_items():
     """Polytomous location = mean threshold; items in one period only are not compared."""
-    old = pd.DataFrame({"a": [1.0, 1.0], "b": [0.2, np.nan], "b1": [np.nan, -1.0],
-                        "b2": [np.nan, 1.0]}, index=["i", "g"])  # fmt: skip
-    new = pd.DataFrame({"a": [1.0, 1.0, 1.0], "b": [0.2, np.nan, 0.0],
-                        "b1": [np.nan, -0.2, np.nan], "b2": [np.nan, 1.8, np.nan]},
-                       index=["i", "g", "new"])  # fmt: skip
-    res = drift.item_drift({"P1": old, "P2": new}, min_common=3).set_index("item")
+    old = pd.DataFrame({"model": ["2PL", "GPCM"], "a": [1.0, 1.0], "b": [0.2, np.nan],
+                        "b1": [np.nan, -1.0], "b2": [np.nan, 1.0]}, index=["i", "g"])  # fmt: skip
+    new = pd.DataFrame({"model": ["2PL", "GPCM", "2PL"], "a": [1.0, 1.0, 1.0],
+                        "b": [0.2, np.nan, 0.0], "b1": [np.nan, -0.2, np.nan],
+                        "b2": [np.nan, 1.8, np.nan]}, index=["i", "g", "new"])  # fmt: skip
+    res = drift.item_drift({"P1": old, "P2": new}, threshold_se_z=1.0).set_index("item")
     assert list(res.index) == ["i", "g"]
     assert res.loc["g", "diff"] == pytest.approx(0.8)
-    assert np.isnan(res.loc["g", "z"])  # two common items: no robust z
-    assert res.loc["g", "alert"] and not res.loc["i", "alert"]  # |0.8| > 0.5
+    assert np.isnan(res.loc["g", "z"]) and np.isnan(res.loc["g", "z_se"])
+    assert not res["alert"].any()  # no statistic to back the 0.8 change
+    with pytest.raises(DataError, match="min_shift"):
+        drift.item_drift({"P1": old, "P2": new}, min_shift=-1)
 
 
-def test_item_drift_finds_a_planted_drifting_item():
-    """40 common items re-estimated with noise sd 0.08 and one item moved by 0.6:
-    the moved item alerts, at most two others do (P(|N(0,1)| > 2.7) = 0.007, so about
-    0.3 false alerts among 39 items are expected; P(3 or more) is about 0.003)."""
-    rng = np.random.default_rng(3)
-    b = rng.normal(0, 1, 40)
-    ids = [f"i{k:02d}" for k in range(40)]
-    old = pd.DataFrame({"a": 1.0, "b": b + rng.normal(0, 0.08, 40)}, index=ids)
-    moved = b + rng.normal(0, 0.08, 40)
-    moved[7] += 0.6
-    res = drift.item_drift({"P1": old, "P2": old.assign(b=moved)}).set_index("item")
-    assert res.loc["i07", "alert"]
-    assert res.drop(index="i07")["alert"].sum() <= 2
+def test_item_drift_finds_a_planted_drifting_item_after_calibration_and_linking():
+    """Known truth: 30 common 2PL items, period 2's population shifted by +0.5 and one item
+    (c07) made 0.8 harder; each period calibrated by pvcal (2,000 persons), period 2 linked
+    onto period 1 by Stocking-Lord on all common items. The planted item alerts; of the 29
+    stable items at most one does (each has P(|z| > 2.7) of about 0.007 under no drift)."""
+    from pvcal import calibrate, link
+    from pvcal.irt.simulate import simulate
+
+    rng = np.random.default_rng(11)
+    ids = [f"c{k:02d}" for k in range(30)]
+    truth = pd.DataFrame({"a": rng.uniform(0.8, 1.8, 30), "b": rng.normal(0, 1, 30)}, index=ids)
+    moved = truth.copy()
+    moved.loc["c07", "b"] += 0.8
+    x1, _ = simulate(truth, 2000, seed=1)
+    x2, _ = simulate(moved, 2000, mean=0.5, seed=2)
+    cal1, cal2 = calibrate(x1, model="2PL"), calibrate(x2, model="2PL")
+    on_base = link(cal1, cal2, method="stocking-lord").transform(cal2)
+    res = drift.item_drift({"P1": cal1.items, "P2": on_base}).set_index("item")
+    assert res.loc["c07", "alert"]
+    assert res.loc["c07", "diff"] == pytest.approx(0.8, abs=0.3)
+    assert res.drop(index="c07")["alert"].sum() <= 1
 
 
 def test_pass_rate_drift_by_hand():
@@ -76,9 +107,24 @@ def test_pass_rate_drift_by_hand():
     assert len(res) == 2  # d: P1->P2, P2->P3; e has one period
     assert res.loc[0, "z"] == pytest.approx(z, rel=1e-12)
     assert res.loc[0, "p_value"] == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-12)
+    assert res.loc[0, "lo"] < -0.1 < res.loc[0, "hi"] < 0
     assert res["alert"].tolist() == [True, False]  # 0.02 change is below the threshold
     with pytest.raises(DataError, match="missing column 'n'"):
         drift.pass_rate_drift(rates.drop(columns="n"))
+    with pytest.raises(DataError, match="row 1"):
+        drift.pass_rate_drift(rates.assign(pass_rate=[0.7, 1.2, 0.6, 0.5]))
+
+
+def test_pass_rate_drift_newcombe_published_example():
+    """Newcombe (1998), Table II example (b): 56/70 vs 48/80, difference 0.2000 with the
+    hybrid score interval (method 10) 0.0524 to 0.3339."""
+    rates = pd.DataFrame(
+        {"discipline": "d", "period": ["P1", "P2"], "n": [80, 70], "pass_rate": [48 / 80, 56 / 70]}
+    )
+    res = drift.pass_rate_drift(rates).iloc[0]
+    assert res["change"] == pytest.approx(0.2)
+    assert res["lo"] == pytest.approx(0.0524, abs=5e-5)
+    assert res["hi"] == pytest.approx(0.3339, abs=5e-5)
 
 
 def test_score_drift_smd_and_ks():

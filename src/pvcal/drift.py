@@ -5,10 +5,13 @@ periods of one discipline and each with an alert threshold:
 
 - :func:`item_drift`: every item calibrated in two consecutive periods (anchors
   and any other common item), both on the base scale: the change in location
-  and slope, a robust z of the location change among the common items, and an
-  alert when ``|z|`` or the change itself passes its threshold;
+  and slope, the change over its standard error (``z_se``) and the robust z of
+  the change among the common items (the anchor screen of
+  :func:`pvcal.equating.screen_anchors`); an alert when either passes its
+  threshold and the change is of practical size;
 - :func:`pass_rate_drift`: the change of the pass rate with the two-proportion
-  z test; an alert when the change is at least ``threshold`` and significant;
+  z test and Newcombe's interval of the difference; an alert when the change is
+  at least ``threshold`` and significant;
 - :func:`score_drift`: the standardized mean difference and the two-sample
   Kolmogorov-Smirnov distance of the score distributions; an alert when either
   passes its threshold (effect sizes, not p-values: with thousands of
@@ -27,124 +30,141 @@ from scipy import stats
 
 from ._validation import DataError, check_positive
 
-__all__ = ["item_location", "item_drift", "pass_rate_drift", "score_drift"]
-
-#: 1 / Phi^-1(3/4): makes the MAD a consistent estimate of a normal SD.
-MAD_SCALE = 1.482602218505602
+__all__ = ["item_drift", "pass_rate_drift", "score_drift"]
 
 
-def item_location(items: pd.DataFrame) -> pd.Series:
-    """Item location: ``b`` for a dichotomous item, the mean threshold otherwise.
-
-    Parameters
-    ----------
-    items : DataFrame
-        Indexed by item with ``b`` and/or threshold columns ``b1, b2, ...``
-        (``Calibration.items`` in the IRT parameterisation).
-
-    Returns
-    -------
-    Series
-    """
-    thr = [c for c in items.columns if str(c).startswith("b") and str(c)[1:].isdigit()]
-    b = items["b"] if "b" in items.columns else pd.Series(np.nan, index=items.index)
-    if thr:
-        b = b.fillna(items[thr].mean(axis=1, skipna=True))
-    if b.isna().all():
-        raise DataError(
-            f"items: no location column ('b' or 'b1', 'b2', ...); got {list(items.columns)}"
-        )
-    return b.astype(float)
+def _location_se(items: pd.DataFrame) -> pd.Series:
+    """SE of the item location: ``se_b`` of a dichotomous item; NaN otherwise."""
+    if "se_b" in items.columns and "b" in items.columns:
+        return items["se_b"].where(items["b"].notna()).astype(float)
+    return pd.Series(np.nan, index=items.index)
 
 
 def item_drift(
     items_by_period: Mapping[str, pd.DataFrame],
     *,
     threshold_z: float = 2.7,
-    threshold_b: float = 0.5,
-    min_common: int = 3,
+    threshold_se_z: float = 3.29,
+    min_shift: float = 0.3,
+    min_common: int = 5,
 ) -> pd.DataFrame:
     """Parameter drift of every item common to two consecutive periods.
+
+    # R: no single function; equateIRT::modIRT + the robust z of Huynh & Meyer by hand
 
     Parameters
     ----------
     items_by_period : mapping period -> DataFrame
-        Item parameters of each period on the base scale (after linking),
-        indexed by item id, with ``a`` and ``b`` (or thresholds ``b1..``); in
-        period order.
+        Item parameters of each period **on the base scale** (after linking),
+        indexed by item id, with ``a`` and ``b`` (or thresholds ``b1..`` and a
+        ``model`` column), optionally ``se_b``; in period order.  Every item
+        present in both periods of a pair is compared, anchors or not.
     threshold_z : float, default 2.7
-        Alert when the robust z of the location change exceeds this in absolute
-        value (the rules' ``anchors.drift.threshold`` convention).
-    threshold_b : float, default 0.5
-        Alert when the location moved by more than this (logits, base scale).
-    min_common : int, default 3
-        Fewer common items: no z (NaN), only the absolute threshold.
+        Robust z beyond which the location change stands out among the common
+        items (the anchor screen's operational cut, :func:`pvcal.equating.screen_anchors`).
+    threshold_se_z : float, default 3.29
+        ``|diff / se_diff|`` beyond which the change exceeds its estimation
+        error (two-sided p < 0.001).
+    min_shift : float, default 0.3
+        Practical size: no alert for a change smaller than this (logits, base
+        scale), however significant.
+    min_common : int, default 5
+        Fewer common items: no robust z (NaN).
 
     Returns
     -------
     DataFrame
         One row per item and pair of periods: ``item, period_from, period_to,
-        a_from, a_to, b_from, b_to, diff`` (b_to - b_from), ``z``, ``alert``.
+        a_from, a_to, b_from, b_to, diff`` (b_to - b_from), ``se_diff, z_se``,
+        ``z`` (robust), ``alert``.
+
+    Raises
+    ------
+    DataError
+        A period's frame without a slope ``a`` or with duplicated item ids.
+    ModelError
+        A common item whose model changed between the periods.
 
     Notes
     -----
-    ``z = (diff - median(diff)) / (1.4826 MAD(diff))`` over the items common to
-    the pair (Huynh & Meyer 2010 use the same robust z for anchor screening);
-    the median removes what linking left between the scales.  A zero MAD gives
-    z = 0 for items at the median and ±inf otherwise.
+    The location is ``b`` (dichotomous items) or the mean threshold. Two
+    statistics per item:
+
+    * ``z_se = diff / sqrt(se_from^2 + se_to^2)`` (Lord's test for one
+      parameter; the two calibrations taken as independent and the linking
+      error ignored, so it is liberal for anchors; NaN without ``se_b``);
+    * ``z``: the robust z of Huynh & Meyer (2010) computed by
+      :func:`pvcal.equating.screen_anchors` (``rescale=False``: both periods are
+      already on the base scale) over the items common to the pair,
+      ``(d - median d) / (0.7413 IQR d)`` (1.4826 MAD when the IQR is 0),
+      signed here as ``b_to - b_from``.
+
+    ``alert = |diff| >= min_shift and (|z| > threshold_z or |z_se| > threshold_se_z)``.
 
     References
     ----------
     Huynh, H., & Meyer, P. (2010). Use of robust z in detecting unstable items in
-    item response theory models. Practical Assessment, Research & Evaluation, 15(2).
+    item response theory models. *Practical Assessment, Research & Evaluation*, 15(2).
+    Lord, F. M. (1980). *Applications of item response theory to practical testing
+    problems*, ch. 14. Erlbaum.
 
     Examples
     --------
-    >>> a = pd.DataFrame({"a": [1, 1, 1, 1.0], "b": [0, 1, -1, 0.5]}, index=list("wxyz"))
-    >>> b = a.assign(b=[0.05, 1.0, -1.05, 1.5])
+    >>> a = pd.DataFrame({"a": 1.0, "b": [0, 1, -1, 0.5, -0.5, 1.5]}, index=list("uvwxyz"))
+    >>> b = a.assign(b=a["b"] + [0.05, 0.0, -0.05, 0.02, -0.02, 0.6])
     >>> item_drift({"P1": a, "P2": b})["alert"].tolist()
-    [False, False, False, True]
+    [False, False, False, False, False, True]
     """
+    from .equating.linking import item_frame, screen_anchors
+
     check_positive("threshold_z", threshold_z)
-    check_positive("threshold_b", threshold_b)
+    check_positive("threshold_se_z", threshold_se_z)
+    if not min_shift >= 0:
+        raise DataError(f"min_shift must be >= 0, got {min_shift!r}")
     periods = list(items_by_period)
+    frames = {p: item_frame(items_by_period[p], f"items of period {p!r}") for p in periods}
     rows = []
     for p0, p1 in zip(periods[:-1], periods[1:], strict=True):
-        i0, i1 = items_by_period[p0], items_by_period[p1]
-        common = [i for i in i0.index if i in set(i1.index)]
+        i0, i1 = frames[p0], frames[p1]
+        in1 = set(i1.index)
+        common = [i for i in i0.index if i in in1]
         if not common:
             continue
-        b0 = item_location(i0).loc[common]
-        b1 = item_location(i1).loc[common]
-        a0 = i0["a"].reindex(common) if "a" in i0 else pd.Series(np.nan, index=common)
-        a1 = i1["a"].reindex(common) if "a" in i1 else pd.Series(np.nan, index=common)
-        diff = (b1 - b0).to_numpy(dtype=float)
-        z = np.full(diff.size, np.nan)
-        if diff.size >= min_common:
-            med = np.median(diff)
-            mad = MAD_SCALE * np.median(np.abs(diff - med))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                z = np.where(diff == med, 0.0, (diff - med) / mad)
-        alert = (np.abs(diff) > threshold_b) | (np.abs(np.nan_to_num(z)) > threshold_z)
+        tab = screen_anchors(
+            i0, i1, anchors=common, method="robust-z", threshold=threshold_z, rescale=False
+        ).table
+        diff = (tab["b_new"] - tab["b_base"]).to_numpy(float)
+        z = -tab["statistic"].to_numpy(float) if len(common) >= min_common else np.nan * diff
+        se = np.sqrt(
+            _location_se(i0).loc[common].to_numpy() ** 2
+            + _location_se(i1).loc[common].to_numpy() ** 2
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z_se = np.where(se > 0, diff / se, np.nan)
+        big = (np.abs(np.nan_to_num(z)) > threshold_z) | (
+            np.abs(np.nan_to_num(z_se)) > threshold_se_z
+        )
         rows.append(
             pd.DataFrame(
                 {
                     "item": common,
                     "period_from": p0,
                     "period_to": p1,
-                    "a_from": a0.to_numpy(dtype=float),
-                    "a_to": a1.to_numpy(dtype=float),
-                    "b_from": b0.to_numpy(),
-                    "b_to": b1.to_numpy(),
+                    "a_from": tab["a_base"].to_numpy(float),
+                    "a_to": tab["a_new"].to_numpy(float),
+                    "b_from": tab["b_base"].to_numpy(float),
+                    "b_to": tab["b_new"].to_numpy(float),
                     "diff": diff,
+                    "se_diff": se,
+                    "z_se": z_se,
                     "z": z,
-                    "alert": alert,
+                    "alert": (np.abs(diff) >= min_shift) & big,
                 }
             )
         )
     cols = ["item", "period_from", "period_to", "a_from", "a_to", "b_from", "b_to", "diff"]
     if not rows:
-        return pd.DataFrame(columns=[*cols, "z", "alert"])
+        return pd.DataFrame(columns=[*cols, "se_diff", "z_se", "z", "alert"])
     return pd.concat(rows, ignore_index=True)
 
 
@@ -166,13 +186,28 @@ def pass_rate_drift(
     Returns
     -------
     DataFrame
-        ``discipline, period_from, period_to, rate_from, rate_to, change, z,
-        p_value, alert``.
+        ``discipline, period_from, period_to, n_from, n_to, rate_from, rate_to,
+        change, lo, hi`` (95 % interval of the change), ``z, p_value, alert``.
+
+    Raises
+    ------
+    DataError
+        A missing column; a rate outside [0, 1] or a count below 1.
 
     Notes
     -----
     ``z = (p2 - p1) / sqrt(p (1 - p) (1/n1 + 1/n2))`` with the pooled rate p;
-    two-sided normal p-value.
+    two-sided normal p-value. ``lo, hi``: Newcombe's (1998) hybrid score
+    interval (his method 10, from the two Wilson intervals) with
+    ``k = round(rate * n)`` passes, as
+    ``statsmodels.stats.proportion.confint_proportions_2indep(method="newcomb")``.
+    # R: prop.test(c(k1, k2), c(n1, n2), correct = FALSE) gives the same z^2
+
+    References
+    ----------
+    Newcombe, R. G. (1998). Interval estimation for the difference between
+    independent proportions: comparison of eleven methods. *Statistics in
+    Medicine*, 17, 873-890.
 
     Examples
     --------
@@ -181,9 +216,18 @@ def pass_rate_drift(
     >>> pass_rate_drift(r)[["change", "alert"]].round(2).values.tolist()
     [[-0.15, True]]
     """
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
     for c in ("discipline", "period", "n", "pass_rate"):
         if c not in rates.columns:
             raise DataError(f"rates: missing column {c!r}; have {list(rates.columns)}")
+    bad = rates.index[~rates["pass_rate"].between(0, 1) | ~(rates["n"] >= 1)]
+    if len(bad):
+        row = rates.loc[bad[0]]
+        raise DataError(
+            f"rates: row {bad[0]!r} ({row['discipline']} {row['period']}): need 0 <= pass_rate "
+            f"<= 1 and n >= 1, got pass_rate={row['pass_rate']!r}, n={row['n']!r}"
+        )
     rows = []
     for disc, sub in rates.groupby("discipline", sort=False):
         sub = sub.reset_index(drop=True)
@@ -194,21 +238,28 @@ def pass_rate_drift(
             se = np.sqrt(pool * (1 - pool) * (1 / n1 + 1 / n2))
             z = (p2 - p1) / se if se > 0 else 0.0
             p = float(2 * stats.norm.sf(abs(z)))
+            lo, hi = confint_proportions_2indep(
+                round(p2 * n2), n2, round(p1 * n1), n1, method="newcomb", compare="diff"
+            )
             rows.append(
                 {
                     "discipline": disc,
                     "period_from": sub.at[k - 1, "period"],
                     "period_to": sub.at[k, "period"],
+                    "n_from": int(n1),
+                    "n_to": int(n2),
                     "rate_from": p1,
                     "rate_to": p2,
                     "change": p2 - p1,
+                    "lo": float(lo),
+                    "hi": float(hi),
                     "z": float(z),
                     "p_value": p,
                     "alert": bool(abs(p2 - p1) >= threshold - 1e-12 and p < alpha),
                 }
             )
-    cols = ["discipline", "period_from", "period_to", "rate_from", "rate_to", "change"]
-    return pd.DataFrame(rows, columns=[*cols, "z", "p_value", "alert"])
+    cols = ["discipline", "period_from", "period_to", "n_from", "n_to", "rate_from", "rate_to"]
+    return pd.DataFrame(rows, columns=[*cols, "change", "lo", "hi", "z", "p_value", "alert"])
 
 
 def score_drift(
