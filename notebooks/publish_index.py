@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: pvcal (Python 3)
 #     language: python
@@ -111,6 +113,24 @@ if pub.peer is not None:
     display(combined)
 else:
     display(Markdown("This discipline has no peer-comparison part."))
+
+# %% [markdown]
+# ## Fairness: differential item functioning (Art. 19)
+#
+# Mantel-Haenszel DIF of every item, form by form, for each grouping of the
+# rules (`dif.groupings`): ETS classes A (negligible), B (moderate), C (large).
+# Items classed C go to review by the item committee; nothing is removed
+# automatically. Each flagged item is shown with its proportions correct by
+# total score in each group.
+
+# %%
+from pvcal.workflow.fairness import dif_step
+
+fairness = dif_step(out_dir)
+display(fairness.screen.summary())
+for row in fairness.screen.flagged().index[:8]:
+    fairness.plot(row)
+    plt.show()
 
 # %% [markdown]
 # ## Ineligible applications (pseudonymised)

@@ -394,3 +394,38 @@ def test_sample_planted_dif_is_found(name):
         else:
             assert all(lg for _, lg in hits), (item, hits)
     assert null_flags / null_tests <= 0.10, (null_flags, null_tests)
+
+
+# ============================================================ the publication's screen
+def test_screen_groupings_forms_and_round_trip():
+    """screen(): per form and grouping; gender focal F; a grouping with several levels
+    tests each level of at least min_group persons against all others; a missing
+    column or too-small groups are reported as skipped; the JSON round trip is exact."""
+    wide, gender, truth = simulate(6, n=1200, k=12)
+    persons = pd.DataFrame(
+        {
+            "form": np.where(np.arange(1200) < 600, "A", "B"),
+            "gender": gender.to_numpy(),
+            "region": np.array(["N", "S", "E", "W"])[np.arange(1200) % 4],
+            "employer": [f"E{k % 40:02d}" for k in range(1200)],  # 30 per employer
+        },
+        index=wide.index,
+    )
+    res = dif.screen(wide, persons, ("gender", "region", "employer", "site"), min_group=100)
+    t = res.table
+    assert set(t["form"]) == {"A", "B"}
+    assert set(t.loc[t["grouping"] == "gender", "focal"]) == {"F"}
+    assert set(t.loc[t["grouping"] == "region", "focal"]) == {"N", "S", "E", "W"}
+    assert set(res.skipped) == {"employer", "site"}
+    # each form's gender rows equal a direct MH analysis of that form
+    a = persons["form"] == "A"
+    direct = dif.mantel_haenszel(wide[a], gender[a], "F", purify=True)
+    got = t[(t["grouping"] == "gender") & (t["form"] == "A")].set_index("item")
+    np.testing.assert_allclose(got["chi2"], direct["chi2"], rtol=1e-12)
+    # uniform DIF items (b + 0.6 for F) are large on both forms and go to review
+    assert set(truth["uniform"]) <= set(res.review())
+    counts = res.counts()
+    assert counts.loc["gender"].sum() == 24  # 12 items x 2 forms
+    back = dif.DifScreen.from_json(res.to_json())
+    assert back == res and back.to_json() == res.to_json()
+    assert "C items go to review" in res.summary().as_text()

@@ -23,6 +23,7 @@ Nothing here removes an item: a C item goes to review (Art. 19).
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -31,7 +32,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._summary import Summary
 from ._validation import DataError, PvcalError, check_choice
+from .serialize import (
+    check_record,
+    dumps,
+    frame_from_json,
+    frame_to_json,
+    json_equal,
+    loads_record,
+)
 
 __all__ = [
     "mantel_haenszel",
@@ -39,6 +49,8 @@ __all__ = [
     "ets_class",
     "jodoin_gierl_class",
     "conditional_proportions",
+    "screen",
+    "DifScreen",
 ]
 
 #: ETS delta scale: Delta = -2.35 ln(alpha) (Holland & Thayer 1988).
@@ -806,3 +818,269 @@ def conditional_proportions(
         score=("total", "mean"), n=("y", "size"), mean=("y", "mean")
     )
     return out.reset_index(level="group").reset_index(drop=True)[["score", "group", "n", "mean"]]
+
+
+# ------------------------------------------------------- screens per grouping
+
+
+def _focals_for(g: pd.Series, min_group: int) -> tuple[list[str], str]:
+    """Focal levels of a grouping and a note on how they were chosen.
+
+    Two levels: the smaller group is focal (ties: the first in sorted order),
+    except gender ``F``/``M``, where women are the focal group (ETS practice);
+    both groups need ``min_group`` persons.  More levels:
+    every level with at least ``min_group`` persons, each against all others
+    (a level is left out when the rest has fewer than ``min_group``).
+    """
+    counts = g.value_counts()
+    levels = sorted(counts.index)
+    if len(levels) == 2:
+        a, b = levels
+        focal = a if counts[a] <= counts[b] else b
+        if levels == ["F", "M"]:
+            focal = "F"  # women as the focal group (ETS practice), whatever the sizes
+        if counts.min() < min_group:
+            return [], f"a group has fewer than {min_group} persons ({counts.to_dict()})"
+        return [focal], f"focal {focal!r} against {b if focal == a else a!r}"
+    big = [lv for lv in levels if counts[lv] >= min_group and len(g) - counts[lv] >= min_group]
+    small = len(levels) - len(big)
+    note = f"each of {len(big)} level(s) with >= {min_group} persons against all others"
+    if small:
+        note += f"; {small} smaller level(s) not tested"
+    return big, note
+
+
+def screen(
+    responses: pd.DataFrame,
+    persons: pd.DataFrame,
+    groupings: Sequence[str] = ("gender", "region", "employer"),
+    *,
+    form: str | None = "form",
+    min_group: int = 100,
+    alpha: float = 0.05,
+    purify: bool = True,
+    focal: dict | None = None,
+    discipline: str = "",
+    period: str = "",
+) -> DifScreen:
+    """Mantel-Haenszel DIF of every item for every grouping, form by form.
+
+    Parameters
+    ----------
+    responses : DataFrame
+        Persons x items scores (NaN = not presented or missing).
+    persons : DataFrame
+        Indexed like ``responses``: one column per grouping (candidate register
+        columns such as ``gender``, ``region``, ``employer``) and ``form``.
+    groupings : sequence of str, default ("gender", "region", "employer")
+        The rules' ``dif.groupings``; a grouping missing from ``persons`` is
+        reported as skipped.
+    form : str or None, default "form"
+        Column of ``persons`` with the form: each form is analysed separately on
+        its own items (the matching score is a form's total).  None: one form.
+    min_group : int, default 100
+        Smallest group (focal, and the rest) that is tested (rules ``dif.min_group``).
+    alpha : float, default 0.05
+    purify : bool, default True
+    focal : dict, optional
+        Grouping -> focal level(s), overriding the default choice.
+    discipline, period : str
+
+    Returns
+    -------
+    DifScreen
+
+    Notes
+    -----
+    Focal groups (:func:`_focals_for`, over all persons of ``responses``): for a
+    two-level grouping the smaller group, ties broken by sorted order, and for
+    gender ``F`` against ``M``; for more levels each level with at least
+    ``min_group`` persons against all others.  On a form, a focal level is
+    tested when it and the rest have ``min_group`` persons there.
+    Statistics: :func:`mantel_haenszel` (continuity corrected, purified) on the
+    items of each form; an item on two forms is tested on each.  Persons
+    without a value of the grouping are left out of that grouping.
+    """
+    tables, skipped, notes = [], {}, {}
+    forms = (
+        [(None, responses)]
+        if form is None
+        else [(f, responses.loc[persons[form] == f]) for f in sorted(persons[form].unique())]
+    )
+    for grouping in groupings:
+        if grouping not in persons.columns:
+            skipped[grouping] = f"no column {grouping!r} in the candidate register"
+            continue
+        everyone = persons.loc[responses.index, grouping].dropna().astype(str)
+        if focal and grouping in focal:
+            chosen = focal[grouping]
+            focals = [str(f) for f in (chosen if _is_seq(chosen) else [chosen])]
+            note = f"focal {focals} (given) against all others"
+        else:
+            focals, note = _focals_for(everyone, min_group)
+        if not focals:
+            skipped[grouping] = note
+            continue
+        notes[grouping] = note
+        for f, sub in forms:
+            sub = sub.loc[:, sub.notna().any()]
+            g = persons.loc[sub.index, grouping]
+            ok = g.notna()
+            sub, g = sub.loc[ok], g.loc[ok].astype(str)
+            counts = g.value_counts()
+            here = [
+                lv for lv in focals
+                if counts.get(lv, 0) >= min_group and len(g) - counts.get(lv, 0) >= min_group
+            ]  # fmt: skip
+            if not here:
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                t = mantel_haenszel(sub, g, here, purify=purify, alpha=alpha)
+            if len(here) == 1:
+                t = t.assign(focal=here[0]).set_index("focal", append=True)
+                t = t.reorder_levels(["focal", "item"])
+            t = t.reset_index().assign(grouping=grouping, form="" if f is None else str(f))
+            tables.append(t)
+    cols = ["grouping", "focal", "form", "item", *_SCREEN_COLUMNS]
+    table = pd.concat(tables, ignore_index=True)[cols] if tables else pd.DataFrame(columns=cols)
+    return DifScreen(
+        discipline=discipline,
+        period=period,
+        table=table,
+        skipped=skipped,
+        notes=notes,
+        settings={"alpha": alpha, "min_group": min_group, "purify": purify, "method": "MH"},
+    )
+
+
+_SCREEN_COLUMNS = ["chi2", "p_value", "alpha_mh", "delta_mh", "se_delta_mh", "ets_class", "flag",
+                   "kind", "smd"]  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class DifScreen:
+    """DIF of a publication: one Mantel-Haenszel row per grouping, focal group, form, item.
+
+    Items classed C (CC) go to review; nothing is removed automatically.
+
+    Attributes
+    ----------
+    discipline, period : str
+    table : DataFrame
+        ``grouping, focal, form, item`` and the statistics of
+        :func:`mantel_haenszel`.
+    skipped : dict
+        Grouping -> why it was not tested.
+    notes : dict
+        Grouping -> how the focal groups were chosen.
+    settings : dict
+    """
+
+    discipline: str
+    period: str
+    table: pd.DataFrame
+    skipped: dict
+    notes: dict
+    settings: dict
+
+    def counts(self) -> pd.DataFrame:
+        """Items by ETS class per grouping (A/AA, B/BB, C/CC counted together)."""
+        t = self.table.assign(cls=self.table["ets_class"].str[0].replace("", "-"))
+        out = pd.crosstab(t["grouping"], t["cls"]).reindex(columns=["A", "B", "C"], fill_value=0)
+        out.columns.name = None
+        return out
+
+    def flagged(self, classes: Sequence[str] = ("B", "C", "BB", "CC")) -> pd.DataFrame:
+        """Rows classed B or C (by default), largest |Delta| first."""
+        t = self.table[self.table["ets_class"].isin(classes)]
+        return t.reindex(t["delta_mh"].abs().sort_values(ascending=False).index)
+
+    def review(self) -> list[str]:
+        """Items classed C (CC) for any grouping: to review, not removed."""
+        return sorted(set(self.flagged(("C", "CC"))["item"]))
+
+    def summary(self) -> Summary:
+        facts = {
+            "discipline": self.discipline,
+            "period": self.period,
+            "groupings": ", ".join(sorted(set(self.table["grouping"]))) or "none",
+            "items to review (C)": ", ".join(self.review()) or "none",
+        }
+        notes = [f"{g}: {n}" for g, n in self.notes.items()]
+        notes += [f"{g} not tested: {why}" for g, why in self.skipped.items()]
+        notes.append("C items go to review by the item committee; nothing is removed.")
+        tables = {"items by ETS class": self.counts()}
+        fl = self.flagged()
+        if len(fl):
+            cols = ["grouping", "focal", "form", "item", "delta_mh", "se_delta_mh", "p_value",
+                    "ets_class"]  # fmt: skip
+            tables["flagged items (B, C)"] = fl[cols].reset_index(drop=True)
+        return Summary("Differential item functioning (Mantel-Haenszel)", facts, tables, notes)
+
+    def _repr_html_(self) -> str:
+        return self.summary().as_html()
+
+    def plot(self, responses: pd.DataFrame, persons: pd.DataFrame, row: int | None = None, ax=None):
+        """Conditional proportions correct of a flagged item by total score and group.
+
+        ``row``: a label of :meth:`flagged` (default its first row).
+        """
+        import matplotlib.pyplot as plt
+
+        fl = self.flagged()
+        if not len(fl):
+            raise PvcalError("no flagged item to plot")
+        r = fl.loc[fl.index[0] if row is None else row]
+        sub = responses
+        if r["form"]:
+            sub = responses.loc[persons["form"].reindex(responses.index) == r["form"]]
+        sub = sub.loc[:, sub.notna().any()]
+        g = persons.loc[sub.index, r["grouping"]].astype(str)
+        g = g.where(g == r["focal"], "others" if g.nunique() > 2 else g)
+        cp = conditional_proportions(sub, g, r["item"], bins=10)
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 3.4), layout="constrained")
+        for name, part in cp.groupby("group"):
+            ax.plot(part["score"], part["mean"], marker="o", label=f"{name} (n={part['n'].sum()})")
+        ax.set_xlabel(f"total score (form {r['form']})" if r["form"] else "total score")
+        ax.set_ylabel("mean item score")
+        ax.set_title(
+            f"{r['item']}: {r['grouping']} {r['focal']}, ΔMH = {r['delta_mh']:.2f} "
+            f"({r['ets_class']})",
+            fontsize=9,
+        )
+        ax.legend(fontsize=8)
+        return ax
+
+    def to_json(self) -> str:
+        return dumps(
+            {
+                "pvcal_type": "DifScreen",
+                "version": 1,
+                "discipline": self.discipline,
+                "period": self.period,
+                "table": frame_to_json(self.table),
+                "skipped": self.skipped,
+                "notes": self.notes,
+                "settings": self.settings,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> DifScreen:
+        d = loads_record(text, "DifScreen")
+        check_record(d, "DifScreen", ("table", "skipped", "notes", "settings"))
+        return cls(
+            discipline=d["discipline"],
+            period=d["period"],
+            table=frame_from_json(d["table"]),
+            skipped=dict(d["skipped"]),
+            notes=dict(d["notes"]),
+            settings=dict(d["settings"]),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return json_equal(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
