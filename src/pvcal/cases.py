@@ -151,8 +151,8 @@ def case_evidence(
         },
         "items": items,
         "screening": {
-            k: _num(settings.get(k)) if k != "correction" else settings.get(k)
-            for k in ("alpha", "correction", "alpha_person", "n_sim", "n_pairs")
+            k: _num(settings.get(k)) if k != "control" else settings.get(k)
+            for k in ("alpha", "control", "alpha_person", "n_sim", "n_pairs")
         },
     }
 

@@ -76,6 +76,8 @@ PAIR_COLUMNS = (
 )
 
 _CORRECTIONS = {"bonferroni": "bonferroni", "bh": "fdr_bh", "fdr_bh": "fdr_bh"}
+# simulated values needed below the critical value to read it off the simulation
+_MIN_TAIL = 5
 
 
 # ---------------------------------------------------------------------------
@@ -536,6 +538,10 @@ def person_fit(
     (θ re-estimated by ``theta_method``) and its statistic computed. The
     critical value is the ``alpha`` quantile (linear interpolation) of those
     values, and ``p_value = (1 + #{simulated <= observed}) / (1 + n_valid)``.
+    When ``n_sim * alpha < 5`` the simulation does not reach that far into the
+    tail (e.g. α = 0.001 with 200 draws); the critical value and p-value then
+    come from a normal distribution with the simulated mean and SD (the
+    simulation still corrects the location and spread at the person's θ).
     Simulated vectors whose θ sits on a search bound give NaN and are left
     out. Polytomous tests use lz (Drasgow et al., 1985), whose null
     distribution the same simulation supplies.
@@ -584,10 +590,16 @@ def person_fit(
         frame = pd.DataFrame(sim, columns=wide.columns)
         stat = _irt_person_fit(params, frame, method=method, **kw)[col].to_numpy()
         stat = stat.reshape(len(rows), n_sim)
-        critical[rows] = np.nanquantile(stat, alpha, axis=1)
         n_valid = np.isfinite(stat).sum(axis=1)
-        below = (stat <= value[rows, None]).sum(axis=1)
-        p_value[rows] = (1.0 + below) / (1.0 + n_valid)
+        if n_sim * alpha >= _MIN_TAIL:
+            critical[rows] = np.nanquantile(stat, alpha, axis=1)
+            below = (stat <= value[rows, None]).sum(axis=1)
+            p_value[rows] = (1.0 + below) / (1.0 + n_valid)
+        else:  # the tail lies beyond the simulation: normal with the simulated mean and sd
+            m, s = np.nanmean(stat, axis=1), np.nanstd(stat, axis=1, ddof=1)
+            critical[rows] = m + s * norm.ppf(alpha)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                p_value[rows] = norm.cdf((value[rows] - m) / s)
     flagged = np.isfinite(critical) & (value < critical)
     g = guttman_errors(wide, params)
     return pd.DataFrame(
@@ -658,11 +670,11 @@ def screen(
     *,
     theta: Any = None,
     alpha: float = 0.05,
-    correction: str = "bh",
+    control: str = "bh",
     alpha_person: float | None = None,
     n_sim: int = 200,
     seed: Any = 0,
-    min_items: int = 10,
+    min_shared_items: int = 10,
 ) -> Screening:
     """Screen every pair in the same sitting for copying, and every person for misfit.
 
@@ -684,17 +696,20 @@ def screen(
         θ of every person for ω (default: EAP from the calibration, as in
         :func:`omega`).
     alpha : float, default 0.05
-        Level of the pair tests after the multiplicity correction.
-    correction : {"bh", "bonferroni"}
+        Level of the pair tests after the multiplicity correction (rules.yml
+        ``integrity.alpha``).
+    control : {"bh", "bonferroni"}
         Benjamini–Hochberg false discovery rate, or Bonferroni family-wise
-        error, across **all** pairs screened (statsmodels ``multipletests``).
+        error, across **all** pairs screened (statsmodels ``multipletests``);
+        rules.yml ``integrity.control``.
     alpha_person : float, optional
         Level of the person-fit test (default ``alpha``); see :func:`person_fit`.
     n_sim : int, default 200
         Simulated vectors per person for the person-fit critical values.
     seed : int or Generator, default 0
-    min_items : int, default 10
-        Pairs of persons on forms sharing fewer items than this are not screened.
+    min_shared_items : int, default 10
+        Pairs of persons on forms sharing fewer items than this are not screened
+        (rules.yml ``integrity.min_shared_items``).
 
     Returns
     -------
@@ -708,7 +723,7 @@ def screen(
         Candidates without ``site``/``session`` or not covering every person;
         as :func:`omega`.
     PvcalError
-        Bad ``alpha``, ``correction`` or ``n_sim``.
+        Bad ``alpha``, ``control`` or ``n_sim``.
 
     Notes
     -----
@@ -727,15 +742,15 @@ def screen(
 
     Examples
     --------
-    >>> res = screen(cal, responses, candidates, alpha=0.05, correction="bh")  # doctest: +SKIP
+    >>> res = screen(cal, responses, candidates, alpha=0.001, control="bh")  # doctest: +SKIP
     >>> res.summary()                                                          # doctest: +SKIP
     """
     alpha = check_probability("alpha", alpha)
     if alpha_person is None:
         alpha_person = alpha
     alpha_person = check_probability("alpha_person", alpha_person)
-    correction = check_choice("correction", correction, tuple(_CORRECTIONS))
-    min_items = int(check_positive("min_items", min_items))
+    control = check_choice("control", control, tuple(_CORRECTIONS))
+    min_shared_items = int(check_positive("min_shared_items", min_shared_items))
     if not isinstance(candidates, pd.DataFrame):
         raise DataError(f"candidates must be a DataFrame, got {type(candidates).__name__}")
     params, cal = _parameters(items)
@@ -764,7 +779,7 @@ def screen(
         combo = pd.Series(np.arange(n_pairs)).groupby([fc, fs], sort=True).indices
         for (a, b), idx in combo.items():
             cols = np.flatnonzero(form_items[a] & form_items[b])
-            if len(cols) < min_items:
+            if len(cols) < min_shared_items:
                 skipped += len(idx)
                 continue
             sub = params.iloc[cols]
@@ -781,7 +796,7 @@ def screen(
         from statsmodels.stats.multitest import multipletests
 
         p_adj[finite] = multipletests(
-            out["p_value"][finite], alpha=alpha, method=_CORRECTIONS[correction]
+            out["p_value"][finite], alpha=alpha, method=_CORRECTIONS[control]
         )[1]
     flagged = np.isfinite(p_adj) & (p_adj < alpha)
     labels = wide.index.to_numpy()
@@ -808,11 +823,11 @@ def screen(
     people = _combine(who, th, pairs, fit)
     settings = {
         "alpha": alpha,
-        "correction": correction,
+        "control": control,
         "alpha_person": alpha_person,
         "n_sim": n_sim,
         "seed": seed if isinstance(seed, (int, np.integer)) or seed is None else "generator",
-        "min_items": min_items,
+        "min_shared_items": min_shared_items,
         "theta": "given" if theta is not None else "EAP",
         "person_fit": str(fit["statistic"].iloc[0]) if len(fit) else "lz*",
         "n_pairs": int(n_pairs),
@@ -895,7 +910,7 @@ class Screening:
             "Persons": len(c),
             "Pairs screened": int(self.settings.get("n_pairs", len(self.pairs))),
             "Pairs flagged": int(self.pairs["flagged"].sum()),
-            "Correction": str(self.settings.get("correction")),
+            "Control": str(self.settings.get("control")),
             "alpha (pairs)": float(self.settings.get("alpha", np.nan)),
             "alpha (person fit)": float(self.settings.get("alpha_person", np.nan)),
             "Flagged: copying": int(c["flag_copying"].sum()),
@@ -924,7 +939,7 @@ class Screening:
         if self.settings.get("n_pairs_skipped"):
             notes.append(
                 f"{self.settings['n_pairs_skipped']} pair(s) on forms sharing fewer than "
-                f"{self.settings.get('min_items')} items were not screened."
+                f"{self.settings.get('min_shared_items')} items were not screened."
             )
         return Summary(
             "Integrity screening",
