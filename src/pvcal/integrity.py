@@ -903,6 +903,28 @@ class Screening:
         people = self.candidates[self.candidates["review"]]
         return people.sort_values(["flag_copying", "W_max"], ascending=[False, False])
 
+    def relabel(self, label: Any) -> Screening:
+        """The same screening with every person label mapped by ``label`` (e.g. to pseudonyms).
+
+        Parameters
+        ----------
+        label : callable or mapping
+            Raw label -> new label, applied to the ``candidates`` index and the
+            ``copier``, ``source`` and ``partner`` columns.
+
+        Returns
+        -------
+        Screening
+        """
+        f = label if callable(label) else label.__getitem__
+        pairs = self.pairs.copy()
+        pairs["copier"] = [f(v) for v in pairs["copier"]]
+        pairs["source"] = [f(v) for v in pairs["source"]]
+        people = self.candidates.copy()
+        people.index = pd.Index([f(v) for v in people.index], name=people.index.name)
+        people["partner"] = [None if pd.isna(v) else f(v) for v in people["partner"]]
+        return Screening(pairs=pairs, candidates=people, settings=dict(self.settings))
+
     def summary(self) -> Summary:
         """Counts, settings and the persons marked for review."""
         c = self.candidates
