@@ -82,7 +82,7 @@ def test_feedback_page_content_and_no_candidate_id(tmp_path):
     page = out.read_text(encoding="utf-8")
     assert person not in page and "FSI25H1" not in page
     assert "Fail" in page and ">54<" in page
-    assert "data:image/png;base64," in page
+    assert '<div id="profile-plot"' in page and page.count("<circle") == 3
     assert re.search(r'id="training".*FSI-410 Food law and enforcement', page, re.S)
     assert f"{ctx['pass_mark']:.1f}" in page
     with pytest.raises(PvcalError):
@@ -159,9 +159,8 @@ def test_write_feedback_pages_one_per_result(tmp_path):
     forms = {"F1": items, "F2": items.assign(b=items["b"] + 0.5)}
     rec = diag.recommend({"law": "FSI-410 Food law"})
     pages = write_feedback_pages(
-        tmp_path,
-        "fsi",
-        "2025H1",
+        tmp_path / "fsi" / "2025H1",
+        period="2025H1",
         title="FSI",
         results=results,
         diagnosis=diag,
@@ -170,6 +169,7 @@ def test_write_feedback_pages_one_per_result(tmp_path):
         lang="en",
     )
     assert [p.name for p in pages] == ["ps-a.html", "ps-b.html"]
+    assert pages[0].parent == tmp_path / "fsi" / "2025H1" / "feedback"
     texts = [p.read_text(encoding="utf-8") for p in pages]
     assert f"{form_pass_mark(items, -0.4):.1f}" in texts[0]
     assert f"{form_pass_mark(forms['F2'], -0.4):.1f}" in texts[1]
@@ -177,8 +177,7 @@ def test_write_feedback_pages_one_per_result(tmp_path):
     with pytest.raises(DataError, match="form"):
         write_feedback_pages(
             tmp_path,
-            "fsi",
-            "2025H1",
+            period="2025H1",
             title="FSI",
             results=results,
             diagnosis=diag,
@@ -204,4 +203,4 @@ def test_diagnosis_section_from_a_stored_record():
     live = diagnosis_context(diag.person(person), -0.4, 0.95, rec[rec["person"] == person])
     assert section["domains"] == live["domains"] and section["training"] == live["training"]
     assert [t["module"] for t in section["training"]] == ["FSI-410 Food law"]
-    assert section["figure"].startswith("data:image/png;base64,")
+    assert section["figure"].startswith("<svg") and section["figure"].count("<circle") == 3

@@ -22,16 +22,14 @@ import numpy as np
 import pandas as pd
 
 from .._validation import DataError, PvcalError
-from ..diagnosis import plot_profile
 from ..equating.irt import tcc
 from . import html as _html
 from .i18n import translator
-from .plots import figure_to_data_uri
-from .style import use_style
 
 __all__ = [
     "form_pass_mark",
     "diagnosis_context",
+    "profile_svg",
     "feedback_context",
     "render_feedback",
     "write_feedback_page",
@@ -87,6 +85,77 @@ def _newstyle(gettext: Callable[[str], str]) -> Callable[..., str]:
     return _
 
 
+_WEAK, _OK, _CUT = "#c51b7d", "#4d4d4d", "#1b7837"
+
+
+def profile_svg(profile: pd.DataFrame, cut: float, _: Callable[..., str] | None = None) -> str:
+    """The domain profile as a small inline SVG: θ with its interval per domain, the cut.
+
+    The same picture as :meth:`pvcal.diagnosis.Diagnosis.plot`, drawn without
+    matplotlib so that thousands of pages render in seconds; text is escaped.
+
+    Parameters
+    ----------
+    profile : DataFrame
+        One candidate's profile rows (``domain``, ``theta``, ``lower``,
+        ``upper``, ``weak``).
+    cut : float
+        The θ pass cut.
+    _ : callable, optional
+        Newstyle gettext for the labels.
+
+    Returns
+    -------
+    str
+        ``<svg ...>...</svg>``.
+    """
+    from html import escape
+
+    _ = _ or _newstyle(str)
+    lo = float(min(profile["lower"].min(), cut)) - 0.25
+    hi = float(max(profile["upper"].max(), cut)) + 0.25
+    lo, hi = np.floor(lo * 2) / 2, np.ceil(hi * 2) / 2
+    left, width, row, top = 130, 420, 30, 28
+    height = top + row * len(profile) + 40
+
+    def x(v: float) -> float:
+        return round(left + (float(v) - lo) / (hi - lo) * width, 1)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {left + width + 20} {height}" '
+        f'width="{left + width + 20}" height="{height}" role="img" '
+        f'aria-label="{escape(_("Domain profile with intervals against the pass level"))}" '
+        'font-family="system-ui, \'Noto Sans CJK SC\', sans-serif" font-size="13">'
+    ]
+    base = top + row * len(profile)
+    parts.append(f'<line x1="{left}" y1="{base}" x2="{left + width}" y2="{base}" stroke="#999"/>')
+    step = 0.5 if hi - lo <= 4 else 1.0
+    for t in np.arange(lo, hi + 1e-9, step):
+        parts.append(
+            f'<line x1="{x(t)}" y1="{base}" x2="{x(t)}" y2="{base + 4}" stroke="#999"/>'
+            f'<text x="{x(t)}" y="{base + 17}" text-anchor="middle" fill="#444">{t:g}</text>'
+        )
+    parts.append(
+        f'<text x="{left + width / 2}" y="{base + 34}" text-anchor="middle" fill="#444">'
+        f"{escape(_('ability (θ)'))}</text>"
+    )
+    for i, r in enumerate(profile.itertuples(index=False)):
+        y = top + row * i + row / 2
+        color = _WEAK if bool(r.weak) else _OK
+        parts.append(
+            f'<text x="{left - 8}" y="{y + 4}" text-anchor="end">{escape(str(r.domain))}</text>'
+            f'<line x1="{x(r.lower)}" y1="{y}" x2="{x(r.upper)}" y2="{y}" stroke="{color}" '
+            f'stroke-width="3"/><circle cx="{x(r.theta)}" cy="{y}" r="4.5" fill="{color}"/>'
+        )
+    parts.append(
+        f'<line x1="{x(cut)}" y1="{top - 10}" x2="{x(cut)}" y2="{base}" stroke="{_CUT}" '
+        f'stroke-dasharray="5,4" stroke-width="1.5"/>'
+        f'<text x="{x(cut)}" y="{top - 14}" text-anchor="middle" fill="{_CUT}">'
+        f"{escape(_('pass level'))}</text></svg>"
+    )
+    return "".join(parts)
+
+
 def diagnosis_context(
     profile: pd.DataFrame,
     cut: float,
@@ -114,7 +183,8 @@ def diagnosis_context(
     -------
     dict
         ``cut``, ``level_pct``, ``domains``, ``weak``, ``training`` and
-        ``figure`` (a PNG data URI, or None without domains).
+        ``figure`` (an inline SVG from :func:`profile_svg`, or None without
+        domains).
 
     Raises
     ------
@@ -130,18 +200,7 @@ def diagnosis_context(
     if "person" in profile.columns and profile["person"].nunique() > 1:
         raise DataError("profile holds more than one person; pass one candidate's rows")
     _ = _ or _newstyle(str)
-    figure = None
-    if len(profile):
-        import matplotlib.pyplot as plt
-
-        use_style()  # CJK font with glyph fallback for translated labels
-        ax = plot_profile(
-            profile.reset_index(drop=True),
-            cut,
-            labels={"cut": _("pass level"), "weak": _("weak"), "xlabel": _("ability (θ)")},
-        )
-        figure = figure_to_data_uri(ax.figure)
-        plt.close(ax.figure)
+    figure = profile_svg(profile.reset_index(drop=True), cut, _) if len(profile) else None
     rows = [
         {
             "domain": str(r.domain),
@@ -277,21 +336,29 @@ def write_feedback_page(
     PvcalError
         A path part that is empty or holds a path separator.
     """
-    for name, part in (("discipline", discipline), ("period", period), ("pseudonym", pseudonym)):
-        part = str(part)
-        if not part or "/" in part or "\\" in part or part in (".", ".."):
-            raise PvcalError(f"{name}={part!r} cannot be a file or folder name")
-    out = Path(reports) / str(discipline) / str(period) / "feedback" / f"{pseudonym}.html"
+    for name, part in (("discipline", discipline), ("period", period)):
+        _check_part(name, part)
+    return _write(Path(reports) / str(discipline) / str(period), pseudonym, context)
+
+
+def _check_part(name: str, part: Any) -> str:
+    part = str(part)
+    if not part or "/" in part or "\\" in part or part in (".", ".."):
+        raise PvcalError(f"{name}={part!r} cannot be a file or folder name")
+    return part
+
+
+def _write(period_dir: Path, pseudonym: Any, context: Mapping[str, Any]) -> Path:
+    out = period_dir / "feedback" / f"{_check_part('pseudonym', pseudonym)}.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_feedback(context), encoding="utf-8")
     return out
 
 
 def write_feedback_pages(
-    reports: str | Path,
-    discipline: str,
-    period: str,
+    period_dir: str | Path,
     *,
+    period: str,
     title: str,
     results: pd.DataFrame,
     diagnosis: Any,
@@ -304,9 +371,10 @@ def write_feedback_pages(
 
     Parameters
     ----------
-    reports : str or Path
-        The reports folder.
-    discipline, period, title : str
+    period_dir : str or Path
+        The period's report folder, ``reports/<discipline>/<period>``; pages
+        go to its ``feedback/`` folder.
+    period, title : str
     results : DataFrame
         Indexed by the persons of the diagnosis (application ids), columns
         ``pseudonym``, ``form``, ``standard_score``, ``grade``, ``raw_score``,
@@ -361,5 +429,5 @@ def write_feedback_pages(
             lang=lang,
             gettext=gettext,
         )
-        written.append(write_feedback_page(reports, discipline, period, r["pseudonym"], ctx))
+        written.append(_write(Path(period_dir), r["pseudonym"], ctx))
     return written
