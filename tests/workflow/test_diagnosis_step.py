@@ -16,7 +16,6 @@ from pvcal.workflow.diagnosis import (
     write_feedback,
 )
 
-
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
 
