@@ -128,8 +128,9 @@ def test_read_parquet_counts_rows(responses, tmp_path):
     """Every row is counted once whatever the block size (counts sum to N)."""
     path = tmp_path / "wide.parquet"
     _write(responses, path)
-    _, counts = read_parquet_patterns(path, list(responses.columns), batch_rows=97)
+    _, counts, table = read_parquet_patterns(path, list(responses.columns), batch_rows=97)
     assert counts.sum() == len(responses)
+    assert table[1:, 0].tolist() == responses.isna().sum().tolist()  # missing per item
 
 
 def test_parquet_errors_name_file_row_and_column(tmp_path):
@@ -146,6 +147,15 @@ def test_parquet_errors_name_file_row_and_column(tmp_path):
     half.to_parquet(tmp_path / "half.parquet", index=False)
     with pytest.raises(DataError, match=r"half\.parquet, row 2, item 'Q2'"):
         pvcal.calibrate(tmp_path / "half.parquet")
+    negative = good.copy()
+    negative.loc[3, "Q1"] = -3  # an integer column: the Arrow fast path hands over to encode()
+    negative.to_parquet(tmp_path / "negative.parquet", index=False)
+    with pytest.raises(DataError, match=r"row 3, item 'Q1'"):
+        pvcal.calibrate(tmp_path / "negative.parquet")
+    blank = pd.DataFrame({"Q1": [0, None, 1], "Q2": [1, None, 0]}, dtype="Int64")
+    blank.to_parquet(tmp_path / "blank.parquet", index=False)
+    with pytest.raises(DataError, match=r"no responses, e\.g\. rows \[1\]"):
+        pvcal.calibrate(tmp_path / "blank.parquet")
     with pytest.raises(DataError, match="in-memory"):
         good.to_parquet(tmp_path / "good.parquet", index=False)
         pvcal.calibrate(tmp_path / "good.parquet", groups=["a", "b", "a", "b"])

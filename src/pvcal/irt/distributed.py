@@ -51,21 +51,22 @@ def active_client():
 
 
 def _encode_partition(frame, items: list, n_items: int):
-    """Encode and collapse one partition (runs on a worker)."""
+    """Encode and collapse one partition (runs on a worker): patterns, counts, category table."""
     if len(frame) == 0:
-        return np.zeros((0, n_items + 1), np.int8), np.zeros(0, np.int64)
+        empty = np.zeros((0, n_items), np.int8)
+        return np.zeros((0, n_items + 1), np.int8), np.zeros(0, np.int64), category_table(empty)
     codes = encode(frame[items])
-    return collapse(np.column_stack([np.zeros(len(codes), np.int8), codes]))
+    table = category_table(codes)
+    return (*collapse(np.column_stack([np.zeros(len(codes), np.int8), codes])), table)
 
 
 def _table(part) -> tuple[np.ndarray, int]:
-    keyed, counts = part
-    return category_table(keyed[:, 1:], counts), len(counts)
+    return part[2], len(part[1])
 
 
 def _build(part, meta: Design, single: bool):
     """Reduced indicators, counts and group codes of one partition (kept on its worker)."""
-    keyed, counts = part
+    keyed, counts, _ = part
     Y = indicators(meta, keyed[:, 1:], np.float32 if single else np.float64)
     return Y, counts.astype(float), np.ascontiguousarray(keyed[:, 0])
 

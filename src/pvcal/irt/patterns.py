@@ -26,6 +26,7 @@ __all__ = [
     "MAX_SCORE",
     "encode",
     "collapse",
+    "row_hash",
     "PatternCounter",
     "category_table",
     "parquet_items",
@@ -78,8 +79,50 @@ def encode(frame: pd.DataFrame, *, file: str | None = None) -> np.ndarray:
     return np.where(obs, X, -1).astype(np.int8)
 
 
+def _words(codes: np.ndarray) -> np.ndarray:
+    """Rows as uint64 words (zero-padded to a multiple of 8 bytes)."""
+    n, k = codes.shape
+    width = -(-k // 8) * 8
+    if width == k:
+        padded = codes
+    else:
+        padded = np.zeros((n, width), np.int8)
+        padded[:, :k] = codes
+    return np.ascontiguousarray(padded).view(np.uint64)
+
+
+_MULT = np.random.default_rng(20261204).integers(1, 2**63, size=64, dtype=np.uint64) * 2 + 1
+
+
+def row_hash(codes: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each row of int8 codes (fixed random odd multipliers, mixed).
+
+    Equal rows hash equally; :func:`collapse` checks that rows sharing a hash
+    are equal (and falls back to byte-wise comparison if not).
+    """
+    words = _words(codes)
+    h = np.zeros(len(words), np.uint64)
+    with np.errstate(over="ignore"):
+        for i in range(words.shape[1]):
+            h += words[:, i] * _MULT[i % len(_MULT)]
+            h ^= h >> np.uint64(29)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(32)
+    return h
+
+
+def _same_rows(codes: np.ndarray, first: np.ndarray, inverse: np.ndarray) -> bool:
+    words = _words(codes)
+    rep = words[first]
+    for start in range(0, len(words), CHUNK_ROWS):
+        sl = slice(start, start + CHUNK_ROWS)
+        if not np.array_equal(words[sl], rep[inverse[sl]]):
+            return False
+    return True
+
+
 def collapse(codes: np.ndarray, counts: np.ndarray | None = None):
-    """Distinct rows of ``codes`` (sorted byte-wise) and their total counts.
+    """Distinct rows of ``codes`` and their total counts.
 
     Parameters
     ----------
@@ -97,21 +140,26 @@ def collapse(codes: np.ndarray, counts: np.ndarray | None = None):
 
     Notes
     -----
-    Rows are compared as raw bytes (a ``void`` view), so the order is the
-    same whichever blocks the rows came in: collapsing blocks and then
-    collapsing the union of their patterns gives exactly the table that
-    collapsing all rows at once gives.
+    Rows are grouped by a 64-bit hash (:func:`row_hash`) and come out sorted
+    by it, so the order is the same whichever blocks the rows came in:
+    collapsing blocks and then the union of their patterns gives exactly the
+    table that collapsing all rows at once gives. Rows sharing a hash are
+    checked to be equal; on a collision (odds about n² / 2^65) the rows are
+    compared as raw bytes instead (sorted byte-wise).
     """
     codes = np.ascontiguousarray(codes, dtype=np.int8)
     if codes.shape[0] == 0:
         return codes, np.zeros(0, np.int64)
-    keys = codes.view(np.dtype((np.void, codes.shape[1]))).ravel()
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    _, first, inverse = np.unique(row_hash(codes), return_index=True, return_inverse=True)
     inverse = inverse.ravel()
+    if not _same_rows(codes, first, inverse):  # pragma: no cover - a 64-bit collision
+        keys = codes.view(np.dtype((np.void, codes.shape[1]))).ravel()
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        inverse = inverse.ravel()
     if counts is None:
         n = np.bincount(inverse, minlength=len(first))
     else:
-        n = np.bincount(inverse, weights=counts, minlength=len(first)).round().astype(np.int64)
+        n = np.bincount(inverse, weights=counts, minlength=len(first)).round()
     return codes[first], n.astype(np.int64)
 
 
@@ -138,9 +186,12 @@ class PatternCounter:
         self._buffered = 0
         self._distinct = 0
         self.n_rows = 0
+        self.table: np.ndarray | None = None  # category_table of the rows, group column first
 
     def add(self, codes: np.ndarray, counts: np.ndarray | None = None) -> None:
         """Add a block of rows (optionally already collapsed, with counts)."""
+        table = category_table(codes, counts)
+        self.table = table if self.table is None else self.table + table
         patterns, n = collapse(codes, counts)
         self._codes.append(patterns)
         self._counts.append(n)
@@ -163,17 +214,28 @@ class PatternCounter:
         return self._codes[0], self._counts[0]
 
 
-def category_table(patterns: np.ndarray, counts: np.ndarray) -> np.ndarray:
+def category_table(patterns: np.ndarray, counts: np.ndarray | None = None) -> np.ndarray:
     """Counts per item and code: ``(J, MAX_SCORE + 2)``, column 0 = missing, k + 1 = score k.
 
     The sufficient statistics behind the item checks, the starting values and
-    the descriptive columns; tables of disjoint blocks add up.
+    the descriptive columns; tables of disjoint blocks add up. Without
+    ``counts`` each row counts once (one vectorised pass per block of rows).
     """
-    J = patterns.shape[1]
+    n, J = patterns.shape
     width = MAX_SCORE + 2
-    idx = (patterns.astype(np.int64) + 1) + width * np.arange(J)[None, :]
-    flat = np.bincount(idx.ravel(), weights=np.repeat(counts.astype(float), J), minlength=J * width)
-    return flat.reshape(J, width).round().astype(np.int64)
+    if counts is not None:
+        weights = counts.astype(float)
+        table = np.empty((J, width), np.int64)
+        for j in range(J):
+            col = patterns[:, j].astype(np.intp) + 1
+            table[j] = np.bincount(col, weights=weights, minlength=width).round()
+        return table
+    table = np.zeros(J * width, np.int64)
+    offsets = width * np.arange(J, dtype=np.intp) + 1
+    for start in range(0, n, CHUNK_ROWS):
+        idx = patterns[start : start + CHUNK_ROWS].astype(np.intp) + offsets
+        table += np.bincount(idx.ravel(), minlength=J * width)
+    return table.reshape(J, width)
 
 
 def _dataset(path):
@@ -216,9 +278,36 @@ def parquet_items(path, id_column: str | None = "application_id") -> list[str]:
     return items
 
 
+def _encode_batch(batch) -> np.ndarray | None:
+    """Codes of a record batch of integer columns, or None when a check needs the slow path.
+
+    The fast path reads integer columns straight from Arrow (nulls -> -1)
+    when every value lies in 0..MAX_SCORE and every row has a response;
+    anything else goes through :func:`encode`, which names the offending
+    row and item.
+    """
+    import pyarrow.compute as pc
+    import pyarrow.types as pat
+
+    n = batch.num_rows
+    codes = np.empty((n, 1 + batch.num_columns), np.int8)
+    codes[:, 0] = 0
+    for j, col in enumerate(batch.columns):
+        if not pat.is_integer(col.type):
+            return None
+        if col.null_count < n:
+            lo, hi = pc.min_max(col).values()
+            if lo.as_py() < 0 or hi.as_py() > MAX_SCORE:
+                return None
+        codes[:, j + 1] = pc.fill_null(col, -1).to_numpy(zero_copy_only=False)
+    if (codes[:, 1:] < 0).all(axis=1).any():
+        return None
+    return codes
+
+
 def read_parquet_patterns(
     path, items: list[str], *, batch_rows: int = CHUNK_ROWS
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stream a wide Parquet file (or dataset folder) into distinct patterns and counts.
 
     Reads ``batch_rows`` rows at a time (pyarrow record batches), validates and
@@ -231,6 +320,8 @@ def read_parquet_patterns(
         ``(n_distinct, 1 + J)`` int8, a leading group code (0) then the item codes.
     counts : ndarray
         int64 multiplicities.
+    table : ndarray
+        :func:`category_table` of all rows (group column first).
     """
     dataset = _dataset(path)
     counter = PatternCounter()
@@ -238,9 +329,13 @@ def read_parquet_patterns(
     for batch in dataset.to_batches(columns=list(items), batch_size=int(batch_rows)):
         if batch.num_rows == 0:
             continue
-        frame = batch.to_pandas()
-        frame.index = pd.RangeIndex(offset, offset + batch.num_rows)
-        codes = encode(frame, file=str(path))
+        keyed = _encode_batch(batch)
+        if keyed is None:
+            frame = batch.to_pandas()
+            frame.index = pd.RangeIndex(offset, offset + batch.num_rows)
+            codes = encode(frame, file=str(path))
+            keyed = np.column_stack([np.zeros(len(codes), np.int8), codes])
         offset += batch.num_rows
-        counter.add(np.column_stack([np.zeros(len(codes), np.int8), codes]))
-    return counter.result()
+        counter.add(keyed)
+    patterns, counts = counter.result()
+    return patterns, counts, counter.table
