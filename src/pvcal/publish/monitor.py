@@ -1,21 +1,828 @@
 """The platform monitor (Art. 20): runs, data volumes, convergence, drift, DIF, cases.
 
-:func:`monitor` reads the registry's run records and audit log and the
-published files under a reports folder and writes ``monitoring.json`` and
-``monitoring.html``: one row per publishing run (discipline, period, start,
-duration, outcome, responses, EM iterations, convergence) and a list of alerts
-(kind, discipline, period, message) from thresholds in a validated
-:class:`MonitorConfig` (defaults, or a YAML file).  ``pvcal monitor --check``
-exits non-zero when there is an alert.
+:func:`monitor` reads the registry's run log (``runs``) and integrity cases,
+the failed runs kept under ``reports/_failed/`` and the published files of
+every current unit (``reports/<discipline>/<period>/``: ``run.json``,
+``index.json``, ``calibration.json``, ``results.json``, ``dif.json``) and
+returns a :class:`Monitoring`: one row per run and a list of alerts, written by
+:func:`write_monitoring` as ``monitoring.json`` and ``monitoring.html``::
 
-Alert sources are pluggable (:data:`ALERT_SOURCES`): run failures and
-durations, data volumes, convergence, item drift (:mod:`pvcal.drift`), DIF C
-items (whatever the DIF step publishes), pass-rate changes and open integrity
-cases (when the registry has a cases table).
+    {"runs": [{"discipline", "period", "started", "duration_s", "outcome",
+               "n_responses", "em_iterations", "converged", ...}],
+     "alerts": [{"kind", "discipline", "period", "message"}],
+     "config": {...}, "generated_at": "..."}
 
-Work in progress (skeleton).
+Thresholds live in a validated :class:`MonitorConfig` (pydantic; defaults, or
+a YAML file read by :func:`load_config`).  ``pvcal monitor --check`` exits
+non-zero when there is an alert (for schedulers).
+
+Alert sources
+-------------
+Each alert kind is one function ``source(context, config) -> list[Alert]`` in
+:data:`ALERT_SOURCES`; :func:`monitor` takes ``sources=`` to replace or extend
+them (a DIF step that publishes elsewhere plugs its own reader in):
+
+==================  =========================================================
+``failure``         a failed run not followed by a successful run of the unit
+``duration``        a run longer than ``max_duration_s``
+``volume``          fewer results than ``min_results``; persons calibrated
+                    changed by more than ``volume_change`` from the period before
+``convergence``     EM did not converge (or used ``max_em_iterations`` or more)
+``anchor_drift``    the linking's drift screen left anchors out
+``item_drift``      :func:`pvcal.drift.item_drift` over consecutive periods
+``pass_rate``       :func:`pvcal.drift.pass_rate_drift` of the index records
+``score_drift``     :func:`pvcal.drift.score_drift` of the published θ (base scale)
+``dif``             items of an ETS class in ``dif_classes`` in ``dif.json``
+``integrity_cases`` more open integrity cases than ``max_open_cases`` (when
+                    the registry has a cases table)
+==================  =========================================================
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import dataclasses
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .._validation import PvcalError, SchemaError
+from ..registry import Registry, registry_path, utcnow
+
+__all__ = [
+    "ALERT_SOURCES",
+    "Alert",
+    "MonitorConfig",
+    "MonitorContext",
+    "Monitoring",
+    "load_config",
+    "monitor",
+    "write_monitoring",
+]
+
+_FAILED = "_failed"
+_RUN_COLUMNS = (
+    "run_id", "command", "discipline", "period", "started", "finished", "duration_s",
+    "outcome", "message", "n_persons", "n_results", "n_responses", "n_items",
+    "em_iterations", "converged", "code_version",
+)  # fmt: skip
+
+
+# --------------------------------------------------------------------------- config
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ItemDriftConfig(_Section):
+    """Thresholds of :func:`pvcal.drift.item_drift`."""
+
+    threshold_z: float = Field(2.7, gt=0)
+    threshold_se_z: float = Field(3.29, gt=0)
+    min_shift: float = Field(0.3, ge=0)
+    min_common: int = Field(5, ge=2)
+
+
+class PassRateConfig(_Section):
+    """Thresholds of :func:`pvcal.drift.pass_rate_drift`."""
+
+    threshold: float = Field(0.10, gt=0, le=1)
+    alpha: float = Field(0.01, gt=0, lt=1)
+
+
+class ScoreDriftConfig(_Section):
+    """Thresholds of :func:`pvcal.drift.score_drift`."""
+
+    threshold_smd: float = Field(0.5, gt=0)
+    threshold_ks: float = Field(0.2, gt=0, le=1)
+
+
+class MonitorConfig(_Section):
+    """Alert thresholds of the monitor (every key has a default).
+
+    Attributes
+    ----------
+    max_duration_s : float, default 1800
+        A run taking longer alerts (``duration``).
+    min_results : int, default 50
+        A published period with fewer results alerts (``volume``).
+    volume_change : float, default 0.5
+        Persons calibrated changing by more than this share from the previous
+        period of the discipline alerts (``volume``).
+    max_em_iterations : int or None, default None
+        EM cycles at or above this alert (``convergence``); non-convergence
+        always does.
+    item_drift, pass_rate, score_drift : sections
+        Thresholds of :mod:`pvcal.drift` (see its functions).
+    dif_classes : list of str, default ["C", "CC"]
+        ETS classes that alert (``dif``).
+    max_open_cases : int, default 0
+        More open or under-review integrity cases of a period alert.
+    disabled : list of str, default []
+        Alert kinds not to check.
+    """
+
+    max_duration_s: float = Field(1800.0, gt=0)
+    min_results: int = Field(50, ge=0)
+    volume_change: float = Field(0.5, gt=0)
+    max_em_iterations: int | None = Field(None, ge=1)
+    item_drift: ItemDriftConfig = ItemDriftConfig()
+    pass_rate: PassRateConfig = PassRateConfig()
+    score_drift: ScoreDriftConfig = ScoreDriftConfig()
+    dif_classes: tuple[str, ...] = ("C", "CC")
+    max_open_cases: int = Field(0, ge=0)
+    disabled: tuple[str, ...] = ()
+
+
+def _config_message(exc: ValidationError, file: str) -> str:
+    parts = []
+    for e in exc.errors():
+        key = ".".join(str(k) for k in e["loc"])
+        if e["type"] == "extra_forbidden":
+            parts.append(f"unknown key {key!r}")
+        else:
+            parts.append(f"key {key!r}: {e['msg']} (got {e.get('input')!r})")
+    return f"{file}: " + "; ".join(parts)
+
+
+def load_config(path: str | Path | None = None, **overrides: Any) -> MonitorConfig:
+    """The monitoring config: defaults, a YAML file's values, then ``overrides``.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A YAML mapping of :class:`MonitorConfig` keys (nested sections as
+        mappings).  None: the defaults.
+    **overrides
+        Keys set in code (win over the file).
+
+    Returns
+    -------
+    MonitorConfig
+
+    Raises
+    ------
+    SchemaError
+        The file is missing, not YAML, not a mapping, or a key is unknown, of
+        the wrong type or out of range (the message names the file and key).
+
+    Examples
+    --------
+    >>> load_config(max_duration_s=600).pass_rate.threshold
+    0.1
+    """
+    import yaml
+
+    data: dict[str, Any] = {}
+    name = "monitoring config"
+    if path is not None:
+        p = Path(path)
+        name = str(p)
+        if not p.is_file():
+            raise SchemaError(f"{p}: monitoring config not found")
+        try:
+            data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise SchemaError(f"{p}: not valid YAML ({exc})") from exc
+        if not isinstance(data, dict):
+            raise SchemaError(f"{p}: expected a mapping of monitoring settings")
+    try:
+        cfg = MonitorConfig.model_validate({**data, **overrides})
+    except ValidationError as exc:
+        raise SchemaError(_config_message(exc, name)) from exc
+    unknown = sorted(set(cfg.disabled) - set(ALERT_SOURCES))
+    if unknown:
+        raise SchemaError(f"{name}: key 'disabled': unknown alert kind(s) {unknown}")
+    return cfg
+
+
+# --------------------------------------------------------------------------- results
+@dataclasses.dataclass(frozen=True)
+class Alert:
+    """One alert: what kind, where, and a message a person can act on."""
+
+    kind: str
+    discipline: str | None
+    period: str | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class MonitorContext:
+    """What the alert sources read.
+
+    Attributes
+    ----------
+    reports : Path
+    runs : DataFrame
+        One row per run (registry runs and failed runs), oldest first.
+    units : dict
+        (discipline, period) -> published unit folder, periods in publication
+        order within a discipline.
+    cases : DataFrame or None
+        Integrity cases with their current status (None: no cases table).
+    """
+
+    reports: Path
+    runs: pd.DataFrame
+    units: dict[tuple[str, str], Path]
+    cases: pd.DataFrame | None = None
+
+    def periods(self) -> dict[str, list[str]]:
+        """Discipline -> its published periods in publication order."""
+        out: dict[str, list[str]] = {}
+        for d, p in self.units:
+            out.setdefault(d, []).append(p)
+        return out
+
+    def read_json(self, discipline: str, period: str, name: str) -> Any:
+        """A unit's published JSON file, or None when it is absent or unreadable."""
+        path = self.units[(discipline, period)] / name
+        if not path.is_file():
+            return None
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Monitoring:
+    """The monitor's result: runs, alerts and the config used."""
+
+    runs: pd.DataFrame
+    alerts: tuple[Alert, ...]
+    config: MonitorConfig
+    generated_at: str
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no alert."""
+        return not self.alerts
+
+    def alert_frame(self) -> pd.DataFrame:
+        """The alerts as a frame (``kind, discipline, period, message``)."""
+        return pd.DataFrame(
+            [a.to_dict() for a in self.alerts], columns=["kind", "discipline", "period", "message"]
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"runs": [...], "alerts": [...], "config": {...}, "generated_at": ...}``."""
+        from ..serialize import to_jsonable
+
+        runs = self.runs.astype(object).where(self.runs.notna(), None)
+        return {
+            "generated_at": self.generated_at,
+            "runs": to_jsonable(runs.to_dict("records")),
+            "alerts": [a.to_dict() for a in self.alerts],
+            "config": self.config.model_dump(mode="json"),
+        }
+
+    def to_json(self) -> str:
+        """Canonical JSON (:func:`pvcal.serialize.dumps`)."""
+        from ..serialize import dumps
+
+        return dumps(self.to_dict(), indent=1)
+
+
+# --------------------------------------------------------------------------- reading
+def _duration(start: Any, end: Any) -> float | None:
+    try:
+        t0, t1 = pd.Timestamp(start), pd.Timestamp(end)
+    except (TypeError, ValueError):
+        return None
+    if pd.isna(t0) or pd.isna(t1):
+        return None
+    return float((t1 - t0).total_seconds())
+
+
+def _read_run_json(path: Path) -> dict[str, Any]:
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return d if isinstance(d, dict) else {}
+
+
+def _collect_units(reports: Path, registry: Registry) -> dict[tuple[str, str], Path]:
+    idx = registry.indices()
+    units: dict[tuple[str, str], Path] = {}
+    if not len(idx):
+        return units
+    first = idx.groupby(["discipline", "period"], sort=False)["index_id"].min().sort_values()
+    for d, p in first.index:
+        folder = reports / str(d) / str(p)
+        if folder.is_dir():
+            units[(str(d), str(p))] = folder
+    return units
+
+
+def _collect_runs(reports: Path, registry: Registry, units: Mapping) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+    facts = {}
+    for folder in units.values():
+        rec = _read_run_json(folder / "run.json")
+        if rec.get("run_id"):
+            facts[rec["run_id"]] = rec
+    for r in registry.runs().to_dict("records"):
+        rec = facts.get(r["run_id"], {})
+        rows.append(
+            {
+                **{k: rec.get(k) for k in _RUN_COLUMNS},
+                "run_id": r["run_id"],
+                "command": r["command"],
+                "discipline": r["discipline"],
+                "period": r["period"],
+                "started": r["started_at"],
+                "finished": r["finished_at"],
+                "duration_s": _duration(r["started_at"], r["finished_at"]),
+                "outcome": r["outcome"],
+                "message": r["message"],
+                "code_version": r["code_version"],
+            }
+        )
+    failed = reports / _FAILED
+    if failed.is_dir():
+        for path in sorted(failed.glob("*/run.json")):
+            rec = _read_run_json(path)
+            if not rec:
+                continue
+            rows.append(
+                {
+                    **{k: rec.get(k) for k in _RUN_COLUMNS},
+                    "run_id": rec.get("run_id", path.parent.name),
+                    "command": rec.get("command", "publish"),
+                    "started": rec.get("started_at"),
+                    "finished": rec.get("finished_at"),
+                    "duration_s": _duration(rec.get("started_at"), rec.get("finished_at")),
+                    "outcome": "failed",
+                    "message": rec.get("error", ""),
+                }
+            )
+    frame = pd.DataFrame(rows, columns=list(_RUN_COLUMNS))
+    if len(frame):
+        frame = frame.sort_values(["started", "run_id"], na_position="first", kind="stable")
+    return frame.reset_index(drop=True)
+
+
+def _collect_cases(registry: Registry) -> pd.DataFrame | None:
+    if not hasattr(registry, "cases"):
+        return None
+    try:
+        return registry.cases()
+    except Exception:  # noqa: BLE001 - an older registry without the cases table
+        return None
+
+
+# --------------------------------------------------------------------------- sources
+def _failures(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
+    runs = ctx.runs
+    out = []
+    for _, r in runs[runs["outcome"] == "failed"].iterrows():
+        later = runs[
+            (runs["outcome"] != "failed")
+            & (runs["command"] == r["command"])
+            & (runs["discipline"].fillna("") == (r["discipline"] or ""))
+            & (runs["period"].fillna("") == (r["period"] or ""))
+            & (runs["started"].fillna("") > (r["started"] or ""))
+        ]
+        if len(later):
+            continue  # the unit ran successfully afterwards
+        out.append(
+            Alert(
+                "failure",
+                r["discipline"],
+                r["period"],
+                f"run {r['run_id']} failed and nothing was published: {r['message']} "
+                f"(see reports/{_FAILED}/{r['run_id']}/)",
+            )
+        )
+    return out
+
+
+def _durations(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
+    runs = ctx.runs
+    slow = runs[pd.to_numeric(runs["duration_s"], errors="coerce") > cfg.max_duration_s]
+    return [
+        Alert(
+            "duration",
+            r["discipline"],
+            r["period"],
+            f"run {r['run_id']} ({r['outcome']}) took {float(r['duration_s']):.0f} s, "
+            f"more than max_duration_s = {cfg.max_duration_s:g} s",
+        )
+        for _, r in slow.iterrows()
+    ]
+
+
+def _unit_facts(ctx: MonitorContext) -> pd.DataFrame:
+    rows = []
+    for (d, p), folder in ctx.units.items():
+        rec = _read_run_json(folder / "run.json")
+        idx = ctx.read_json(d, p, "index.json") or {}
+        n = (idx.get("record") or {}).get("n")
+        rows.append({"discipline": d, "period": p, "n_index": n, **rec})
+        rows[-1]["discipline"], rows[-1]["period"] = d, p
+    return pd.DataFrame(rows)
+
+
+def _volumes(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
+    out = []
+    facts = _unit_facts(ctx)
+    for d, sub in facts.groupby("discipline", sort=False):
+        prev = None
+        for _, r in sub.iterrows():
+            n = r.get("n_index")
+            if n is not None and pd.notna(n) and int(n) < cfg.min_results:
+                out.append(
+                    Alert(
+                        "volume",
+                        d,
+                        r["period"],
+                        f"{int(n)} candidates scored, fewer than min_results = {cfg.min_results}",
+                    )
+                )
+            cur = r.get("n_persons")
+            cur = None if cur is None or pd.isna(cur) else float(cur)
+            if prev is not None and cur is not None and prev > 0:
+                change = cur / prev - 1
+                if abs(change) > cfg.volume_change:
+                    out.append(
+                        Alert(
+                            "volume",
+                            d,
+                            r["period"],
+                            f"{cur:.0f} persons calibrated against {prev:.0f} the period before "
+                            f"({change:+.0%}; threshold ±{cfg.volume_change:.0%})",
+                        )
+                    )
+            prev = cur if cur is not None else prev
+    return out
+
+
+def _convergence(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
+    out = []
+    for (d, p), folder in ctx.units.items():
+        rec = _read_run_json(folder / "run.json")
+        cal = ctx.read_json(d, p, "calibration.json") or {}
+        converged = rec.get("converged", cal.get("converged"))
+        n_iter = rec.get("em_iterations", cal.get("n_iter"))
+        if converged is False:
+            out.append(Alert("convergence", d, p, f"EM did not converge ({n_iter} cycles)"))
+        elif cfg.max_em_iterations is not None and n_iter is not None:
+            if int(n_iter) >= cfg.max_em_iterations:
+                out.append(
+                    Alert(
+                        "convergence",
+                        d,
+                        p,
+                        f"EM used {int(n_iter)} cycles (max_em_iterations = "
+                        f"{cfg.max_em_iterations})",
+                    )
+                )
+    return out
+
+
+def _anchor_drift(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
+    out = []
+    for d, p in ctx.units:
+        rec = (ctx.read_json(d, p, "index.json") or {}).get("record") or {}
+        lk = rec.get("linking") or {}
+        excluded = lk.get("excluded") or []
+        if excluded:
+            out.append(
+                Alert(
+                    "anchor_drift",
+                    d,
+                    p,
+                    f"the anchor drift screen left out {len(excluded)} of "
+                    f"{len(lk.get('anchors') or []) + len(excluded)} anchors when linking onto "
+                    f"{lk.get('base', 'the base period')}: {', '.join(map(str, excluded))}",
+                )
+            )
+    return out
+
+
+def _calibration_items(ctx: MonitorContext, d: str, p: str) -> pd.DataFrame | None:
+    data = ctx.read_json(d, p, "calibration.json")
+    if not isinstance(data, dict) or not isinstance(data.get("items"), dict):
+        return None
+    from ..serialize import frame_from_json
+
+    try:
+        return frame_from_json(data["items"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _item_drift(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
+    from ..drift import item_drift
+
+    out = []
+    c = cfg.item_drift
+    for d, periods in ctx.periods().items():
+        items = {p: _calibration_items(ctx, d, p) for p in periods}
+        items = {p: f for p, f in items.items() if f is not None}
+        if len(items) < 2:
+            continue
+        res = item_drift(
+            items,
+            threshold_z=c.threshold_z,
+            threshold_se_z=c.threshold_se_z,
+            min_shift=c.min_shift,
+            min_common=c.min_common,
+        )
+        for (p0, p1), sub in res[res["alert"]].groupby(["period_from", "period_to"], sort=False):
+            desc = ", ".join(
+                f"{r.item} ({r.diff:+.2f} logits, z = {r.z:.1f}, z_se = {r.z_se:.1f})"
+                for r in sub.itertuples()
+            )
+            n_common = int(((res["period_from"] == p0) & (res["period_to"] == p1)).sum())
+            out.append(
+                Alert(
+                    "item_drift",
+                    d,
+                    str(p1),
+                    f"{len(sub)} of {n_common} common items moved on the base scale since "
+                    f"{p0}: {desc}",
+                )
+            )
+    return out
+
+
+def _pass_rates(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
+    from ..drift import pass_rate_drift
+
+    rows = []
+    for d, p in ctx.units:
+        rec = (ctx.read_json(d, p, "index.json") or {}).get("record") or {}
+        if rec.get("n") and rec.get("pass_rate") is not None:
+            rows.append(
+                {"discipline": d, "period": p, "n": rec["n"], "pass_rate": rec["pass_rate"]}
+            )
+    if not rows:
+        return []
+    res = pass_rate_drift(
+        pd.DataFrame(rows), threshold=cfg.pass_rate.threshold, alpha=cfg.pass_rate.alpha
+    )
+    return [
+        Alert(
+            "pass_rate",
+            r.discipline,
+            str(r.period_to),
+            f"pass rate {r.rate_from:.1%} in {r.period_from} -> {r.rate_to:.1%} "
+            f"({r.change:+.1%}, 95% interval {r.lo:+.1%} to {r.hi:+.1%}, p = {r.p_value:.2g}; "
+            f"threshold {cfg.pass_rate.threshold:.0%})",
+        )
+        for r in res[res["alert"]].itertuples()
+    ]
+
+
+def _score_drift(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
+    from ..drift import score_drift
+
+    out = []
+    for d, periods in ctx.periods().items():
+        scores = {}
+        for p in periods:
+            rows = ctx.read_json(d, p, "results.json")
+            if isinstance(rows, list) and len(rows) >= 2:
+                scores[p] = [r.get("theta") for r in rows if isinstance(r, dict)]
+                scores[p] = [float(t) for t in scores[p] if t is not None]
+        scores = {p: s for p, s in scores.items() if len(s) >= 2}
+        if len(scores) < 2:
+            continue
+        res = score_drift(
+            scores,
+            threshold_smd=cfg.score_drift.threshold_smd,
+            threshold_ks=cfg.score_drift.threshold_ks,
+        )
+        out += [
+            Alert(
+                "score_drift",
+                d,
+                str(r.period_to),
+                f"θ distribution (base scale) moved since {r.period_from}: mean "
+                f"{r.mean_from:.2f} -> {r.mean_to:.2f}, SMD {r.smd:+.2f}, KS {r.ks:.2f} "
+                f"(thresholds {cfg.score_drift.threshold_smd:g}, {cfg.score_drift.threshold_ks:g})",
+            )
+            for r in res[res["alert"]].itertuples()
+        ]
+    return out
+
+
+def _dif_rows(data: Any) -> list[dict[str, Any]]:
+    """Rows with an ``ets_class`` anywhere in a DIF file: a serialised frame or records."""
+    from ..serialize import frame_from_json
+
+    found: list[dict[str, Any]] = []
+    if isinstance(data, dict):
+        if "columns" in data and "data" in data and "ets_class" in data["columns"]:
+            try:
+                return frame_from_json(data).reset_index().to_dict("records")
+            except (KeyError, TypeError, ValueError):
+                cols = data["columns"]
+                return [dict(zip(cols, row)) for row in data["data"]]
+        if "ets_class" in data:
+            return [data]
+        for v in data.values():
+            found += _dif_rows(v)
+    elif isinstance(data, list):
+        for v in data:
+            found += _dif_rows(v)
+    return found
+
+
+def _dif(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
+    """Items of an alerting ETS class in the unit's ``dif.json`` (what the DIF step publishes)."""
+    try:
+        from ..workflow.fairness import DIF_FILE
+    except ImportError:  # the DIF step is not there yet
+        DIF_FILE = "dif.json"  # noqa: N806
+    out = []
+    for d, p in ctx.units:
+        rows = _dif_rows(ctx.read_json(d, p, DIF_FILE))
+        hit = [r for r in rows if str(r.get("ets_class")) in cfg.dif_classes]
+        if not hit:
+            continue
+        items = sorted({str(r.get("item")) for r in hit})
+        detail = "; ".join(
+            sorted(
+                {
+                    f"{r.get('item')} ({r.get('grouping', '?')}: {r.get('focal', '?')}, "
+                    f"form {r.get('form', '?')})"
+                    for r in hit
+                }
+            )
+        )
+        out.append(
+            Alert(
+                "dif",
+                d,
+                p,
+                f"{len(items)} item(s) classed {'/'.join(cfg.dif_classes)} for DIF go to "
+                f"review: {detail}",
+            )
+        )
+    return out
+
+
+def _cases(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
+    cases = ctx.cases
+    if cases is None or not len(cases):
+        return []
+    open_ = cases[cases["status"].isin(["open", "under_review"])]
+    out = []
+    for (d, p), sub in open_.groupby(["discipline", "period"], sort=True):
+        if len(sub) > cfg.max_open_cases:
+            kinds = sub["status"].value_counts().to_dict()
+            out.append(
+                Alert(
+                    "integrity_cases",
+                    str(d),
+                    str(p),
+                    f"{len(sub)} integrity case(s) not decided "
+                    f"({', '.join(f'{n} {s}' for s, n in kinds.items())}; "
+                    f"max_open_cases = {cfg.max_open_cases})",
+                )
+            )
+    return out
+
+
+#: Alert kind -> source (``source(context, config) -> list[Alert]``), checked in this order.
+ALERT_SOURCES: dict[str, Callable[[MonitorContext, MonitorConfig], list[Alert]]] = {
+    "failure": _failures,
+    "duration": _durations,
+    "volume": _volumes,
+    "convergence": _convergence,
+    "anchor_drift": _anchor_drift,
+    "item_drift": _item_drift,
+    "pass_rate": _pass_rates,
+    "score_drift": _score_drift,
+    "dif": _dif,
+    "integrity_cases": _cases,
+}
+
+
+# --------------------------------------------------------------------------- entry points
+def monitor(
+    reports_dir: str | Path = "reports",
+    config: MonitorConfig | None = None,
+    *,
+    sources: Mapping[str, Callable[[MonitorContext, MonitorConfig], list[Alert]]] | None = None,
+) -> Monitoring:
+    """Read the registry and the published files and check them against the thresholds.
+
+    Parameters
+    ----------
+    reports_dir : str or Path, default "reports"
+        The reports folder (with ``registry.sqlite``).
+    config : MonitorConfig, optional
+        Thresholds (default :func:`load_config` ()).
+    sources : mapping, optional
+        Alert sources to use instead of :data:`ALERT_SOURCES` (e.g.
+        ``{**ALERT_SOURCES, "dif": my_reader}``).
+
+    Returns
+    -------
+    Monitoring
+
+    Raises
+    ------
+    PvcalError
+        No registry in ``reports_dir``.
+
+    Notes
+    -----
+    Runs come from the registry (published and unchanged runs: start, end, the
+    duration between them) and from ``reports/_failed/*/run.json`` (failed runs
+    leave the registry untouched).  Data volume, EM cycles and convergence are
+    the facts the runner writes into each unit's ``run.json``
+    (:func:`pvcal.publish.runs.run_facts`); a run published before they were
+    recorded shows them empty.  Periods are ordered by their first
+    publication (the base period comes first by construction).
+    """
+    reports = Path(reports_dir)
+    path = registry_path(reports)
+    if not path.is_file():
+        raise PvcalError(f"{path}: no registry here; publish first (pvcal publish)")
+    cfg = load_config() if config is None else config
+    with Registry(path) as reg:
+        units = _collect_units(reports, reg)
+        runs = _collect_runs(reports, reg, units)
+        cases = _collect_cases(reg)
+    ctx = MonitorContext(reports=reports, runs=runs, units=units, cases=cases)
+    alerts: list[Alert] = []
+    for kind, source in (ALERT_SOURCES if sources is None else sources).items():
+        if kind in cfg.disabled:
+            continue
+        alerts += source(ctx, cfg)
+    return Monitoring(runs=runs, alerts=tuple(alerts), config=cfg, generated_at=utcnow())
+
+
+def _html(m: Monitoring) -> str:
+    from html import escape
+
+    from ..report.html import table
+
+    runs = m.runs.drop(columns=["run_id", "message"]).copy()
+    runs["started"] = runs["started"].astype(str).str.slice(0, 19)
+    runs = runs.drop(columns=["finished"])
+    alerts = m.alert_frame()
+    status = (
+        "<p class='ok'>No alerts.</p>"
+        if m.ok
+        else f"<p class='alert'>{len(m.alerts)} alert(s).</p>" + table(alerts, index=False)
+    )
+    counts = alerts["kind"].value_counts() if len(alerts) else pd.Series(dtype=int)
+    kinds = "".join(
+        f"<tr><td>{escape(k)}</td><td>{int(counts.get(k, 0))}</td></tr>" for k in ALERT_SOURCES
+    )
+    failed = m.runs[m.runs["outcome"] == "failed"]
+    fail_html = (
+        table(failed[["run_id", "discipline", "period", "started", "message"]], index=False)
+        if len(failed)
+        else "<p>None.</p>"
+    )
+    cfg = escape(json.dumps(m.config.model_dump(mode="json"), indent=1, sort_keys=True))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>pvcal monitoring</title>
+<style>
+body {{ font-family: "Noto Sans CJK SC", "Noto Sans", sans-serif; margin: 2em auto;
+       max-width: 75em; color: #222; }}
+table {{ border-collapse: collapse; font-size: 90%; }}
+th, td {{ border-bottom: 1px solid #ccc; padding: .2em .6em; text-align: left; }}
+.ok {{ color: #1b7837; font-weight: bold; }} .alert {{ color: #c51b7d; font-weight: bold; }}
+</style></head><body>
+<h1>Platform monitoring (Art. 20)</h1>
+<p>Generated {escape(m.generated_at)} from the registry's run log, the failed runs and the
+published files. Thresholds are listed at the end.</p>
+<h2>Alerts</h2>
+{status}
+<h3>Alerts by kind</h3>
+<table><tr><th>kind</th><th>alerts</th></tr>{kinds}</table>
+<h2>Runs</h2>
+<p>{len(m.runs)} run(s): durations, outcomes, data volumes (persons calibrated, results
+published, responses answered) and EM convergence.</p>
+{table(runs, index=False, float_format="{:.6g}")}
+<h2>Failed runs</h2>
+{fail_html}
+<h2>Thresholds</h2>
+<pre>{cfg}</pre>
+</body></html>
+"""
+
+
+def write_monitoring(m: Monitoring, out_dir: str | Path) -> tuple[Path, Path]:
+    """Write ``monitoring.json`` and ``monitoring.html`` into ``out_dir``; returns both paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    js, page = out / "monitoring.json", out / "monitoring.html"
+    js.write_text(m.to_json(), encoding="utf-8")
+    page.write_text(_html(m), encoding="utf-8")
+    return js, page

@@ -53,7 +53,7 @@ from .notebooks import (
     render_html,
     run_notebook,
 )
-from .runs import PublishError, UnitOutcome, code_version, hash_inputs, new_run_id
+from .runs import PublishError, UnitOutcome, code_version, hash_inputs, new_run_id, run_facts
 from .staging import STAGING, keep_failed, recover, write_json
 
 __all__ = ["publish", "publish_unit", "publish_industry"]
@@ -112,14 +112,15 @@ def _run_unit(
             render_html(executed, unit / f"{html_name}.html")
             if on_step:
                 on_step(source.stem)
-        write_json(unit / "run.json", record)
+        write_json(unit / "run.json", {**record, **run_facts(unit)})
         shutil.rmtree(unit / WORK_DIR, ignore_errors=True)  # internal: raw identifiers
         with registry.transaction():
             registry.add_run(**record, outcome="published")
             message = register(registry, unit, run_id)
     except Exception as exc:  # noqa: BLE001 - every failure is reported, nothing published
         reason = str(exc) if isinstance(exc, PvcalError) else f"{type(exc).__name__}: {exc}"
-        info = {**record, "outcome": "failed", "error": reason, "traceback": traceback.format_exc()}
+        info = {**record, **run_facts(unit), "outcome": "failed", "error": reason,
+                "traceback": traceback.format_exc(), "finished_at": utcnow()}  # fmt: skip
         kept = keep_failed(stage, reports, run_id, info)
         return UnitOutcome(discipline, period, run_id, "failed", reason, kept)
     # committed: from here on the run is published; if moving the files fails (or the

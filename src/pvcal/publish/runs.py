@@ -13,7 +13,14 @@ from typing import Any
 from .._validation import PvcalError
 from ..registry import utcnow
 
-__all__ = ["PublishError", "UnitOutcome", "code_version", "hash_inputs", "new_run_id"]
+__all__ = [
+    "PublishError",
+    "UnitOutcome",
+    "code_version",
+    "hash_inputs",
+    "new_run_id",
+    "run_facts",
+]
 
 _REPO_ROOT = Path(__file__).resolve().parents[3]
 _NOT_INPUTS = ("true_", "readme", ".")  # simulation truth and notes are not inputs
@@ -119,3 +126,52 @@ def new_run_id(*parts: str | None) -> str:
     stamp = utcnow().replace("-", "").replace(":", "")
     tail = "-".join(p for p in parts if p)
     return f"{stamp}-{tail}-{uuid.uuid4().hex[:6]}"
+
+
+def run_facts(unit: str | Path) -> dict[str, Any]:
+    """What a unit's output says about its run, for the monitor (``pvcal monitor``).
+
+    Read from the published files of the unit folder; a fact whose file is
+    missing (a failed run, the industry report) is left out.
+
+    Parameters
+    ----------
+    unit : str or Path
+        The unit's (staged or published) folder.
+
+    Returns
+    -------
+    dict
+        ``n_persons``, ``n_items``, ``em_iterations``, ``converged``,
+        ``loglik`` from ``calibration.json`` (the period's calibration on the
+        base scale); ``n_results`` (results published by the run),
+        ``n_responses`` (their answered items, the sum of ``n_answered``) from
+        ``results.json``; ``n_ineligible`` from ``ineligible.csv``.
+    """
+    unit = Path(unit)
+    facts: dict[str, Any] = {}
+    cal = unit / "calibration.json"
+    if cal.is_file():
+        try:
+            d = json.loads(cal.read_text(encoding="utf-8"))
+            facts["n_persons"] = int(d["n_persons"])
+            facts["em_iterations"] = int(d["n_iter"])
+            facts["converged"] = bool(d["converged"])
+            facts["loglik"] = d.get("loglik")
+            items = d.get("items") or {}
+            facts["n_items"] = len(items.get("index", items.get("data", [])))
+        except (ValueError, KeyError, TypeError):
+            pass
+    res = unit / "results.json"
+    if res.is_file():
+        try:
+            rows = json.loads(res.read_text(encoding="utf-8"))
+            facts["n_results"] = len(rows)
+            facts["n_responses"] = int(sum(int(r.get("n_answered") or 0) for r in rows))
+        except (ValueError, TypeError, AttributeError):
+            pass
+    inel = unit / "ineligible.csv"
+    if inel.is_file():
+        lines = inel.read_text(encoding="utf-8").splitlines()
+        facts["n_ineligible"] = max(len(lines) - 1, 0)
+    return facts

@@ -1,0 +1,188 @@
+"""Tests of pvcal.publish.monitor and ``pvcal monitor``: runs, alerts, config, --check.
+
+A reports folder is built by hand with planted problems of every kind (a failed
+run, a slow run, a volume drop, non-convergence, a left-out anchor, one item moved
+by 1.0 logit on the base scale, a pass-rate fall from 70 % to 50 % of 1,000, a θ
+distribution shifted by 0.8 SD, a DIF item of class C, two undecided integrity
+cases); each must give exactly its alert, and a clean folder none.  The drift
+statistics themselves are checked in tests/test_drift.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pvcal._validation import PvcalError, SchemaError
+from pvcal.publish import monitor as mon
+from pvcal.publish.runs import run_facts
+from pvcal.registry import Registry, registry_path
+from pvcal.serialize import dumps, frame_to_json
+
+
+def _items(shift: dict | None = None, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    ids = [f"c{k:02d}" for k in range(20)]
+    b = np.linspace(-2, 2, 20)
+    items = pd.DataFrame(
+        {"model": "2PL", "a": 1.2, "b": b + rng.normal(0, 0.03, 20), "se_b": 0.05}, index=ids
+    )
+    for item, d in (shift or {}).items():
+        items.loc[item, "b"] += d
+    return items
+
+
+def _unit(
+    reports: Path,
+    reg: Registry,
+    d: str,
+    p: str,
+    *,
+    items: pd.DataFrame,
+    n: int,
+    pass_rate: float,
+    theta_mean: float,
+    converged: bool = True,
+    excluded: tuple = (),
+    dif: list | None = None,
+    started: str = "2026-12-04T10:00:00Z",
+) -> None:
+    run_id = f"run-{d}-{p}"
+    folder = reports / d / p
+    folder.mkdir(parents=True)
+    cal = {"items": frame_to_json(items), "n_persons": n, "n_iter": 500 if not converged else 20,
+           "converged": converged, "loglik": -1.0}  # fmt: skip
+    (folder / "calibration.json").write_text(dumps(cal), encoding="utf-8")
+    theta = np.random.default_rng(len(p)).normal(theta_mean, 1, 300)
+    rows = [{"theta": float(t), "n_answered": 20} for t in theta]
+    (folder / "results.json").write_text(json.dumps(rows), encoding="utf-8")
+    linking = None
+    if p != "P1":
+        linking = {"A": 1.0, "B": 0.0, "base": "P1", "anchors": ["c00", "c01"],
+                   "excluded": list(excluded)}  # fmt: skip
+    record = {"n": n, "pass_rate": pass_rate, "linking": linking}
+    (folder / "index.json").write_text(json.dumps({"record": record}), encoding="utf-8")
+    if dif is not None:
+        (folder / "dif.json").write_text(json.dumps({"table": dif}), encoding="utf-8")
+    run = {"run_id": run_id, "command": "publish", "discipline": d, "period": p,
+           "input_hash": "h" + p, "code_version": "test", "parameters": {}, "inputs": {},
+           "started_at": started}  # fmt: skip
+    reg.add_run(**run, outcome="published")
+    (folder / "run.json").write_text(json.dumps({**run, **run_facts(folder)}), encoding="utf-8")
+    reg.add_index(discipline=d, period=p, run_id=run_id, input_hash="h" + p, record=record)
+
+
+def _clean(reports: Path) -> None:
+    reports.mkdir(parents=True, exist_ok=True)
+    now = pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+    with Registry(registry_path(reports)) as reg:
+        for p, seed in (("P1", 0), ("P2", 1)):
+            _unit(reports, reg, "qms", p, items=_items(seed=seed), n=1000, pass_rate=0.70,
+                  theta_mean=0.0, started=now)  # fmt: skip
+
+
+def test_clean_reports_have_no_alert(tmp_path):
+    """Two stable periods (same items up to noise sd 0.03, same pass rate and θ
+    distribution, runs started just now): no alert; the run rows carry the facts."""
+    _clean(tmp_path)
+    m = mon.monitor(tmp_path)
+    assert m.ok, m.alerts
+    assert list(m.runs["period"]) == ["P1", "P2"]
+    assert m.runs["n_persons"].tolist() == [1000, 1000]
+    assert m.runs["n_responses"].tolist() == [300 * 20, 300 * 20]
+    assert m.runs["converged"].tolist() == [True, True]
+    assert m.runs["em_iterations"].tolist() == [20, 20]
+
+
+@pytest.fixture
+def planted(tmp_path) -> Path:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    dif = [{"grouping": "gender", "focal": "F", "form": "F1", "item": "c05", "ets_class": "C"},
+           {"grouping": "gender", "focal": "F", "form": "F1", "item": "c06", "ets_class": "B"}]  # fmt: skip
+    with Registry(registry_path(reports)) as reg:
+        _unit(reports, reg, "qms", "P1", items=_items(), n=1000, pass_rate=0.70, theta_mean=0.0)
+        _unit(reports, reg, "qms", "P2", items=_items({"c10": 1.0}), n=400, pass_rate=0.50,
+              theta_mean=0.8, converged=False, excluded=("c09",), dif=dif)  # fmt: skip
+        for k in range(2):
+            reg.add_case(discipline="qms", period="P2", application=f"a{k}", candidate=f"c{k}",
+                         kind="copying", evidence={})  # fmt: skip
+    failed = reports / "_failed" / "run-x"
+    failed.mkdir(parents=True)
+    (failed / "run.json").write_text(
+        json.dumps({"run_id": "run-x", "command": "publish", "discipline": "lab", "period": "P1",
+                    "outcome": "failed", "error": "bad input", "started_at": "2026-12-04T11:00:00Z",
+                    "finished_at": "2026-12-04T11:00:05Z"}),  # fmt: skip
+        encoding="utf-8",
+    )
+    return reports
+
+
+def test_every_planted_problem_alerts(planted):
+    """Each planted problem gives its alert, on the right discipline and period."""
+    m = mon.monitor(planted)
+    got = {(a.kind, a.discipline, a.period) for a in m.alerts}
+    assert got == {
+        ("failure", "lab", "P1"),
+        ("duration", "qms", "P1"),  # started 10:00, finished now: > 1800 s
+        ("duration", "qms", "P2"),
+        ("volume", "qms", "P2"),  # 400 vs 1000 persons: -60 % > 50 %
+        ("convergence", "qms", "P2"),
+        ("anchor_drift", "qms", "P2"),
+        ("item_drift", "qms", "P2"),
+        ("pass_rate", "qms", "P2"),
+        ("score_drift", "qms", "P2"),
+        ("dif", "qms", "P2"),
+        ("integrity_cases", "qms", "P2"),
+    }
+    text = {a.kind: a.message for a in m.alerts}
+    assert "c10" in text["item_drift"] and "1 of 20 common items" in text["item_drift"]
+    assert "c09" in text["anchor_drift"]
+    assert "c05" in text["dif"] and "c06" not in text["dif"]  # B is not alerted
+    assert "70.0% in P1 -> 50.0%" in text["pass_rate"]
+    assert "2 integrity case(s)" in text["integrity_cases"]
+    assert "bad input" in text["failure"]
+    failed = m.runs[m.runs["outcome"] == "failed"].iloc[0]
+    assert failed["duration_s"] == 5.0
+
+
+def test_config_thresholds_and_disabled_kinds(planted, tmp_path):
+    """Raising thresholds or disabling kinds removes exactly those alerts; a YAML file is read."""
+    cfg_file = tmp_path / "monitor.yml"
+    cfg_file.write_text(
+        "max_duration_s: 1.0e9\nvolume_change: 0.7\nmax_open_cases: 5\n"
+        "pass_rate: {threshold: 0.25}\ndisabled: [score_drift, dif]\n",
+        encoding="utf-8",
+    )
+    cfg = mon.load_config(cfg_file)
+    assert cfg.pass_rate.threshold == 0.25 and cfg.pass_rate.alpha == 0.01  # default kept
+    kinds = {a.kind for a in mon.monitor(planted, cfg).alerts}
+    assert kinds == {"failure", "convergence", "anchor_drift", "item_drift"}
+
+
+def test_config_errors_name_file_and_key(tmp_path):
+    """Unknown keys, out-of-range values and unknown kinds are refused with the key path."""
+    bad = tmp_path / "m.yml"
+    bad.write_text("pass_rate: {threshold: 2}\nmax_duraton_s: 5\n", encoding="utf-8")
+    with pytest.raises(SchemaError, match=r"m\.yml: .*'pass_rate\.threshold'.*max_duraton_s"):
+        mon.load_config(bad)
+    with pytest.raises(SchemaError, match="unknown alert kind"):
+        mon.load_config(disabled=["weather"])
+    with pytest.raises(SchemaError, match="not found"):
+        mon.load_config(tmp_path / "none.yml")
+    with pytest.raises(PvcalError, match="no registry"):
+        mon.monitor(tmp_path / "empty")
+
+
+def test_pluggable_source(planted):
+    """A source given in ``sources`` replaces the built-in one (e.g. another DIF reader)."""
+
+    def dif_elsewhere(ctx, cfg):
+        return [mon.Alert("dif", "qms", "P2", "from elsewhere")]
+
+    m = mon.monitor(planted, sources={"dif": dif_elsewhere})
+    assert [(a.kind, a.message) for a in m.alerts] == [("dif", "from elsewhere")]
