@@ -19,6 +19,7 @@ from pvcal.diagnosis import (
     recommend,
     subscore_value,
     training_demand,
+    training_from_results,
 )
 
 # ---------------------------------------------------------------------------
@@ -431,3 +432,29 @@ def test_records_round_trip_through_result_detail():
     assert training["module_code"].tolist() == expected and "M-0" in expected
     with pytest.raises(SchemaError):
         profile_from_record({"domains": []})
+
+
+def test_training_from_results_reads_the_registry_detail():
+    """The industry report's table: demand by region from the diagnosis stored with each
+    result (JSON text, as Registry.results returns it), one count per candidate and module."""
+    import json
+
+    rec = recommend(
+        _profile(),
+        {"law": {"module": "M-4 law", "hours": 6}, "haccp": {"module": "M-2 h", "hours": 4}},
+    )
+    detail = {
+        p: json.dumps({"diagnosis": {"training": rows.drop(columns="person").to_dict("records")}})
+        for p, rows in rec.groupby("person")
+    }
+    results = pd.DataFrame(
+        {
+            "application": ["p1", "p2", "p3"],
+            "region": ["north", None, "south"],
+            "detail": [detail["p1"], detail["p2"], "{}"],
+        }
+    )
+    out = training_from_results(results, by="region")
+    expected = training_demand(rec, results.set_index("application")[["region"]], by="region")
+    pd.testing.assert_frame_equal(out, expected)
+    assert training_from_results(results)["candidates"].tolist() == [2, 1]

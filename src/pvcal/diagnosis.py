@@ -25,6 +25,7 @@ function                   R equivalent
 
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -67,6 +68,7 @@ __all__ = [
     "profile_from_record",
     "recommend",
     "training_demand",
+    "training_from_results",
 ]
 
 #: Domain-θ methods of :func:`diagnose`.
@@ -1226,3 +1228,58 @@ def training_demand(
     return out.sort_values(order, ascending=[True] * len(keys) + [False, True]).reset_index(
         drop=True
     )
+
+
+def training_from_results(results: pd.DataFrame, by: Any = None) -> pd.DataFrame:
+    """Training demand from published results (the registry's ``detail`` column).
+
+    Parameters
+    ----------
+    results : DataFrame
+        :meth:`pvcal.registry.Registry.results` rows: ``application`` and
+        ``detail`` (JSON text or dict holding ``diagnosis.training``), plus
+        the columns named in ``by`` (e.g. ``discipline``, ``region``,
+        ``employer``).
+    by : str or list of str, optional
+        Columns of ``results`` to break the demand down by.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`training_demand`; a missing region or employer counts as
+        ``(unknown)``.  Results without a diagnosis contribute nothing.
+
+    Raises
+    ------
+    DataError
+        Missing columns.
+
+    Examples
+    --------
+    >>> import json, pandas as pd
+    >>> det = {"diagnosis": {"training": [{"rank": 1, "domain": "law", "module": "M-4 law",
+    ...                                     "module_code": "M-4", "hours": 6}]}}
+    >>> res = pd.DataFrame({"application": ["a1", "a2"], "region": ["North", "North"],
+    ...                     "detail": [json.dumps(det), "{}"]})
+    >>> out = training_from_results(res, by="region")
+    >>> out[["region", "module_code", "candidates"]].values.tolist()
+    [['North', 'M-4', 1]]
+    """
+    keys = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    need = ["application", "detail", *keys]
+    if not isinstance(results, pd.DataFrame):
+        raise DataError(f"results must be a DataFrame, got {type(results).__name__}")
+    missing = [c for c in need if c not in results.columns]
+    if missing:
+        raise DataError(f"results: missing column(s) {missing}; expected the registry's results")
+    rows = []
+    for app, detail in zip(results["application"], results["detail"], strict=True):
+        if isinstance(detail, str):
+            detail = json.loads(detail) if detail.strip() else {}
+        for t in ((detail or {}).get("diagnosis") or {}).get("training") or []:
+            rows.append({"person": app, **t})
+    cols = ["person", "module", "module_code", "hours"]
+    rec = pd.DataFrame(rows, columns=cols + ["rank", "domain"])
+    rec["hours"] = pd.to_numeric(rec["hours"], errors="coerce")
+    people = results.drop_duplicates("application").set_index("application")[keys] if keys else None
+    return training_demand(rec, people, keys or None)
