@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: pvcal (Python 3)
 #     language: python
@@ -111,3 +113,32 @@ if len(big):
     )
     plots.plot_rates(ends, title=f"lowest and highest employer pass rates (n ≥ {min_group})")
     plt.show()
+
+# %% [markdown]
+# ## Targeted training demand (Art. 17)
+#
+# Candidates advised to take each training module: their domain was confidently
+# below the pass level (the whole 95% interval below the cut). By discipline and
+# region, and for the `n_extreme` employers with most candidates in training.
+
+# %%
+from pvcal.diagnosis import training_from_results
+
+demand = training_from_results(results, by=["discipline", "region"])
+if len(demand):
+    display(demand.set_index(["discipline", "region", "module_code"]).round(1))
+    by_emp_demand = training_from_results(results, by=["discipline", "employer"])
+    top = (
+        by_emp_demand.groupby(["discipline", "employer"])["candidates"]
+        .sum()
+        .nlargest(n_extreme)
+        .index
+    )
+    display(
+        by_emp_demand.set_index(["discipline", "employer"])
+        .loc[top]
+        .set_index("module_code", append=True)
+        .round(1)
+    )
+else:
+    display(Markdown("No published result carries a diagnosis yet."))
