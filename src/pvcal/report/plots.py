@@ -30,6 +30,7 @@ __all__ = [
     "plot_grade_distribution",
     "plot_rates",
     "plot_rate_trend",
+    "exam_final_rates",
     "plot_standard_score_map",
     "figure_to_data_uri",
 ]
@@ -184,25 +185,83 @@ def plot_rate_trend(
 ) -> Any:
     """Pass-rate trend: one line per ``line`` group over ``x`` with interval bands.
 
-    ``table`` is :func:`rate_table` by ``[line, x]`` with the index reset.
+    ``table`` is :func:`rate_table` by ``[line, x]`` with the index reset (or
+    :func:`exam_final_rates`).  Each series draws its band and its error bars
+    (the Wilson interval of every point) in the series' own colour; series are
+    dodged sideways a little so that bars at the same period do not overlap.
     """
     _ = translator(lang).gettext
     ax = _axes(ax)
     periods = sorted(table[x].astype(str).unique())
     pos = {p: i for i, p in enumerate(periods)}
-    for name, g in table.groupby(line, sort=True):
-        xs = g[x].astype(str).map(pos).to_numpy()
+    groups = list(table.groupby(line, sort=True))
+    width = 0.12 if len(groups) > 1 else 0.0
+    for k, (name, g) in enumerate(groups):
+        xs = g[x].astype(str).map(pos).to_numpy(dtype=float)
         order = np.argsort(xs)
-        xs = xs[order]
+        xs = xs[order] + width * (k - (len(groups) - 1) / 2)
         rate, lo, hi = (g[c].to_numpy()[order] * 100 for c in ("rate", "lo", "hi"))
-        ax.plot(xs, rate, marker="o", label=str(name))
-        ax.fill_between(xs, lo, hi, alpha=0.2)
-        if len(xs) == 1:
-            ax.errorbar(xs, rate, yerr=[rate - lo, hi - rate], fmt="none", capsize=4)
+        (ln,) = ax.plot(xs, rate, marker="o", label=str(name))
+        color = ln.get_color()
+        ax.fill_between(xs, lo, hi, alpha=0.15, color=color, lw=0)
+        ax.errorbar(xs, rate, yerr=[rate - lo, hi - rate], fmt="none", capsize=4, ecolor=color)
     ax.set_xticks(range(len(periods)), periods)
     ax.set_ylabel(_("pass rate, % (95% Wilson band)"))
     ax.legend(frameon=False)
     return ax
+
+
+def exam_final_rates(
+    results: pd.DataFrame, *, level: float = 0.95, lang: str | None = None
+) -> pd.DataFrame:
+    """Two pass rates of each discipline with a peer-comparison part: exam only and final.
+
+    The final grade is the lower (or the rules' ``combine``) of the exam grade and
+    the peer-comparison grade; the exam-only rate counts the exam grade alone
+    (``detail["exam_grade"]``).  Disciplines without a peer part are left out.
+
+    Parameters
+    ----------
+    results : DataFrame
+        Published results (:meth:`pvcal.registry.Registry.results`): ``discipline,
+        period, grade, detail`` (a dict or its JSON text).
+    level : float, default 0.95
+    lang : {"zh-CN", "en"}, optional
+        Language of the series labels.
+
+    Returns
+    -------
+    DataFrame
+        ``discipline, period, series, n, passed, rate, lo, hi`` (Wilson
+        interval); ``series`` is "<discipline> · exam only" or "<discipline> ·
+        final, after peer comparison", ready for :func:`plot_rate_trend`
+        (``line="series"``).
+
+    Raises
+    ------
+    PvcalError
+        A missing column.
+    """
+    import json
+
+    _ = translator(lang).gettext
+    for c in ("discipline", "period", "grade", "detail"):
+        if c not in results.columns:
+            raise PvcalError(f"results: missing column {c!r}; have {list(results.columns)}")
+    detail = results["detail"].map(lambda d: json.loads(d) if isinstance(d, str) else (d or {}))
+    has_peer = detail.map(lambda d: "peer" in d or "combine" in d)
+    peer_disc = set(results.loc[has_peer, "discipline"])
+    sub = results[results["discipline"].isin(peer_disc)]
+    cols = ["discipline", "period", "series", "n", "passed", "rate", "lo", "hi"]
+    if not len(sub):
+        return pd.DataFrame(columns=cols)
+    exam = sub.assign(grade=detail[sub.index].map(lambda d: d.get("exam_grade", "Fail")))
+    parts = []
+    for frame, label in ((exam, _("exam only")), (sub, _("final, after peer comparison"))):
+        t = rate_table(frame, ["discipline", "period"], level=level).reset_index()
+        t["series"] = t["discipline"].astype(str) + " · " + label
+        parts.append(t)
+    return pd.concat(parts, ignore_index=True)[cols]
 
 
 def plot_standard_score_map(
