@@ -133,6 +133,23 @@ for row in fairness.screen.flagged().index[:8]:
     plt.show()
 
 # %% [markdown]
+# ## Integrity screening (Art. 14)
+#
+# Every ordered pair of candidates in the same sitting (site, session) is
+# tested for answer copying with Wollack's ω, p-values controlled across all
+# pairs (rules: `integrity.alpha`, `integrity.control`); every candidate's
+# person fit (lz*, lz for polytomous tests) is compared with critical values
+# simulated at the candidate's θ. Flags open cases for review when the results
+# are published; nothing is decided or revoked automatically. Candidates appear
+# by pseudonym only.
+
+# %%
+from pvcal.workflow.integrity import integrity_step
+
+integrity = integrity_step(out_dir)
+display(integrity.summary())
+
+# %% [markdown]
 # ## Ineligible applications (pseudonymised)
 
 # %%
