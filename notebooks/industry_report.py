@@ -88,6 +88,24 @@ plots.plot_rate_trend(trend, line="discipline")
 plt.show()
 
 # %% [markdown]
+# ## Exam only vs final, after peer comparison
+#
+# Where a discipline has a peer-comparison part (lab assessors), two pass rates
+# are shown: on the **exam only**, and the **final** rate after the peer
+# comparison (the lower of the two grades). Each series' error bars (95% Wilson)
+# are drawn in the series' own colour.
+
+# %%
+two = plots.exam_final_rates(results)
+if len(two):
+    display(two.set_index(["discipline", "period", "series"]).round(3))
+    plots.plot_rate_trend(two, line="series")
+    plt.title("pass rate: exam only vs final, after peer comparison")
+    plt.show()
+else:
+    display(Markdown("No discipline with a peer-comparison part has results."))
+
+# %% [markdown]
 # ## By region
 
 # %%

@@ -206,6 +206,7 @@ def plot_rate_trend(
         ax.fill_between(xs, lo, hi, alpha=0.15, color=color, lw=0)
         ax.errorbar(xs, rate, yerr=[rate - lo, hi - rate], fmt="none", capsize=4, ecolor=color)
     ax.set_xticks(range(len(periods)), periods)
+    ax.set_xlim(-0.5, len(periods) - 0.5)
     ax.set_ylabel(_("pass rate, % (95% Wilson band)"))
     ax.legend(frameon=False)
     return ax
