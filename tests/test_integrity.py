@@ -352,6 +352,15 @@ def test_screen_power_and_false_flags_against_planted_truth():
         )
         assert false_rate <= 0.02
         assert partner >= 0.9
+        # at the rules' default integrity.alpha = 0.001 (same adjusted p-values)
+        strict = set(res.pairs.loc[res.pairs["p_adjusted"] < 0.001, "copier"])
+        strict_power = np.mean([c in strict for c in truth["copier"]])
+        strict_false = len(strict - involved) / len(clean)
+        print(
+            f"screen ({correction}, alpha=.001): copier power {strict_power:.2f}, "
+            f"false copying flags {strict_false:.3f}"
+        )
+        assert strict_false == 0
     assert power["bh"] >= 0.6
     assert power["bh"] >= power["bonferroni"] >= 0.2
 
