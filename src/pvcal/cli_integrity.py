@@ -96,7 +96,9 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
     reports(p)
 
-    p = ksub.add_parser("show", help="write the pseudonymised case page and print its path")
+    p = ksub.add_parser(
+        "show", help="write the pseudonymised case page (and the case list) and print its path"
+    )
     p.add_argument("case", type=int)
     p.add_argument("--out", default=None, help="output file (default reports/cases/case-N.html)")
     p.add_argument("--lang", choices=("zh-CN", "en"), default=None)
@@ -194,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
             _emit(reg.cases(args.discipline, args.period, args.status), args.format)
             return 0
         if args.action == "show":
-            from .report.case import render_case_page
+            from .report.case import render_case_list, render_case_page
 
             case = reg.case(args.case)
             out = (
@@ -204,6 +206,10 @@ def run(args: argparse.Namespace) -> int:
             )
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(render_case_page(case, lang=args.lang), encoding="utf-8")
+            # the reviewers' list beside it (pseudonyms only, like the page)
+            (out.parent / "index.html").write_text(
+                render_case_list(reg.cases(), lang=args.lang), encoding="utf-8"
+            )
             ev = case["evidence"]
             print(
                 json.dumps(
