@@ -23,7 +23,8 @@ setup:
 	@sh scripts/setup-system.sh
 
 run: setup $(STAMP)
-	$(BIN)/pvcal publish --all
+	$(BIN)/pvcal publish --all; status=$$?; \
+	$(BIN)/pvcal monitor --reports reports --out reports/monitoring; exit $$status
 
 test: setup $(STAMP)
 	$(BIN)/python -m pytest

@@ -7,6 +7,7 @@ Examples
     $ pvcal publish --all                          # every discipline under data/sample
     $ pvcal publish --discipline qms-auditor --period 2025H2
     $ pvcal appeal --discipline qms-auditor --application QMS25H1-0001
+    $ pvcal monitor --reports reports --check       # alerts of the platform monitor
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument("--application", required=True, metavar="ID", help="raw application id")
     app.add_argument("--reports", default="reports", help="reports folder (holds the registry)")
     app.add_argument("--out", default=None, help="output file (default reports/appeals/...)")
+
+    from .cli_monitor import add_commands as add_monitor
+
+    add_monitor(sub)  # monitor --reports DIR [--check] [--out DIR] [--config FILE]
     return parser
 
 
@@ -114,6 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "publish":
             return _publish(args)
+        if args.command == "monitor":
+            from .cli_monitor import run as run_monitor
+
+            return run_monitor(args)
         return _appeal(args)
     except PvcalError as exc:
         print(f"pvcal {args.command}: error: {exc}", file=sys.stderr)

@@ -102,8 +102,8 @@ def test_clean_reports_have_no_alert(tmp_path):
 def planted(tmp_path) -> Path:
     reports = tmp_path / "reports"
     reports.mkdir()
-    dif = [{"grouping": "gender", "focal": "F", "form": "F1", "item": "c05", "ets_class": "C"},
-           {"grouping": "gender", "focal": "F", "form": "F1", "item": "c06", "ets_class": "B"}]  # fmt: skip
+    row = {"grouping": "gender", "focal": "F", "form": "F1"}
+    dif = [{**row, "item": "c05", "ets_class": "C"}, {**row, "item": "c06", "ets_class": "B"}]
     with Registry(registry_path(reports)) as reg:
         _unit(reports, reg, "qms", "P1", items=_items(), n=1000, pass_rate=0.70, theta_mean=0.0)
         _unit(reports, reg, "qms", "P2", items=_items({"c10": 1.0}), n=400, pass_rate=0.50,
@@ -186,3 +186,23 @@ def test_pluggable_source(planted):
 
     m = mon.monitor(planted, sources={"dif": dif_elsewhere})
     assert [(a.kind, a.message) for a in m.alerts] == [("dif", "from elsewhere")]
+
+
+def test_write_and_cli_check(planted, tmp_path, capsys):
+    """monitoring.json has the documented keys; --check exits 1 with alerts, 0 without."""
+    from pvcal.cli import main
+
+    out = tmp_path / "mon"
+    assert main(["monitor", "--reports", str(planted), "--out", str(out), "--check"]) == 1
+    data = json.loads((out / "monitoring.json").read_text(encoding="utf-8"))
+    assert set(data) >= {"runs", "alerts", "config"}
+    need = {"discipline", "period", "started", "duration_s", "outcome", "n_responses",
+            "em_iterations", "converged"}  # fmt: skip
+    assert need <= set(data["runs"][0])
+    assert {"kind", "discipline", "period", "message"} == set(data["alerts"][0])
+    assert "Platform monitoring" in (out / "monitoring.html").read_text(encoding="utf-8")
+    clean = tmp_path / "clean"
+    _clean(clean)
+    assert main(["monitor", "--reports", str(clean), "--out", str(out), "--check"]) == 0
+    assert main(["monitor", "--reports", str(planted), "--out", str(out)]) == 0  # no --check
+    assert "alert" in capsys.readouterr().out
