@@ -1,4 +1,4 @@
-"""The registry of published benchmark indices, results and runs (SQLite).
+"""The registry of published benchmark indices, results and runs (SQLite or PostgreSQL).
 
 One embedded database file (stdlib :mod:`sqlite3`) under ``reports/`` keeps
 
@@ -25,6 +25,11 @@ candidate's appeal sheet.
 The schema is created and migrated by pvcal: ``schema_version`` holds the
 version applied; opening a database written by a newer pvcal is refused.
 
+A ``postgresql://`` URL instead of a file (or ``PVCAL_REGISTRY``, set by the
+CLI's ``--registry``) keeps the same tables on a PostgreSQL server, with the
+same rules enforced by the database (unique keys, append-only triggers) and
+concurrent writers queued; see :mod:`pvcal.registry_backends`.
+
 Examples
 --------
 >>> reg = Registry(":memory:")
@@ -37,6 +42,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -45,6 +51,7 @@ from typing import Any
 import pandas as pd
 
 from ._validation import RegistryError
+from .registry_backends import RegistryURL, connect, is_database_url, redact
 from .rules import GRADES as _GRADES
 from .serialize import dumps
 
@@ -64,6 +71,8 @@ __all__ = [
 ]
 
 # One entry per schema version: the SQL that takes version i-1 to version i.
+# Each needs its PostgreSQL twin in pvcal.registry_backends.PG_MIGRATIONS (same tables and
+# columns; tests/test_registry_postgres.py compares the two schemas).
 _MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE runs (
@@ -314,8 +323,17 @@ def utcnow() -> str:
 REGISTRY_FILE = "registry.sqlite"
 
 
-def registry_path(reports_dir: str | Path) -> Path:
-    """The registry file of a reports folder (``<reports_dir>/registry.sqlite``)."""
+def registry_path(reports_dir: str | Path) -> Path | RegistryURL:
+    """The registry of a reports folder: ``<reports_dir>/registry.sqlite``, or ``PVCAL_REGISTRY``.
+
+    ``PVCAL_REGISTRY`` (set by the CLI's ``--registry``) overrides the file:
+    another SQLite file path, or a ``postgresql://user@host:5432/db`` URL,
+    returned as a :class:`~pvcal.registry_backends.RegistryURL` that callers
+    can treat like the file's path.
+    """
+    env = os.environ.get("PVCAL_REGISTRY", "").strip()
+    if env:
+        return RegistryURL(env) if is_database_url(env) else Path(env)
     return Path(reports_dir) / REGISTRY_FILE
 
 
@@ -356,14 +374,16 @@ class Registry:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
+        if self.path != ":memory:" and not is_database_url(self.path):
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._con = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self._con = connect(self.path)  # sqlite3, or PostgreSQL for a postgresql:// URL
             self._con.execute("PRAGMA foreign_keys = ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise RegistryError(f"{self.path}: not a usable pvcal registry ({exc})") from exc
+            raise RegistryError(
+                f"{redact(self.path)}: not a usable pvcal registry ({exc})"
+            ) from exc
         self._in_tx = False
 
     # -- schema -----------------------------------------------------------------
@@ -384,11 +404,11 @@ class Registry:
             current = int(con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0)
             if current > SCHEMA_VERSION:
                 raise RegistryError(
-                    f"{self.path}: registry schema version {current} is newer than this "
+                    f"{redact(self.path)}: registry schema version {current} is newer than this "
                     f"pvcal understands ({SCHEMA_VERSION}); upgrade pvcal"
                 )
             for version in range(current + 1, SCHEMA_VERSION + 1):
-                for statement in _split_sql(_MIGRATIONS[version - 1]):
+                for statement in _statements(con, version):
                     con.execute(statement)
                 con.execute(
                     "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
@@ -1208,6 +1228,12 @@ class Registry:
     def dump(self) -> str:
         """The whole database as SQL text (to compare states in tests and audits)."""
         return "\n".join(self._con.iterdump())
+
+
+def _statements(con: Any, version: int) -> list[str]:
+    """Migration ``version`` for this connection (PostgreSQL has its own scripts)."""
+    own = getattr(con, "migration_statements", None)
+    return own(version) if own is not None else _split_sql(_MIGRATIONS[version - 1])
 
 
 def _split_sql(script: str) -> list[str]:

@@ -1,0 +1,430 @@
+"""Database backends of the registry: SQLite (embedded default) and PostgreSQL.
+
+:class:`pvcal.registry.Registry` speaks the DB-API dialect of :mod:`sqlite3`
+(``?`` placeholders, ``cursor.lastrowid``, ``BEGIN IMMEDIATE``). For a
+``postgresql://`` URL it gets a :class:`PostgresConnection` instead, which
+offers the same small interface over psycopg 3:
+
+- placeholders ``?`` become ``%s`` and ``IS ?`` becomes ``IS NOT DISTINCT FROM %s``;
+- an ``INSERT`` into a table with a generated key returns it (``lastrowid``);
+- ``BEGIN IMMEDIATE`` (SQLite's one-writer-at-a-time transaction) becomes
+  ``BEGIN`` plus a transaction-level advisory lock, so concurrent publishers
+  queue exactly as they do on one SQLite file;
+- integrity violations (unique keys, checks, and the append-only triggers)
+  raise :class:`PostgresIntegrityError`, a subclass of
+  :class:`sqlite3.IntegrityError`, so the registry's error handling is one
+  code path for both databases.
+
+The schema is the same tables, columns, keys and checks in both; the
+append-only rules are triggers in both (PostgreSQL: one PL/pgSQL function
+raising ``integrity_constraint_violation``, also on TRUNCATE). Migrations
+are versioned alike: :data:`PG_MIGRATIONS` has one script per version of
+``pvcal.registry`` (a test checks that both schemas have the same columns).
+
+Choosing the database: ``Registry("postgresql://user@host:5432/pvcal")``,
+or ``PVCAL_REGISTRY`` / ``--registry`` (see :func:`pvcal.registry.registry_path`).
+psycopg 3 comes with the ``postgres`` extra: ``pip install "pvcal[postgres]"``.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from ._validation import RegistryError
+
+__all__ = [
+    "is_database_url",
+    "RegistryURL",
+    "connect",
+    "PostgresConnection",
+    "PostgresIntegrityError",
+    "PG_MIGRATIONS",
+    "redact",
+]
+
+_URL = re.compile(r"^postgres(ql)?(\+psycopg)?://", re.IGNORECASE)
+# advisory lock key of registry writes (any fixed 64-bit number; "pvcal" in ASCII)
+_LOCK_KEY = 0x7076_6361_6C
+
+
+def is_database_url(value: Any) -> bool:
+    """True for a ``postgresql://`` (or ``postgres://``) URL."""
+    return isinstance(value, str) and bool(_URL.match(value))
+
+
+def redact(url: str) -> str:
+    """The URL with its password replaced by ``***`` (for messages and run records)."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", str(url))
+
+
+class RegistryURL(str):
+    """A registry database URL where callers expect the registry file's path.
+
+    Code that checks ``path.is_file()`` before opening the registry, or
+    records ``path.resolve()``, works unchanged: a database is always
+    "there" (:class:`~pvcal.registry.Registry` creates the schema on first
+    use) and resolves to itself. ``str()`` keeps the password for
+    connecting; :attr:`redacted` is for messages.
+    """
+
+    def is_file(self) -> bool:
+        return True
+
+    def exists(self) -> bool:
+        return True
+
+    def resolve(self) -> RegistryURL:
+        return self
+
+    @property
+    def redacted(self) -> str:
+        return redact(self)
+
+
+class PostgresIntegrityError(sqlite3.IntegrityError):
+    """A PostgreSQL integrity violation (unique key, check, append-only trigger)."""
+
+
+class PostgresDatabaseError(sqlite3.DatabaseError):
+    """Any other PostgreSQL error, as the registry's sqlite3-style handling expects."""
+
+
+def connect(path: str):
+    """A connection for ``path``: a :class:`PostgresConnection` for a URL, else SQLite."""
+    if is_database_url(path):
+        return PostgresConnection(str(path))
+    return sqlite3.connect(path, isolation_level=None, timeout=30)
+
+
+# generated keys returned by INSERT (sqlite3's cursor.lastrowid)
+_KEYS = {
+    "indices": "index_id",
+    "results": "result_id",
+    "audit_log": "event_id",
+    "cases": "case_id",
+    "case_events": "event_id",
+    "certificates": "certificate_id",
+    "certificate_events": "event_id",
+}
+_INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
+
+
+def _translate(sql: str) -> str:
+    sql = sql.replace("%", "%%")
+    sql = re.sub(r"\bIS\s+\?", "IS NOT DISTINCT FROM %s", sql, flags=re.IGNORECASE)
+    return sql.replace("?", "%s")
+
+
+def _adapt(params: Sequence[Any]) -> tuple:
+    out = []
+    for p in params:
+        item = getattr(p, "item", None)  # numpy scalars
+        out.append(item() if callable(item) and type(p).__module__ == "numpy" else p)
+    return tuple(out)
+
+
+class _Cursor:
+    """The part of a sqlite3 cursor the registry uses."""
+
+    def __init__(self, cur=None, lastrowid: int | None = None) -> None:
+        self._cur = cur
+        self.lastrowid = lastrowid
+
+    @property
+    def description(self):
+        return None if self._cur is None else self._cur.description
+
+    def fetchone(self):
+        if self._cur is None or self._cur.description is None:
+            return None
+        return self._cur.fetchone()
+
+    def fetchall(self) -> list:
+        if self._cur is None or self._cur.description is None:
+            return []
+        return self._cur.fetchall()
+
+    def __iter__(self) -> Iterator:
+        return iter(self.fetchall())
+
+
+class PostgresConnection:
+    """A psycopg 3 connection with the sqlite3 interface the registry uses.
+
+    Autocommit mode, like ``sqlite3.connect(isolation_level=None)``: statements
+    outside ``BEGIN`` ... ``COMMIT`` commit on their own.
+
+    Raises
+    ------
+    RegistryError
+        psycopg is not installed, or the server cannot be reached.
+    """
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str) -> None:
+        try:
+            import psycopg
+        except ImportError as err:  # pragma: no cover - depends on the environment
+            raise RegistryError(
+                f'a PostgreSQL registry needs psycopg 3: pip install "pvcal[postgres]" ({err})'
+            ) from err
+        self._psycopg = psycopg
+        self.url = url
+        try:
+            self._pg = psycopg.connect(url.replace("+psycopg", ""), autocommit=True)
+        except psycopg.Error as err:
+            raise RegistryError(f"{redact(url)}: cannot connect to PostgreSQL ({err})") from err
+
+    @property
+    def in_transaction(self) -> bool:
+        status = self._pg.info.transaction_status
+        return status != self._psycopg.pq.TransactionStatus.IDLE
+
+    def _run(self, fn):
+        psycopg = self._psycopg
+        try:
+            return fn()
+        except psycopg.IntegrityError as err:
+            raise PostgresIntegrityError(_message(err)) from err
+        except psycopg.Error as err:
+            raise PostgresDatabaseError(_message(err)) from err
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> _Cursor:
+        head = sql.strip().upper()
+        if head.startswith("PRAGMA"):
+            return _Cursor()
+        if head == "BEGIN IMMEDIATE":
+            self._run(lambda: self._pg.execute("BEGIN"))
+            self._run(lambda: self._pg.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,)))
+            return _Cursor()
+        match = _INSERT.match(sql)
+        key = _KEYS.get(match.group(1).lower()) if match else None
+        args = _adapt(params) if params else None
+        text = _translate(sql) if args is not None else sql
+        if key and "RETURNING" not in head:
+            text += f" RETURNING {key}"
+        cur = self._run(lambda: self._pg.execute(text, args))
+        if key:
+            return _Cursor(cur, int(cur.fetchone()[0]))
+        return _Cursor(cur)
+
+    def executemany(self, sql: str, rows) -> None:
+        text = _translate(sql)
+        data = [_adapt(r) for r in rows]
+        with self._pg.cursor() as cur:
+            self._run(lambda: cur.executemany(text, data))
+
+    def executescript(self, script: str) -> None:
+        """Run a migration script (several statements, no parameters)."""
+        self._run(lambda: self._pg.execute(script.encode()))
+
+    def migration_statements(self, version: int) -> list[str]:
+        """The statements taking the schema from ``version - 1`` to ``version``."""
+        if version > len(PG_MIGRATIONS):
+            raise RegistryError(
+                f"{redact(self.url)}: registry schema version {version} has no PostgreSQL "
+                "migration in this pvcal (pvcal.registry_backends.PG_MIGRATIONS)"
+            )
+        return [PG_MIGRATIONS[version - 1]]
+
+    def iterdump(self) -> Iterator[str]:
+        """Every table's rows as INSERT statements, tables by name, rows by key."""
+        tables = [
+            r[0]
+            for r in self._pg.execute(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+                " ORDER BY table_name"
+            ).fetchall()
+        ]
+        for table in tables:
+            for row in self._pg.execute(f'SELECT * FROM "{table}" ORDER BY 1').fetchall():
+                values = ", ".join("NULL" if v is None else repr(v) for v in row)
+                yield f'INSERT INTO "{table}" VALUES({values});'
+
+    def close(self) -> None:
+        self._pg.close()
+
+
+def _message(err) -> str:
+    diag = getattr(err, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    return primary or str(err).strip()
+
+
+# ---------------------------------------------------------------------------
+# PostgreSQL schema: one script per version of pvcal.registry._MIGRATIONS
+# ---------------------------------------------------------------------------
+
+
+def _refuse(table: str, message: str) -> str:
+    return (
+        f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}\n"
+        f"    FOR EACH ROW EXECUTE FUNCTION pvcal_refuse('{message}');\n"
+        f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}\n"
+        f"    FOR EACH ROW EXECUTE FUNCTION pvcal_refuse('{message}');\n"
+        f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}\n"
+        f"    FOR EACH STATEMENT EXECUTE FUNCTION pvcal_refuse('{message}');\n"
+    )
+
+
+_ID = "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
+
+PG_MIGRATIONS: tuple[str, ...] = (
+    # 1: runs, indices, results; append-only
+    f"""
+    CREATE FUNCTION pvcal_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'integrity_constraint_violation';
+    END
+    $$;
+
+    CREATE TABLE runs (
+        run_id        TEXT PRIMARY KEY,
+        started_at    TEXT NOT NULL,
+        finished_at   TEXT NOT NULL,
+        command       TEXT NOT NULL,
+        discipline    TEXT,
+        period        TEXT,
+        input_hash    TEXT NOT NULL,
+        code_version  TEXT NOT NULL,
+        parameters    TEXT NOT NULL,
+        inputs        TEXT NOT NULL,
+        outcome       TEXT NOT NULL CHECK (outcome IN ('published', 'unchanged')),
+        message       TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX runs_hash ON runs (command, discipline, period, input_hash);
+
+    CREATE TABLE indices (
+        index_id      {_ID},
+        discipline    TEXT NOT NULL,
+        period        TEXT NOT NULL,
+        published_at  TEXT NOT NULL,
+        run_id        TEXT NOT NULL REFERENCES runs (run_id),
+        input_hash    TEXT NOT NULL,
+        pass_index    DOUBLE PRECISION,
+        record        TEXT NOT NULL,
+        calibration   TEXT,
+        supersedes    BIGINT REFERENCES indices (index_id)
+    );
+    CREATE INDEX indices_dp ON indices (discipline, period, index_id);
+
+    CREATE TABLE results (
+        result_id      {_ID},
+        application    TEXT NOT NULL UNIQUE,
+        candidate      TEXT NOT NULL,
+        discipline     TEXT NOT NULL,
+        period         TEXT NOT NULL,
+        form           TEXT,
+        index_id       BIGINT NOT NULL REFERENCES indices (index_id),
+        run_id         TEXT NOT NULL REFERENCES runs (run_id),
+        published_at   TEXT NOT NULL,
+        region         TEXT,
+        employer       TEXT,
+        n_items        INTEGER,
+        n_answered     INTEGER,
+        raw_score      DOUBLE PRECISION,
+        max_score      DOUBLE PRECISION,
+        theta          DOUBLE PRECISION,
+        se             DOUBLE PRECISION,
+        standard_score DOUBLE PRECISION,
+        grade          TEXT NOT NULL CHECK (grade IN ('Excellent', 'Good', 'Pass', 'Fail')),
+        detail         TEXT NOT NULL
+    );
+    CREATE INDEX results_dp ON results (discipline, period);
+    CREATE INDEX results_candidate ON results (candidate);
+    """
+    + _refuse("runs", "the run log is append-only")
+    + _refuse("indices", "published indices are append-only")
+    + _refuse("results", "a published result is final (Art. 8)"),
+    # 2: integrity cases, certificates and the audit log
+    f"""
+    CREATE TABLE audit_log (
+        event_id      {_ID},
+        at            TEXT NOT NULL,
+        actor         TEXT NOT NULL,
+        action        TEXT NOT NULL CHECK (action IN ('case_opened', 'case_decision',
+                          'certificate_issued', 'certificate_revoked')),
+        object_type   TEXT NOT NULL CHECK (object_type IN ('case', 'certificate')),
+        object_id     TEXT NOT NULL,
+        detail        TEXT NOT NULL
+    );
+    CREATE INDEX audit_log_object ON audit_log (object_type, object_id);
+
+    CREATE TABLE cases (
+        case_id       {_ID},
+        discipline    TEXT NOT NULL,
+        period        TEXT NOT NULL,
+        application   TEXT NOT NULL,
+        candidate     TEXT NOT NULL,
+        kind          TEXT NOT NULL CHECK (kind IN ('copying', 'aberrant', 'copying+aberrant')),
+        opened_at     TEXT NOT NULL,
+        run_id        TEXT,
+        evidence      TEXT NOT NULL,
+        UNIQUE (discipline, period, application)
+    );
+
+    CREATE TABLE case_events (
+        event_id      {_ID},
+        case_id       BIGINT NOT NULL REFERENCES cases (case_id),
+        at            TEXT NOT NULL,
+        status        TEXT NOT NULL CHECK (status IN ('open', 'under_review', 'cleared',
+                          'confirmed')),
+        reviewer      TEXT NOT NULL,
+        reason        TEXT NOT NULL
+    );
+    CREATE INDEX case_events_case ON case_events (case_id, event_id);
+
+    CREATE TABLE certificates (
+        certificate_id    {_ID},
+        number            TEXT NOT NULL UNIQUE,
+        application       TEXT NOT NULL UNIQUE REFERENCES results (application),
+        candidate         TEXT NOT NULL,
+        discipline        TEXT NOT NULL,
+        period            TEXT NOT NULL,
+        grade             TEXT NOT NULL CHECK (grade IN ('Excellent', 'Good', 'Pass')),
+        issued_on         TEXT NOT NULL,
+        valid_until       TEXT NOT NULL,
+        run_id            TEXT NOT NULL REFERENCES runs (run_id),
+        verification_code TEXT NOT NULL,
+        key_fingerprint   TEXT NOT NULL,
+        CHECK (valid_until >= issued_on)
+    );
+    CREATE INDEX certificates_dp ON certificates (discipline, period);
+
+    CREATE TABLE certificate_events (
+        event_id          {_ID},
+        certificate_id    BIGINT NOT NULL REFERENCES certificates (certificate_id),
+        at                TEXT NOT NULL,
+        status            TEXT NOT NULL CHECK (status IN ('issued', 'revoked')),
+        actor             TEXT NOT NULL,
+        reason            TEXT,
+        reason_category   TEXT CHECK (reason_category IN ('fraud', 'error', 'other')),
+        case_id           BIGINT REFERENCES cases (case_id),
+        CHECK (status <> 'revoked' OR (reason IS NOT NULL AND length(trim(reason)) > 0
+                                       AND reason_category IS NOT NULL))
+    );
+    CREATE INDEX certificate_events_cert ON certificate_events (certificate_id, event_id);
+    """,
+    # 3: the tables of version 2 are append-only
+    _refuse("audit_log", "the audit log is append-only")
+    + _refuse("cases", "a case is append-only: add a case event")
+    + _refuse("case_events", "case events are append-only")
+    + _refuse("certificates", "certificate records are append-only (Art. 22)")
+    + _refuse("certificate_events", "certificate records are append-only (Art. 22)"),
+    # 4: the audit log also records failed runs and applied rules changes (widened checks;
+    # PostgreSQL alters the constraints in place, rows and triggers stay)
+    """
+    ALTER TABLE audit_log DROP CONSTRAINT audit_log_action_check;
+    ALTER TABLE audit_log ADD CONSTRAINT audit_log_action_check CHECK (action IN (
+        'case_opened', 'case_decision', 'certificate_issued', 'certificate_revoked',
+        'run_failed', 'cuts_applied'));
+    ALTER TABLE audit_log DROP CONSTRAINT audit_log_object_type_check;
+    ALTER TABLE audit_log ADD CONSTRAINT audit_log_object_type_check CHECK (object_type IN (
+        'case', 'certificate', 'run', 'rules'));
+    """,
+)
