@@ -193,3 +193,16 @@ def test_appeal_template_in_both_languages():
     assert '<html lang="en">' in en
     assert "Grade: Good" in en and "Pass-line index: 60.00 (95% interval 58.00 – 62.00)" in en
     assert "结果" not in en
+
+
+def test_localise_page_sets_lang_viewport_and_print_css_once():
+    """nbconvert pages get <html lang>, a phone viewport and the print rules, idempotently."""
+    page = '<!DOCTYPE html>\n<html class="x" lang="en">\n<head><title>t</title></head></html>'
+    zh = i18n.localise_page(page, "zh-CN")
+    assert '<html lang="zh-CN" class="x">' in zh
+    assert zh.count('name="viewport"') == 1 and zh.count("@media print") == 1
+    assert zh.index('id="pvcal-page-css"') < zh.index("</head>")
+    assert i18n.localise_page(zh, "zh-CN") == zh
+    assert '<html lang="en" class="x">' in i18n.localise_page(zh, "en")
+    kept = '<html><head><meta name="viewport" content="width=500"></head></html>'
+    assert i18n.localise_page(kept, "en").count("viewport") == 1

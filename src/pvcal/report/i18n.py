@@ -59,6 +59,7 @@ __all__ = [
     "N_",
     "grade_label",
     "environment",
+    "localise_page",
     "format_decimal",
     "format_percent",
     "format_datetime",
@@ -185,6 +186,42 @@ def environment(lang: str | None = None) -> Any:
     ``percent`` and ``datetime`` (Babel, for ``lang``).
     """
     return _environment(normalise(lang))
+
+
+def localise_page(page: str, lang: str | None = None) -> str:
+    """An HTML page (nbconvert's, say) in ``lang``: ``<html lang>``, a phone viewport, print CSS.
+
+    Sets the ``lang`` attribute of ``<html>`` (adding it if absent), adds
+    ``<meta name="viewport" content="width=device-width, initial-scale=1">``
+    when the page has no viewport, and appends pvcal's phone and print rules
+    (``templates/notebook.css``) to the head. Applying it twice changes nothing.
+
+    Examples
+    --------
+    >>> localise_page("<html><head></head><body>x</body></html>", "en")[:16]
+    '<html lang="en">'
+    """
+    import re
+
+    tag = normalise(lang)
+
+    def with_lang(match: re.Match) -> str:
+        opening = re.sub(r'\slang="[^"]*"', "", match.group(0))
+        return opening[:5] + f' lang="{tag}"' + opening[5:]
+
+    page = re.sub(r"<html\b[^>]*>", with_lang, page, count=1, flags=re.I)
+    head_extra = ""
+    if not re.search(r"<meta[^>]+name=[\"']viewport[\"']", page, flags=re.I):
+        head_extra += '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+    if 'id="pvcal-page-css"' not in page:
+        css = (resources.files("pvcal.report") / "templates" / "notebook.css").read_text("utf-8")
+        head_extra += f'<style id="pvcal-page-css">\n{css}</style>\n'
+    if head_extra:
+        if re.search(r"</head>", page, flags=re.I):
+            page = re.sub(r"</head>", lambda m: head_extra + m.group(0), page, count=1, flags=re.I)
+        else:
+            page = head_extra + page
+    return page
 
 
 def format_decimal(value: Any, lang: str | None = None, *, digits: int = 2) -> str:
