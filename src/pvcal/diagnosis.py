@@ -604,17 +604,17 @@ class Diagnosis:
         cols = ["domain", "n_items", "theta", "se", "lower", "upper", "weak"]
         base = {k: self.settings[k] for k in ("cut", "level", "method")}
         out: dict[Any, dict] = {}
-        for person, rows in self.profile.groupby("person", sort=False):
-            out[person] = {
-                **base,
-                "domains": to_jsonable(rows[cols].to_dict("records")),
-                "training": [],
-            }
+        rows = to_jsonable(self.profile[cols].to_dict("records"))
+        for person, row in zip(self.profile["person"].tolist(), rows, strict=True):
+            if person not in out:
+                out[person] = {**base, "domains": [], "training": []}
+            out[person]["domains"].append(row)
         if recommendations is not None:
             keep = ["rank", "domain", "module", "module_code", "hours"]
-            for person, rows in recommendations.groupby("person", sort=False):
+            rows = to_jsonable(recommendations[keep].to_dict("records"))
+            for person, row in zip(recommendations["person"].tolist(), rows, strict=True):
                 if person in out:
-                    out[person]["training"] = to_jsonable(rows[keep].to_dict("records"))
+                    out[person]["training"].append(row)
         return out
 
     def person(self, person: Any) -> pd.DataFrame:

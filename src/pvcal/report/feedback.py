@@ -88,6 +88,58 @@ def _newstyle(gettext: Callable[[str], str]) -> Callable[..., str]:
 _WEAK, _OK, _CUT = "#c51b7d", "#4d4d4d", "#1b7837"
 
 
+def _profile_rows(profile: Any) -> list[dict]:
+    """Profile rows as plain dicts (from a frame or from a stored diagnosis record)."""
+    if isinstance(profile, pd.DataFrame):
+        missing = [c for c in _PROFILE if c not in profile.columns]
+        if missing:
+            raise DataError(f"profile: missing column(s) {missing}; expected domain_profile rows")
+        if "person" in profile.columns and profile["person"].nunique() > 1:
+            raise DataError("profile holds more than one person; pass one candidate's rows")
+        profile = profile[list(_PROFILE)].to_dict("records")
+    if not isinstance(profile, list):
+        raise DataError(
+            f"profile must be a DataFrame or a list of rows, got {type(profile).__name__}"
+        )
+    rows = []
+    for r in profile:
+        missing = [c for c in _PROFILE if c not in r]
+        if missing:
+            raise DataError(f"profile row lacks {missing}; expected domain_profile rows")
+        rows.append(
+            {
+                "domain": str(r["domain"]),
+                "n_items": int(r["n_items"]),
+                "theta": float(r["theta"]),
+                "se": float(r["se"]),
+                "lower": float(r["lower"]),
+                "upper": float(r["upper"]),
+                "weak": bool(r["weak"]),
+            }
+        )
+    return rows
+
+
+def _training_rows(recommendations: Any) -> list[dict]:
+    """Training advice as plain dicts, first module first."""
+    if recommendations is None:
+        return []
+    if isinstance(recommendations, pd.DataFrame):
+        recommendations = recommendations.to_dict("records")
+    rows = sorted(recommendations, key=lambda r: r.get("rank", 0))
+    out = []
+    for r in rows:
+        module, hours = r.get("module"), r.get("hours")
+        out.append(
+            {
+                "domain": str(r["domain"]),
+                "module": None if module is None or pd.isna(module) else str(module),
+                "hours": None if hours is None or pd.isna(hours) else float(hours),
+            }
+        )
+    return out
+
+
 def profile_svg(profile: pd.DataFrame, cut: float, _: Callable[..., str] | None = None) -> str:
     """The domain profile as a small inline SVG: θ with its interval per domain, the cut.
 
@@ -96,7 +148,7 @@ def profile_svg(profile: pd.DataFrame, cut: float, _: Callable[..., str] | None 
 
     Parameters
     ----------
-    profile : DataFrame
+    profile : DataFrame or list of dict
         One candidate's profile rows (``domain``, ``theta``, ``lower``,
         ``upper``, ``weak``).
     cut : float
@@ -112,11 +164,12 @@ def profile_svg(profile: pd.DataFrame, cut: float, _: Callable[..., str] | None 
     from html import escape
 
     _ = _ or _newstyle(str)
-    lo = float(min(profile["lower"].min(), cut)) - 0.25
-    hi = float(max(profile["upper"].max(), cut)) + 0.25
+    rows = _profile_rows(profile)
+    lo = min(min(r["lower"] for r in rows), cut) - 0.25
+    hi = max(max(r["upper"] for r in rows), cut) + 0.25
     lo, hi = np.floor(lo * 2) / 2, np.ceil(hi * 2) / 2
     left, width, row, top = 130, 420, 30, 28
-    height = top + row * len(profile) + 40
+    height = top + row * len(rows) + 40
 
     def x(v: float) -> float:
         return round(left + (float(v) - lo) / (hi - lo) * width, 1)
@@ -127,7 +180,7 @@ def profile_svg(profile: pd.DataFrame, cut: float, _: Callable[..., str] | None 
         f'aria-label="{escape(_("Domain profile with intervals against the pass level"))}" '
         'font-family="system-ui, \'Noto Sans CJK SC\', sans-serif" font-size="13">'
     ]
-    base = top + row * len(profile)
+    base = top + row * len(rows)
     parts.append(f'<line x1="{left}" y1="{base}" x2="{left + width}" y2="{base}" stroke="#999"/>')
     step = 0.5 if hi - lo <= 4 else 1.0
     for t in np.arange(lo, hi + 1e-9, step):
@@ -139,13 +192,13 @@ def profile_svg(profile: pd.DataFrame, cut: float, _: Callable[..., str] | None 
         f'<text x="{left + width / 2}" y="{base + 34}" text-anchor="middle" fill="#444">'
         f"{escape(_('ability (θ)'))}</text>"
     )
-    for i, r in enumerate(profile.itertuples(index=False)):
+    for i, r in enumerate(rows):
         y = top + row * i + row / 2
-        color = _WEAK if bool(r.weak) else _OK
+        color = _WEAK if r["weak"] else _OK
         parts.append(
-            f'<text x="{left - 8}" y="{y + 4}" text-anchor="end">{escape(str(r.domain))}</text>'
-            f'<line x1="{x(r.lower)}" y1="{y}" x2="{x(r.upper)}" y2="{y}" stroke="{color}" '
-            f'stroke-width="3"/><circle cx="{x(r.theta)}" cy="{y}" r="4.5" fill="{color}"/>'
+            f'<text x="{left - 8}" y="{y + 4}" text-anchor="end">{escape(str(r["domain"]))}</text>'
+            f'<line x1="{x(r["lower"])}" y1="{y}" x2="{x(r["upper"])}" y2="{y}" stroke="{color}" '
+            f'stroke-width="3"/><circle cx="{x(r["theta"])}" cy="{y}" r="4.5" fill="{color}"/>'
         )
     parts.append(
         f'<line x1="{x(cut)}" y1="{top - 10}" x2="{x(cut)}" y2="{base}" stroke="{_CUT}" '
@@ -157,10 +210,10 @@ def profile_svg(profile: pd.DataFrame, cut: float, _: Callable[..., str] | None 
 
 
 def diagnosis_context(
-    profile: pd.DataFrame,
+    profile: Any,
     cut: float,
     level: float,
-    recommendations: pd.DataFrame | None = None,
+    recommendations: Any = None,
     _: Callable[..., str] | None = None,
 ) -> dict[str, Any]:
     """The diagnosis part of a page (``templates/_diagnosis.html.j2``).
@@ -169,13 +222,14 @@ def diagnosis_context(
 
     Parameters
     ----------
-    profile : DataFrame
-        One candidate's rows of :func:`pvcal.diagnosis.domain_profile` (or of
-        :func:`pvcal.diagnosis.profile_from_record`).
+    profile : DataFrame or list of dict
+        One candidate's rows of :func:`pvcal.diagnosis.domain_profile` (or the
+        ``domains`` of a stored diagnosis record).
     cut, level : float
         θ pass cut and interval level of the profile.
-    recommendations : DataFrame, optional
-        The candidate's training advice (:func:`pvcal.diagnosis.recommend`).
+    recommendations : DataFrame or list of dict, optional
+        The candidate's training advice (:func:`pvcal.diagnosis.recommend`, or
+        the ``training`` of a stored record).
     _ : callable, optional
         Newstyle gettext for the plot's labels (default: none).
 
@@ -192,38 +246,10 @@ def diagnosis_context(
         ``profile`` without the columns of a domain profile, or of more than
         one person.
     """
-    if not isinstance(profile, pd.DataFrame):
-        raise DataError(f"profile must be a DataFrame, got {type(profile).__name__}")
-    missing = [c for c in _PROFILE if c not in profile.columns]
-    if missing:
-        raise DataError(f"profile: missing column(s) {missing}; expected domain_profile rows")
-    if "person" in profile.columns and profile["person"].nunique() > 1:
-        raise DataError("profile holds more than one person; pass one candidate's rows")
     _ = _ or _newstyle(str)
-    figure = profile_svg(profile.reset_index(drop=True), cut, _) if len(profile) else None
-    rows = [
-        {
-            "domain": str(r.domain),
-            "n_items": int(r.n_items),
-            "theta": float(r.theta),
-            "lower": float(r.lower),
-            "upper": float(r.upper),
-            "weak": bool(r.weak),
-        }
-        for r in profile.itertuples(index=False)
-    ]
-    training = []
-    if recommendations is not None and len(recommendations):
-        rec = recommendations.sort_values("rank") if "rank" in recommendations else recommendations
-        for r in rec.itertuples(index=False):
-            hours = getattr(r, "hours", np.nan)
-            training.append(
-                {
-                    "domain": str(r.domain),
-                    "module": None if pd.isna(r.module) else str(r.module),
-                    "hours": None if pd.isna(hours) else float(hours),
-                }
-            )
+    rows = _profile_rows(profile)
+    figure = profile_svg(rows, cut, _) if rows else None
+    training = _training_rows(recommendations)
     return {
         "cut": float(cut),
         "level_pct": round(100 * float(level)),
@@ -243,10 +269,10 @@ def feedback_context(
     raw_score: float,
     max_score: float,
     pass_mark: float,
-    profile: pd.DataFrame,
+    profile: Any,
     cut: float,
     level: float,
-    recommendations: pd.DataFrame | None = None,
+    recommendations: Any = None,
     lang: str | None = None,
     gettext: Callable[[str], str] | None = None,
 ) -> dict[str, Any]:
@@ -262,12 +288,14 @@ def feedback_context(
         The candidate's raw score and the form's maximum.
     pass_mark : float
         :func:`form_pass_mark` of the candidate's form.
-    profile : DataFrame
-        The candidate's rows of :func:`pvcal.diagnosis.domain_profile`.
+    profile : DataFrame or list of dict
+        The candidate's rows of :func:`pvcal.diagnosis.domain_profile` (or the
+        ``domains`` of a stored diagnosis record).
     cut, level : float
         θ pass cut and interval level the profile was made with.
-    recommendations : DataFrame, optional
-        The candidate's rows of :func:`pvcal.diagnosis.recommend`.
+    recommendations : DataFrame or list of dict, optional
+        The candidate's rows of :func:`pvcal.diagnosis.recommend` (or the
+        ``training`` of a stored record).
     lang : str, optional
         Page language for :mod:`pvcal.report.i18n` (its default when None).
     gettext : callable, optional
@@ -409,9 +437,7 @@ def write_feedback_pages(
     cut = float(diagnosis.settings["cut"])
     level = float(diagnosis.settings["level"])
     marks = {str(f): form_pass_mark(items, cut) for f, items in form_items.items()}
-    by_person = dict(tuple(diagnosis.profile.groupby("person", sort=False)))
-    recs = {} if recommendations is None else dict(tuple(recommendations.groupby("person")))
-    empty = diagnosis.profile.iloc[:0]
+    records = diagnosis.records(recommendations)
     written = []
     for person, r in results.iterrows():
         ctx = feedback_context(
@@ -422,10 +448,10 @@ def write_feedback_pages(
             raw_score=float(r["raw_score"]),
             max_score=float(r["max_score"]),
             pass_mark=marks[str(r["form"])],
-            profile=by_person.get(person, empty),
+            profile=records.get(person, {}).get("domains", []),
             cut=cut,
             level=level,
-            recommendations=recs.get(person),
+            recommendations=records.get(person, {}).get("training"),
             lang=lang,
             gettext=gettext,
         )

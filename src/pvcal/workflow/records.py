@@ -12,6 +12,7 @@ import numpy as np
 from ..registry import Registry
 from ..rules import CUT_GRADES
 from .calibrate import CalibrationStep
+from .diagnosis import diagnosis_step, write_feedback
 from .grading import lower_grade, peer_part, response_details
 from .handover import INDEX_FILE, RESULTS_FILE, WORK_DIR, StepError
 
@@ -38,6 +39,8 @@ class PublishStep:
     ineligible : DataFrame
         Ineligible applications (pseudonymised) with the reason; not scored.
     peer : PeerRound or None
+    diagnosis : DiagnosisStep or None
+        Domain profiles, training advice and subscore value (pseudonyms).
     """
 
     calibration: CalibrationStep
@@ -46,6 +49,7 @@ class PublishStep:
     already: int
     ineligible: Any
     peer: Any = None
+    diagnosis: Any = None
 
 
 def publish_step(out_dir: str | Path = ".", *, registry: str | Path | None = None) -> PublishStep:
@@ -112,6 +116,10 @@ def publish_step(out_dir: str | Path = ".", *, registry: str | Path | None = Non
                 grade[i] = lower_grade(grade[i], prow["peer_grade"])
             elif combine == "peer":
                 grade[i] = prow["peer_grade"]
+    diagnosis = diagnosis_step(step, index.pass_theta, app_p, out)  # Art. 4, 17
+    for pseud, detail in zip(app_p.to_numpy(), details):
+        if pseud in diagnosis.records:
+            detail["diagnosis"] = diagnosis.records[pseud]
     cands = step.candidates.reindex(apps)
     summary = pd.DataFrame([d.pop("_summary") for d in details], index=apps)
     results = pd.DataFrame(
@@ -165,7 +173,10 @@ def publish_step(out_dir: str | Path = ".", *, registry: str | Path | None = Non
     )
     results.drop(columns="detail").to_csv(out / "results.csv", index=False)
     ineligible.to_csv(out / "ineligible.csv", index=False)
-    return PublishStep(step, index, results, already, ineligible, None if peer is None else peer[1])
+    title = step.rules.title or step.discipline
+    write_feedback(out, step, diagnosis, results, title=title, lang=step.rules.locale)
+    peer_round = None if peer is None else peer[1]
+    return PublishStep(step, index, results, already, ineligible, peer_round, diagnosis)
 
 
 def method_text(step: CalibrationStep, index: Any) -> str:
