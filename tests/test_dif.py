@@ -429,3 +429,79 @@ def test_screen_groupings_forms_and_round_trip():
     back = dif.DifScreen.from_json(res.to_json())
     assert back == res and back.to_json() == res.to_json()
     assert "C items go to review" in res.summary().as_text()
+
+
+@pytest.mark.notebook
+def test_every_publication_has_its_dif_section(published):
+    """Each published unit carries dif.json (a DifScreen) and a DIF section in its
+    report; the sample's planted uniform DIF items (true_dif.csv) that sit on a
+    unit's forms are among its items to review (class C) or flagged B."""
+    reports, _ = published
+    for name, period in (
+        ("qms-auditor", "2025H1"),
+        ("qms-auditor", "2025H2"),
+        ("food-safety-inspector", "2025H1"),
+        ("food-safety-inspector", "2025H2"),
+        ("lab-assessor", "2025H2"),
+    ):
+        unit = reports / name / period
+        screen = dif.DifScreen.from_json((unit / "dif.json").read_text())
+        assert (screen.discipline, screen.period) == (name, period)
+        assert "employer" in screen.skipped  # no employer has 100 candidates
+        assert "differential item functioning" in (unit / "report.html").read_text().lower()
+        if name == "lab-assessor":
+            assert "gender" in screen.skipped  # 92 candidates: groups below min_group
+            continue
+        truth = pd.read_csv(SAMPLE / name / "true_dif.csv")
+        uniform = set(truth.loc[truth["kind"] == "uniform", "item_id"])
+        on_forms = uniform & set(screen.table["item"])
+        flagged = set(screen.flagged()["item"])
+        assert on_forms and on_forms <= flagged, (name, period, on_forms, flagged)
+
+
+def test_generalized_mh_by_hand():
+    """Somes (1986) / difR genMantelHaenszel: with one focal group it is the MH
+    chi-square without continuity correction (49/20 on the hand-worked table); with
+    two focal groups it equals (sum a - sum E)' (sum Cov)^-1 (sum a - sum E), written
+    out stratum by stratum here."""
+    wide, group = hand_data()
+    one = dif.generalized_mh(wide, group, ["F"])
+    assert one.loc["s", "chi2"] == pytest.approx(49 / 20, rel=1e-12)
+    assert one.loc["s", "df"] == 1
+    w, _, _ = simulate(7, n=900, k=8)
+    g3 = pd.Series(np.array(["R", "F1", "F2"])[np.arange(900) % 3])
+    res = dif.generalized_mh(w, g3, ["F1", "F2"])
+    x = w.to_numpy()
+    total = x.sum(axis=1)
+    y = x[:, 0]
+    a = np.zeros(2)
+    e = np.zeros(2)
+    v = np.zeros((2, 2))
+    for s in np.unique(total):
+        m = total == s
+        t = m.sum()
+        if t < 2:
+            continue
+        n0, n1 = (y[m] == 0).sum(), (y[m] == 1).sum()
+        r = np.array([(m & (g3 == f).to_numpy()).sum() for f in ("F1", "F2")], float)
+        a += [(m & (g3 == f).to_numpy() & (y == 0)).sum() for f in ("F1", "F2")]
+        e += n0 * r / t
+        v += n0 * n1 / ((t - 1) * t**2) * (t * np.diag(r) - np.outer(r, r))
+    chi2 = (a - e) @ np.linalg.solve(v, a - e)
+    assert res.loc["i00", "chi2"] == pytest.approx(chi2, rel=1e-10)
+    assert res.loc["i00", "df"] == 2
+    assert res.loc["i00", "p_value"] == pytest.approx(stats.chi2.sf(chi2, 2), rel=1e-10)
+
+
+def test_numeric_group_codes_and_plain_arrays():
+    """difR's habit: a numpy 0/1 matrix and a 0/1 group vector with focal.name = 1; float
+    codes (1.0) name the same group; a group Series with a default index is taken in
+    order. All give the numbers of the labelled analysis."""
+    wide, group = hand_data()
+    want = dif.mantel_haenszel(wide, group, "F")
+    codes = (group == "F").astype(int).to_numpy()
+    for g, f in ((codes, 1), (codes.astype(float), 1), (codes, 1.0), (pd.Series(codes), 1)):
+        got = dif.mantel_haenszel(wide.to_numpy(), g, f)
+        np.testing.assert_allclose(got["chi2"].to_numpy(), want["chi2"].to_numpy(), rtol=1e-12)
+    lr = dif.logistic(wide.to_numpy(), codes, 1)
+    np.testing.assert_allclose(lr["lr"], dif.logistic(wide, group, "F")["lr"], rtol=1e-9)

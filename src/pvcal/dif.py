@@ -9,6 +9,8 @@ the reference group:
   1988; Zwick 2012) for 0/1 items; Mantel's (1963) test, the Liu-Agresti
   (1996) cumulative common odds ratio and the standardized mean difference
   with the ETS AA/BB/CC classes for polytomous items;
+- :func:`generalized_mh`: the generalized Mantel-Haenszel test of several
+  focal groups at once (Somes 1986);
 - :func:`logistic`: nested logistic regressions (Swaminathan & Rogers 1990)
   with the likelihood-ratio test, Nagelkerke's R-squared difference and the
   Jodoin-Gierl (2001) effect-size classes.
@@ -51,6 +53,7 @@ __all__ = [
     "conditional_proportions",
     "screen",
     "DifScreen",
+    "generalized_mh",
 ]
 
 #: ETS delta scale: Delta = -2.35 ln(alpha) (Holland & Thayer 1988).
@@ -62,6 +65,8 @@ DELTA_SCALE = -2.35
 def _as_frame(responses: Any) -> pd.DataFrame:
     """Persons x items float frame from a DataFrame or a ``pvcal.data.Responses``."""
     wide = getattr(responses, "wide", responses)
+    if isinstance(wide, np.ndarray) and wide.ndim == 2:
+        wide = pd.DataFrame(wide)
     if not isinstance(wide, pd.DataFrame):
         raise DataError(
             f"responses: expected a persons x items DataFrame (or Responses), "
@@ -89,8 +94,28 @@ def _as_frame(responses: Any) -> pd.DataFrame:
     return values
 
 
+def _label(v: Any) -> str:
+    """A group label as text; 1.0 and 1 give the same label (numeric codes)."""
+    if isinstance(v, float | np.floating) and float(v).is_integer():
+        return str(int(v))
+    if isinstance(v, np.integer):
+        return str(int(v))
+    return str(v)
+
+
 def _as_group(group: Any, index: pd.Index) -> pd.Series:
-    """Group labels aligned with the persons of ``responses``."""
+    """Group labels aligned with the persons of ``responses`` (as text labels).
+
+    A Series is aligned on its index; one with a default RangeIndex that does
+    not match ``responses`` but has the same length is taken in order.
+    """
+    if (
+        isinstance(group, pd.Series)
+        and isinstance(group.index, pd.RangeIndex)
+        and len(group) == len(index)
+        and not index.isin(group.index).all()
+    ):
+        group = group.to_numpy()
     if isinstance(group, pd.Series):
         missing = index.difference(group.index)
         if len(missing):
@@ -111,17 +136,17 @@ def _as_group(group: Any, index: pd.Index) -> pd.Series:
             f"group: {int(g.isna().sum())} person(s) without a group label, e.g. {who}; "
             "drop them or give them a label"
         )
-    return g.astype(str)
+    return g.map(_label).astype(str)
 
 
 def _focal_levels(g: pd.Series, focal: Any, reference: Any) -> tuple[list[str], str | None]:
     levels = sorted(g.unique())
-    focals = [str(f) for f in (focal if _is_seq(focal) else [focal])]
+    focals = [_label(f) for f in (focal if _is_seq(focal) else [focal])]
     for f in focals:
         if f not in levels:
             raise DataError(f"focal={f!r} is not a level of group; levels are {levels}")
     if reference is not None:
-        reference = str(reference)
+        reference = _label(reference)
         if reference not in levels:
             raise DataError(f"reference={reference!r} is not a level of group; levels {levels}")
         if reference in focals:
@@ -572,6 +597,123 @@ def _combine(frames: list[pd.DataFrame], cols: list[str], multi: bool) -> pd.Dat
     out = pd.concat(frames)
     out = out.set_index("focal", append=True).reorder_levels(["focal", "item"])
     return out[cols]
+
+
+def _gmh_item(y: np.ndarray, member: np.ndarray, score: np.ndarray, k: int) -> float:
+    """difR ``genMantelHaenszel`` for one 0/1 item; member 0 = reference, 1..k focal."""
+    _, stratum = np.unique(score, return_inverse=True)
+    ns = stratum.max() + 1
+    na = np.isnan(y)
+    zero, one = (y == 0) | na, (y == 1) | na
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(stratum[mask], minlength=ns).astype(float)
+
+    n = count(np.ones_like(zero))
+    n1, n2 = count(zero), count(one)
+    r = np.column_stack([count(member == g) for g in range(1, k + 1)])
+    a = np.column_stack([count((member == g) & zero) for g in range(1, k + 1)])
+    use = n > 1
+    n, n1, n2, r, a = n[use], n1[use], n2[use], r[use], a[use]
+    e = (n1 / n)[:, None] * r
+    w = n1 * n2 / ((n - 1) * n**2)
+    v = np.einsum("s,sij->ij", w, n[:, None, None] * _diag_stack(r) - r[:, :, None] * r[:, None, :])
+    d = (a - e).sum(axis=0)
+    try:
+        return float(d @ np.linalg.solve(v, d))
+    except np.linalg.LinAlgError:
+        return float("nan")
+
+
+def _diag_stack(r: np.ndarray) -> np.ndarray:
+    out = np.zeros((r.shape[0], r.shape[1], r.shape[1]))
+    idx = np.arange(r.shape[1])
+    out[:, idx, idx] = r
+    return out
+
+
+def generalized_mh(
+    responses: Any,
+    group: Any,
+    focal: Sequence,
+    *,
+    anchor: Sequence | None = None,
+    alpha: float = 0.05,
+    purify: bool = False,
+    n_iter: int = 10,
+) -> pd.DataFrame:
+    """Generalized Mantel-Haenszel DIF test of several focal groups at once (0/1 items).
+
+    # R: difR::difGMH(Data, group, focal.names, purify = FALSE)
+
+    Parameters
+    ----------
+    responses : DataFrame or Responses
+        Persons x items, 0/1 scores (NaN = missing).
+    group : Series or array-like
+    focal : list of labels
+        The focal groups; everybody else is the reference group.
+    anchor : list of item ids, optional
+    alpha : float, default 0.05
+    purify : bool, default False
+    n_iter : int, default 10
+
+    Returns
+    -------
+    DataFrame
+        Indexed by item: ``chi2``, ``df`` (number of focal groups), ``p_value``,
+        ``flag``.
+
+    Notes
+    -----
+    difR 5.1 ``genMantelHaenszel`` (Somes 1986; Penfield 2001): in each stratum
+    of the matching score with T > 1 persons, ``a_g`` = persons of focal group
+    g answering 0, ``E(a_g) = n_0 r_g / T``, ``Cov = n_0 n_1 / ((T - 1) T^2) (T
+    diag(r) - r r')`` (n_0, n_1 = persons answering 0, 1; r = focal group sizes);
+    ``chi2 = (sum a - sum E)' (sum Cov)^-1 (sum a - sum E)`` with df = number of
+    focal groups.  Strata, the matching score, the counting of missing
+    responses (in both n_0 and n_1, as difR) and purification are those of
+    :func:`mantel_haenszel`.  With one focal group the statistic is the MH
+    chi-square without continuity correction.
+
+    References
+    ----------
+    Somes, G. W. (1986). The generalized Mantel-Haenszel statistic. The American
+    Statistician, 40, 106-108.
+    Penfield, R. D. (2001). Assessing differential item functioning among multiple
+    groups: a comparison of three Mantel-Haenszel procedures. Applied Measurement
+    in Education, 14, 235-259.
+    """
+    values = _as_frame(responses)
+    if _polytomous_items(values, responses).any():
+        raise DataError("generalized_mh: 0/1 items only")
+    g = _as_group(group, values.index)
+    focals, _ = _focal_levels(g, list(focal), None)
+    k = len(focals)
+    member = np.zeros(len(g), dtype=int)
+    for i, f in enumerate(focals, start=1):
+        member[(g == f).to_numpy()] = i
+    x = values.to_numpy()
+    q = stats.chi2.ppf(1 - float(alpha), k)
+    anchor_pos = _anchor_positions(anchor, values.columns)
+
+    def table_for(anchor_):
+        chi = [_gmh_item(x[:, j], member, _matching_scores(x, j, anchor_), k)
+               for j in range(x.shape[1])]  # fmt: skip
+        t = pd.DataFrame({"chi2": chi}, index=pd.Index(values.columns, name="item"))
+        t["df"] = k
+        t["p_value"] = stats.chi2.sf(t["chi2"].to_numpy(), k)
+        t["flag"] = t["chi2"].to_numpy() > q
+        return t
+
+    out, info = _purify(table_for, x.shape[1], anchor_pos, purify, n_iter)
+    if anchor_pos is not None:
+        mask = out.index.isin(values.columns[anchor_pos])
+        out.loc[mask, ["chi2", "p_value"]] = np.nan
+        out.loc[mask, "flag"] = False
+    out.attrs["purification"] = info
+    out.attrs["focal"] = focals
+    return out
 
 
 # ------------------------------------------------------- logistic regression
