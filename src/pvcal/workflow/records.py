@@ -15,6 +15,7 @@ from .calibrate import CalibrationStep
 from .diagnosis import diagnosis_step, write_feedback
 from .grading import lower_grade, peer_part, response_details
 from .handover import INDEX_FILE, RESULTS_FILE, WORK_DIR, StepError
+from .pass_line import pass_line_from_step
 
 __all__ = ["PublishStep", "publish_step", "method_text"]
 
@@ -165,7 +166,8 @@ def publish_step(out_dir: str | Path = ".", *, registry: str | Path | None = Non
         }
     )
     record = index.to_record()
-    record["method_text"] = method_text(step, index)
+    record["pass_line"] = pass_line_from_step(step, index)  # what the pass line stands for
+    record["method_text"] = method_text(step, index) + " " + record["pass_line"]["meaning"]
     record["key_fingerprint"] = key.fingerprint
     _write_json(out / INDEX_FILE, {"record": record, "pass_index": index.pass_index})
     (out / RESULTS_FILE).write_text(
