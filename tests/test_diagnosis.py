@@ -314,6 +314,13 @@ def test_domain_table_joins_subscore_value():
     np.testing.assert_allclose(table["share_weak"], share.reindex(table.index))
     np.testing.assert_allclose(table["mean_minus_cut"], table["mean_theta"] + 0.5)
     assert table["added_value"].notna().all()
+    # by form: person-weighted means over the forms (two identical halves: the same numbers)
+    forms = pd.Series(np.where(np.arange(400) % 2 == 0, "F1", "F2"), index=wide.index)
+    by_form = subscore_value(wide, domains, by=forms)
+    avg = diag.domain_table(by_form)
+    f1, f2 = by_form.loc["F1"].iloc[:3], by_form.loc["F2"].iloc[:3]
+    np.testing.assert_allclose(avg["prmse_x"], (f1["prmse_x"] + f2["prmse_x"]) / 2)
+    assert (avg["added_value"] == (avg["prmse_s"] > avg["prmse_x"])).all()
 
 
 def test_diagnose_input_checks():

@@ -557,8 +557,11 @@ class Diagnosis:
         Parameters
         ----------
         subscores : DataFrame, optional
-            :func:`subscore_value` of the same cohort (e.g. its largest form);
-            adds ``reliability``, ``prmse_s``, ``prmse_x`` and ``added_value``.
+            :func:`subscore_value` of the same cohort; adds ``reliability``,
+            ``prmse_s``, ``prmse_x`` and ``added_value``.  With a ``form``
+            level (``by=``) the values are averaged over the forms weighted by
+            their persons, and ``added_value`` is ``prmse_s > prmse_x`` of
+            the averages.
 
         Returns
         -------
@@ -577,7 +580,14 @@ class Diagnosis:
             missing = [c for c in cols if c not in subscores.columns]
             if missing:
                 raise DataError(f"subscores: missing column(s) {missing}; expected subscore_value")
-            out = out.join(subscores[cols].drop(index=_TOTAL, errors="ignore"))
+            sub = subscores[subscores.index.get_level_values(-1) != _TOTAL]
+            if sub.index.nlevels > 1:
+                w = sub["n_persons"].astype(float)
+                num = ["reliability", "prmse_s", "prmse_x"]
+                sums = sub[num].mul(w, axis=0).groupby(level=-1, sort=False).sum()
+                sub = sums.div(w.groupby(level=-1, sort=False).sum(), axis=0)
+                sub["added_value"] = sub["prmse_s"] > sub["prmse_x"]
+            out = out.join(sub[cols])
         return out
 
     def recommend(self, modules: Any, hours: Any = None) -> pd.DataFrame:
