@@ -148,6 +148,9 @@ def test_every_planted_problem_alerts(planted):
     assert "bad input" in text["failure"]
     failed = m.runs[m.runs["outcome"] == "failed"].iloc[0]
     assert failed["duration_s"] == 5.0
+    drift = m.tables["item_drift"]
+    assert len(drift) == 20 and drift.loc[drift["alert"].astype(bool), "item"].tolist() == ["c10"]
+    assert m.tables["pass_rate"]["change"].round(6).tolist() == [-0.2]
 
 
 def test_config_thresholds_and_disabled_kinds(planted, tmp_path):
@@ -200,6 +203,7 @@ def test_write_and_cli_check(planted, tmp_path, capsys):
             "em_iterations", "converged"}  # fmt: skip
     assert need <= set(data["runs"][0])
     assert {"kind", "discipline", "period", "message"} == set(data["alerts"][0])
+    assert len(data["drift"]["item_drift"]) == 20
     assert "Platform monitoring" in (out / "monitoring.html").read_text(encoding="utf-8")
     clean = tmp_path / "clean"
     _clean(clean)

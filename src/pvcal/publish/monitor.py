@@ -253,12 +253,17 @@ class MonitorContext:
 
 @dataclasses.dataclass(frozen=True)
 class Monitoring:
-    """The monitor's result: runs, alerts and the config used."""
+    """The monitor's result: runs, alerts, the config used and the drift tables.
+
+    ``tables`` holds the full drift screens behind the alerts (``item_drift``,
+    ``pass_rate``, ``score_drift``: every comparison, alerting or not).
+    """
 
     runs: pd.DataFrame
     alerts: tuple[Alert, ...]
     config: MonitorConfig
     generated_at: str
+    tables: Mapping[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -281,6 +286,10 @@ class Monitoring:
             "runs": to_jsonable(runs.to_dict("records")),
             "alerts": [a.to_dict() for a in self.alerts],
             "config": self.config.model_dump(mode="json"),
+            "drift": {
+                k: to_jsonable(v.astype(object).where(v.notna(), None).to_dict("records"))
+                for k, v in self.tables.items()
+            },
         }
 
     def to_json(self) -> str:
@@ -520,10 +529,11 @@ def _calibration_items(ctx: MonitorContext, d: str, p: str) -> pd.DataFrame | No
         return None
 
 
-def _item_drift(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
+def item_drift_table(ctx: MonitorContext, cfg: MonitorConfig) -> pd.DataFrame:
+    """:func:`pvcal.drift.item_drift` of every discipline (consecutive published periods)."""
     from ..drift import item_drift
 
-    out = []
+    frames = []
     c = cfg.item_drift
     for d, periods in ctx.periods().items():
         items = {p: _calibration_items(ctx, d, p) for p in periods}
@@ -537,25 +547,37 @@ def _item_drift(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
             min_shift=c.min_shift,
             min_common=c.min_common,
         )
-        for (p0, p1), sub in res[res["alert"]].groupby(["period_from", "period_to"], sort=False):
-            desc = ", ".join(
-                f"{r.item} ({r.diff:+.2f} logits, z = {r.z:.1f}, z_se = {r.z_se:.1f})"
-                for r in sub.itertuples()
+        frames.append(res.assign(discipline=d))
+    if not frames:
+        return pd.DataFrame(columns=["discipline", "item", "period_from", "period_to", "alert"])
+    out = pd.concat(frames, ignore_index=True)
+    return out[["discipline", *[c for c in out.columns if c != "discipline"]]]
+
+
+def _item_drift(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
+    res = item_drift_table(ctx, cfg)
+    out = []
+    keys = ["discipline", "period_from", "period_to"]
+    for (d, p0, p1), sub in res[res["alert"].astype(bool)].groupby(keys, sort=False):
+        desc = ", ".join(
+            f"{r.item} ({r.diff:+.2f} logits, z = {r.z:.1f}, z_se = {r.z_se:.1f})"
+            for r in sub.itertuples()
+        )
+        same = (res["discipline"] == d) & (res["period_from"] == p0) & (res["period_to"] == p1)
+        out.append(
+            Alert(
+                "item_drift",
+                str(d),
+                str(p1),
+                f"{len(sub)} of {int(same.sum())} common items moved on the base scale since "
+                f"{p0}: {desc}",
             )
-            n_common = int(((res["period_from"] == p0) & (res["period_to"] == p1)).sum())
-            out.append(
-                Alert(
-                    "item_drift",
-                    d,
-                    str(p1),
-                    f"{len(sub)} of {n_common} common items moved on the base scale since "
-                    f"{p0}: {desc}",
-                )
-            )
+        )
     return out
 
 
-def _pass_rates(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
+def pass_rate_table(ctx: MonitorContext, cfg: MonitorConfig) -> pd.DataFrame:
+    """:func:`pvcal.drift.pass_rate_drift` of the published index records."""
     from ..drift import pass_rate_drift
 
     rows = []
@@ -565,11 +587,15 @@ def _pass_rates(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
             rows.append(
                 {"discipline": d, "period": p, "n": rec["n"], "pass_rate": rec["pass_rate"]}
             )
-    if not rows:
-        return []
-    res = pass_rate_drift(
-        pd.DataFrame(rows), threshold=cfg.pass_rate.threshold, alpha=cfg.pass_rate.alpha
+    return pass_rate_drift(
+        pd.DataFrame(rows, columns=["discipline", "period", "n", "pass_rate"]),
+        threshold=cfg.pass_rate.threshold,
+        alpha=cfg.pass_rate.alpha,
     )
+
+
+def _pass_rates(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
+    res = pass_rate_table(ctx, cfg)
     return [
         Alert(
             "pass_rate",
@@ -579,21 +605,22 @@ def _pass_rates(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
             f"({r.change:+.1%}, 95% interval {r.lo:+.1%} to {r.hi:+.1%}, p = {r.p_value:.2g}; "
             f"threshold {cfg.pass_rate.threshold:.0%})",
         )
-        for r in res[res["alert"]].itertuples()
+        for r in res[res["alert"].astype(bool)].itertuples()
     ]
 
 
-def _score_drift(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
+def score_drift_table(ctx: MonitorContext, cfg: MonitorConfig) -> pd.DataFrame:
+    """:func:`pvcal.drift.score_drift` of the published θ (base scale) of every discipline."""
     from ..drift import score_drift
 
-    out = []
+    frames = []
     for d, periods in ctx.periods().items():
         scores = {}
         for p in periods:
             rows = ctx.read_json(d, p, "results.json")
-            if isinstance(rows, list) and len(rows) >= 2:
-                scores[p] = [r.get("theta") for r in rows if isinstance(r, dict)]
-                scores[p] = [float(t) for t in scores[p] if t is not None]
+            if isinstance(rows, list):
+                th = [r.get("theta") for r in rows if isinstance(r, dict)]
+                scores[p] = [float(t) for t in th if t is not None]
         scores = {p: s for p, s in scores.items() if len(s) >= 2}
         if len(scores) < 2:
             continue
@@ -602,18 +629,27 @@ def _score_drift(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
             threshold_smd=cfg.score_drift.threshold_smd,
             threshold_ks=cfg.score_drift.threshold_ks,
         )
-        out += [
-            Alert(
-                "score_drift",
-                d,
-                str(r.period_to),
-                f"θ distribution (base scale) moved since {r.period_from}: mean "
-                f"{r.mean_from:.2f} -> {r.mean_to:.2f}, SMD {r.smd:+.2f}, KS {r.ks:.2f} "
-                f"(thresholds {cfg.score_drift.threshold_smd:g}, {cfg.score_drift.threshold_ks:g})",
-            )
-            for r in res[res["alert"]].itertuples()
-        ]
-    return out
+        frames.append(res.assign(discipline=d))
+    if not frames:
+        return pd.DataFrame(columns=["discipline", "period_from", "period_to", "alert"])
+    out = pd.concat(frames, ignore_index=True)
+    return out[["discipline", *[c for c in out.columns if c != "discipline"]]]
+
+
+def _score_drift(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
+    res = score_drift_table(ctx, cfg)
+    t = cfg.score_drift
+    return [
+        Alert(
+            "score_drift",
+            r.discipline,
+            str(r.period_to),
+            f"θ distribution (base scale) moved since {r.period_from}: mean "
+            f"{r.mean_from:.2f} -> {r.mean_to:.2f}, SMD {r.smd:+.2f}, KS {r.ks:.2f} "
+            f"(thresholds {t.threshold_smd:g}, {t.threshold_ks:g})",
+        )
+        for r in res[res["alert"].astype(bool)].itertuples()
+    ]
 
 
 def _dif_rows(data: Any) -> list[dict[str, Any]]:
@@ -762,7 +798,14 @@ def monitor(
         if kind in cfg.disabled:
             continue
         alerts += source(ctx, cfg)
-    return Monitoring(runs=runs, alerts=tuple(alerts), config=cfg, generated_at=utcnow())
+    tables = {
+        "item_drift": item_drift_table(ctx, cfg),
+        "pass_rate": pass_rate_table(ctx, cfg),
+        "score_drift": score_drift_table(ctx, cfg),
+    }
+    return Monitoring(
+        runs=runs, alerts=tuple(alerts), config=cfg, generated_at=utcnow(), tables=tables
+    )
 
 
 def _html(m: Monitoring) -> str:
@@ -790,6 +833,16 @@ def _html(m: Monitoring) -> str:
         else "<p>None.</p>"
     )
     cfg = escape(json.dumps(m.config.model_dump(mode="json"), indent=1, sort_keys=True))
+    titles = {
+        "item_drift": "Item drift: every common item, consecutive periods, base scale",
+        "pass_rate": "Pass-rate changes (two-proportion z, Newcombe interval)",
+        "score_drift": "Score-distribution drift (θ, base scale: SMD, KS)",
+    }
+    drift_html = "".join(
+        f"<h2>{escape(titles.get(k, k))}</h2>"
+        + (table(v, index=False, float_format="{:.3f}") if len(v) else "<p>None.</p>")
+        for k, v in m.tables.items()
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>pvcal monitoring</title>
 <style>
@@ -812,6 +865,7 @@ published, responses answered) and EM convergence.</p>
 {table(runs, index=False, float_format="{:.6g}")}
 <h2>Failed runs</h2>
 {fail_html}
+{drift_html}
 <h2>Thresholds</h2>
 <pre>{cfg}</pre>
 </body></html>
