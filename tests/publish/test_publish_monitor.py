@@ -210,3 +210,24 @@ def test_write_and_cli_check(planted, tmp_path, capsys):
     assert main(["monitor", "--reports", str(clean), "--out", str(out), "--check"]) == 0
     assert main(["monitor", "--reports", str(planted), "--out", str(out)]) == 0  # no --check
     assert "alert" in capsys.readouterr().out
+
+
+def test_failed_runs_from_the_audit_log(tmp_path):
+    """A failure recorded only in the registry's audit log (run_failed) is a run row and a
+    failure alert; one recorded in both the log and _failed/ appears once."""
+    _clean(tmp_path)
+    detail = {"command": "publish", "discipline": "qms", "period": "P3", "error": "boom",
+              "started_at": "2026-12-04T09:00:00Z",
+              "failed_at": "2026-12-04T09:00:30Z"}  # fmt: skip
+    with Registry(registry_path(tmp_path)) as reg:
+        for run_id in ("run-a", "run-b"):
+            reg.add_audit_event("run_failed", object_type="run", object_id=run_id,
+                                actor="pvcal", detail=detail)  # fmt: skip
+    kept = tmp_path / "_failed" / "run-b"
+    kept.mkdir(parents=True)
+    (kept / "run.json").write_text(json.dumps({"run_id": "run-b", **detail}), encoding="utf-8")
+    m = mon.monitor(tmp_path)
+    failed = m.runs[m.runs["outcome"] == "failed"].set_index("run_id")
+    assert sorted(failed.index) == ["run-a", "run-b"]
+    assert failed.loc["run-a", "duration_s"] == 30.0
+    assert [(a.kind, a.period) for a in m.alerts] == [("failure", "P3"), ("failure", "P3")]

@@ -373,10 +373,47 @@ def _collect_runs(reports: Path, registry: Registry, units: Mapping) -> pd.DataF
                     "message": rec.get("error", ""),
                 }
             )
+    seen = {r["run_id"] for r in rows}
+    for rec in _audited_failures(registry):
+        if rec["run_id"] in seen:
+            continue  # the folder under _failed/ says more (facts, full error)
+        rows.append(
+            {
+                **{k: None for k in _RUN_COLUMNS},
+                "run_id": rec["run_id"],
+                "command": rec.get("command") or "publish",
+                "discipline": rec.get("discipline"),
+                "period": rec.get("period"),
+                "started": rec.get("started_at"),
+                "finished": rec.get("failed_at"),
+                "duration_s": _duration(rec.get("started_at"), rec.get("failed_at")),
+                "outcome": "failed",
+                "message": rec.get("error", ""),
+                "code_version": rec.get("code_version"),
+            }
+        )
     frame = pd.DataFrame(rows, columns=list(_RUN_COLUMNS))
     if len(frame):
         frame = frame.sort_values(["started", "run_id"], na_position="first", kind="stable")
     return frame.reset_index(drop=True)
+
+
+def _audited_failures(registry: Registry) -> list[dict[str, Any]]:
+    """Failed runs recorded in the registry's audit log (action ``run_failed``), if any."""
+    try:
+        log = registry.audit_log()
+    except Exception:  # noqa: BLE001 - a registry without an audit log
+        return []
+    if not len(log) or "action" not in log.columns:
+        return []
+    out = []
+    for r in log[log["action"] == "run_failed"].to_dict("records"):
+        try:
+            detail = json.loads(r["detail"]) if isinstance(r["detail"], str) else r["detail"]
+        except ValueError:
+            detail = {}
+        out.append({**(detail or {}), "run_id": str(r["object_id"])})
+    return out
 
 
 def _collect_cases(registry: Registry) -> pd.DataFrame | None:
@@ -776,8 +813,9 @@ def monitor(
     Notes
     -----
     Runs come from the registry (published and unchanged runs: start, end, the
-    duration between them) and from ``reports/_failed/*/run.json`` (failed runs
-    leave the registry untouched).  Data volume, EM cycles and convergence are
+    duration between them), from ``reports/_failed/*/run.json`` (failed runs
+    publish nothing) and from the registry's audit log where it records failed
+    runs (action ``run_failed``; a run in both is shown once).  Data volume, EM cycles and convergence are
     the facts the runner writes into each unit's ``run.json``
     (:func:`pvcal.publish.runs.run_facts`); a run published before they were
     recorded shows them empty.  Periods are ordered by their first
