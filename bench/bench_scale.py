@@ -107,7 +107,7 @@ def run_child(variant: str, path: Path) -> dict:
             Client(cluster) as client,
         ):
             t0 = time.perf_counter()
-            ddf = dd.read_parquet(str(path))
+            ddf = dd.read_parquet(str(path), split_row_groups=4)  # ~262k rows a partition
             cal = pvcal.calibrate(ddf, model="2PL", progress=False)
             rec["seconds"] = time.perf_counter() - t0
             workers = client.run(_peak_mb)

@@ -110,16 +110,18 @@ class FreeMap:
         return np.concatenate(parts, axis=1)
 
 
-def chunk_scores(design: Design, Y, gcode, state, nodes):
+def chunk_scores(design: Design, Y, gcode, state, nodes, dtype=np.float64):
     """Score vectors of one chunk of patterns: item blocks ``(n, J, p)`` and latent ``(n, G, 2)``.
 
-    ``Y`` and ``gcode`` are the chunk's reduced indicators and group codes.
+    ``Y`` and ``gcode`` are the chunk's reduced indicators and group codes;
+    ``dtype`` that of the item score products (the posterior is float64).
     """
     params, latent = state[:-1], state[-1]
     log_w = latent_log_weights(latent, nodes)
     logp, const = reduced_log_p(design, params, nodes)
-    Y = np.asarray(Y, float)
     post = posterior(Y, gcode, logp, np.atleast_2d(const + log_w))
+    Y = np.asarray(Y, dtype)
+    post_d = post.astype(dtype, copy=False)
     # s_njp = Σ_q post_nq Σ_k 1[x_nj = k] G_jkqp with G = (dP/dψ) / P. With the
     # reduced indicators (categories 1..K, and "observed" only where missing):
     # s = observed ∘ (post @ G_0) + Σ_{k>=1} 1[x = k] ∘ (post @ (G_k - G_0)).
@@ -133,13 +135,13 @@ def chunk_scores(design: Design, Y, gcode, state, nodes):
         # one product for every component: post @ [G_0 | G_k - G_0], (n, J p C)
         G0 = G[:, :, 0, :].transpose(1, 0, 2).reshape(Q, J * p)
         Gd = (G[:, :, 1:, :] - G[:, :, :1, :]).transpose(1, 0, 2, 3).reshape(Q, J * (C - 1) * p)
-        M = post @ np.concatenate([G0, Gd], axis=1)
+        M = post_d @ np.concatenate([G0, Gd], axis=1).astype(dtype)
         Yk = Y[:, blk.offset : blk.offset + blk.n_red].reshape(n, J, C - 1, 1)
         s = (M[:, J * p :].reshape(n, J, C - 1, p) * Yk).sum(axis=2)
         base = M[:, : J * p].reshape(n, J, p)
         rows = [(r, n_main + m) for m, (b, r) in enumerate(design.mask_items) if b == bi]
         if rows:
-            observed = np.ones((n, J))
+            observed = np.ones((n, J), dtype)
             for r, col in rows:
                 observed[:, r] = Y[:, col]
             base = base * observed[:, :, None]
@@ -168,12 +170,14 @@ def score_vectors(design: Design, state, nodes):
 def score_sums(Y, counts, gcode, design: Design, state, nodes, cross: bool = True):
     """Sums over one chunk: ``(Σ n s s', Σ n s)`` of the free-parameter score vectors."""
     fm = FreeMap(design)
+    # float64 throughout (float32 score products measured slower here: mixed-type casts)
     s = fm.columns(*chunk_scores(design, Y, gcode, state, nodes))
     grad = counts @ s
     if not cross:
         return 0.0, grad
     s *= np.sqrt(counts)[:, None]
-    return s.T @ s, grad  # A.T @ A: numpy calls BLAS syrk (half the work of a general product)
+    # A.T @ A: numpy calls BLAS syrk (half the work of a general product); chunks add in float64
+    return (s.T @ s).astype(float), grad
 
 
 # rows per chunk of score vectors: (rows x free parameters) float64 blocks stay small
