@@ -48,6 +48,7 @@ _SUBMODULES = {
     "standards",
     "index",
     "peer",
+    "diagnosis",
     "registry",
     "integrity",
     "cases",
