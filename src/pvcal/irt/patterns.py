@@ -150,7 +150,13 @@ def collapse(codes: np.ndarray, counts: np.ndarray | None = None):
     codes = np.ascontiguousarray(codes, dtype=np.int8)
     if codes.shape[0] == 0:
         return codes, np.zeros(0, np.int64)
-    _, first, inverse = np.unique(row_hash(codes), return_index=True, return_inverse=True)
+    patterns, n, _ = _collapse_hashed(codes, counts, row_hash(codes))
+    return patterns, n
+
+
+def _collapse_hashed(codes: np.ndarray, counts, hashes: np.ndarray):
+    """:func:`collapse` given the rows' hashes; also returns the patterns' hashes."""
+    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
     inverse = inverse.ravel()
     if not _same_rows(codes, first, inverse):  # pragma: no cover - a 64-bit collision
         keys = codes.view(np.dtype((np.void, codes.shape[1]))).ravel()
@@ -160,7 +166,7 @@ def collapse(codes: np.ndarray, counts: np.ndarray | None = None):
         n = np.bincount(inverse, minlength=len(first))
     else:
         n = np.bincount(inverse, weights=counts, minlength=len(first)).round()
-    return codes[first], n.astype(np.int64)
+    return codes[first], n.astype(np.int64), hashes[first]
 
 
 class PatternCounter:
@@ -183,6 +189,7 @@ class PatternCounter:
     def __init__(self) -> None:
         self._codes: list[np.ndarray] = []
         self._counts: list[np.ndarray] = []
+        self._hashes: list[np.ndarray] = []  # kept: merging never hashes a row twice
         self._buffered = 0
         self._distinct = 0
         self.n_rows = 0
@@ -192,9 +199,13 @@ class PatternCounter:
         """Add a block of rows (optionally already collapsed, with counts)."""
         table = category_table(codes, counts)
         self.table = table if self.table is None else self.table + table
-        patterns, n = collapse(codes, counts)
+        codes = np.ascontiguousarray(codes, dtype=np.int8)
+        if codes.shape[0] == 0:
+            return
+        patterns, n, h = _collapse_hashed(codes, counts, row_hash(codes))
         self._codes.append(patterns)
         self._counts.append(n)
+        self._hashes.append(h)
         self._buffered += len(patterns)
         self.n_rows += int(n.sum())
         if self._buffered > 2 * max(self._distinct, CHUNK_ROWS):
@@ -202,8 +213,12 @@ class PatternCounter:
 
     def _merge(self) -> None:
         if len(self._codes) > 1:
-            patterns, n = collapse(np.concatenate(self._codes), np.concatenate(self._counts))
-            self._codes, self._counts = [patterns], [n]
+            patterns, n, h = _collapse_hashed(
+                np.concatenate(self._codes),
+                np.concatenate(self._counts),
+                np.concatenate(self._hashes),
+            )
+            self._codes, self._counts, self._hashes = [patterns], [n], [h]
         self._distinct = self._buffered = len(self._codes[0]) if self._codes else 0
 
     def result(self) -> tuple[np.ndarray, np.ndarray]:
