@@ -140,7 +140,7 @@ def _training_rows(recommendations: Any) -> list[dict]:
     return out
 
 
-def profile_svg(profile: pd.DataFrame, cut: float, _: Callable[..., str] | None = None) -> str:
+def profile_svg(profile: Any, cut: float, gettext: Callable[[str], str] | None = None) -> str:
     """The domain profile as a small inline SVG: θ with its interval per domain, the cut.
 
     The same picture as :meth:`pvcal.diagnosis.Diagnosis.plot`, drawn without
@@ -153,8 +153,8 @@ def profile_svg(profile: pd.DataFrame, cut: float, _: Callable[..., str] | None 
         ``upper``, ``weak``).
     cut : float
         The θ pass cut.
-    _ : callable, optional
-        Newstyle gettext for the labels.
+    gettext : callable, optional
+        Translation of the labels (default: none).
 
     Returns
     -------
@@ -163,7 +163,7 @@ def profile_svg(profile: pd.DataFrame, cut: float, _: Callable[..., str] | None 
     """
     from html import escape
 
-    _ = _ or _newstyle(str)
+    _ = _newstyle(gettext or str)
     rows = _profile_rows(profile)
     lo = min(min(r["lower"] for r in rows), cut) - 0.25
     hi = max(max(r["upper"] for r in rows), cut) + 0.25
@@ -214,7 +214,7 @@ def diagnosis_context(
     cut: float,
     level: float,
     recommendations: Any = None,
-    _: Callable[..., str] | None = None,
+    gettext: Callable[[str], str] | None = None,
 ) -> dict[str, Any]:
     """The diagnosis part of a page (``templates/_diagnosis.html.j2``).
 
@@ -230,8 +230,8 @@ def diagnosis_context(
     recommendations : DataFrame or list of dict, optional
         The candidate's training advice (:func:`pvcal.diagnosis.recommend`, or
         the ``training`` of a stored record).
-    _ : callable, optional
-        Newstyle gettext for the plot's labels (default: none).
+    gettext : callable, optional
+        Translation of the plot's labels (default: none).
 
     Returns
     -------
@@ -246,9 +246,8 @@ def diagnosis_context(
         ``profile`` without the columns of a domain profile, or of more than
         one person.
     """
-    _ = _ or _newstyle(str)
     rows = _profile_rows(profile)
-    figure = profile_svg(rows, cut, _) if rows else None
+    figure = profile_svg(rows, cut, gettext) if rows else None
     training = _training_rows(recommendations)
     return {
         "cut": float(cut),
@@ -315,7 +314,7 @@ def feedback_context(
     if gettext is None:
         gettext = translator(lang).gettext
     _ = _newstyle(gettext)
-    diag = diagnosis_context(profile, cut, level, recommendations, _)
+    diag = diagnosis_context(profile, cut, level, recommendations, gettext)
     context = {
         "lang": lang,
         "title": title,
