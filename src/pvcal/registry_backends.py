@@ -43,6 +43,9 @@ __all__ = [
     "PostgresIntegrityError",
     "PG_MIGRATIONS",
     "redact",
+    "add_registry_option",
+    "use_registry_option",
+    "translate_sql",
 ]
 
 _URL = re.compile(r"^postgres(ql)?(\+psycopg)?://", re.IGNORECASE)
@@ -84,6 +87,40 @@ class RegistryURL(str):
         return redact(self)
 
 
+REGISTRY_HELP = (
+    "registry database: a SQLite file or postgresql://user@host:5432/db "
+    "(default $PVCAL_REGISTRY, else REPORTS/registry.sqlite)"
+)
+
+
+def add_registry_option(parser) -> None:
+    """Give ``--registry`` to every (sub)command of ``parser`` that has ``--reports``.
+
+    The commands find their registry through :func:`pvcal.registry.registry_path`;
+    :func:`use_registry_option` passes the choice on through ``PVCAL_REGISTRY``
+    (so notebooks run by ``publish`` see it too).
+    """
+    import argparse
+
+    if "--reports" in parser._option_string_actions and (
+        "--registry" not in parser._option_string_actions
+    ):
+        parser.add_argument("--registry", default=None, metavar="URL_OR_FILE", help=REGISTRY_HELP)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                add_registry_option(sub)
+
+
+def use_registry_option(args) -> None:
+    """Export a given ``--registry`` as ``PVCAL_REGISTRY`` for this process and its children."""
+    import os
+
+    value = getattr(args, "registry", None)
+    if value:
+        os.environ["PVCAL_REGISTRY"] = str(value)
+
+
 class PostgresIntegrityError(sqlite3.IntegrityError):
     """A PostgreSQL integrity violation (unique key, check, append-only trigger)."""
 
@@ -112,7 +149,8 @@ _KEYS = {
 _INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
 
 
-def _translate(sql: str) -> str:
+def translate_sql(sql: str) -> str:
+    """SQLite placeholders to psycopg's: ``?`` -> ``%s``, ``IS ?`` -> NULL-safe equality."""
     sql = sql.replace("%", "%%")
     sql = re.sub(r"\bIS\s+\?", "IS NOT DISTINCT FROM %s", sql, flags=re.IGNORECASE)
     return sql.replace("?", "%s")
@@ -204,7 +242,7 @@ class PostgresConnection:
         match = _INSERT.match(sql)
         key = _KEYS.get(match.group(1).lower()) if match else None
         args = _adapt(params) if params else None
-        text = _translate(sql) if args is not None else sql
+        text = translate_sql(sql) if args is not None else sql
         if key and "RETURNING" not in head:
             text += f" RETURNING {key}"
         cur = self._run(lambda: self._pg.execute(text, args))
@@ -213,7 +251,7 @@ class PostgresConnection:
         return _Cursor(cur)
 
     def executemany(self, sql: str, rows) -> None:
-        text = _translate(sql)
+        text = translate_sql(sql)
         data = [_adapt(r) for r in rows]
         with self._pg.cursor() as cur:
             self._run(lambda: cur.executemany(text, data))
