@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_monitor import add_commands as add_monitor
 
     add_monitor(sub)  # monitor --reports DIR [--check] [--out DIR] [--config FILE]
+    from .registry_backends import add_registry_option
+
+    add_registry_option(parser)  # --registry wherever --reports is
     return parser
 
 
@@ -116,6 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ._validation import PvcalError
 
     args = build_parser().parse_args(argv)
+    from .registry_backends import use_registry_option
+
+    use_registry_option(args)  # --registry -> PVCAL_REGISTRY (notebooks inherit it)
     try:
         if args.command == "publish":
             return _publish(args)
