@@ -72,7 +72,11 @@ def test_reviewer_report_renders(published, chromium, tmp_path):
     _not_blank(png)
 
 
-def test_appeal_sheet_renders(published, chromium, tmp_path):
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("en", ("Standard score", "Peer comparison")), ("zh-CN", ("标准分", "同行比对"))],
+)
+def test_appeal_sheet_renders(published, chromium, tmp_path, lang, words):
     from pvcal.report.appeal import write_appeal_sheet
     from pvcal.report.pseudonym import pseudonymise
 
@@ -82,12 +86,13 @@ def test_appeal_sheet_renders(published, chromium, tmp_path):
     graded = set(res["application"])
     app = next(a for a in cands["application_id"] if pseudonymise(a, "application") in graded)
     page = write_appeal_sheet(
-        "lab-assessor", app, reports_dir=reports, out=tmp_path / "appeal.html"
+        "lab-assessor", app, reports_dir=reports, out=tmp_path / "appeal.html", lang=lang
     )
     png = tmp_path / "appeal.png"
     dom = render(chromium, page, tmp_path, screenshot=png)
     text = _visible_text(dom)
-    assert app in text and "Standard score" in text and "Peer comparison" in text
+    assert app in text and all(w in text for w in words)
+    assert f'<html lang="{lang}">' in dom
     assert re.search(r'<img[^>]+src="data:image/png;base64,', dom)
     _not_blank(png)
 
