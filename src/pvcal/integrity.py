@@ -581,14 +581,20 @@ def person_fit(
     critical = np.full(len(wide), np.nan)
     p_value = np.full(len(wide), np.nan)
     per_chunk = max(1, chunk_rows // n_sim)
+    # persons with the same answered items (a form) side by side: a chunk then simulates
+    # only the items its persons answered
+    pattern = np.packbits(answered[ok], axis=1)
+    ok = ok[np.lexsort(pattern.T[::-1])] if pattern.size else ok
     for start in range(0, len(ok), per_chunk):
         rows = ok[start : start + per_chunk]
+        cols = np.flatnonzero(answered[rows].any(axis=0))
+        sub = params.iloc[cols]
         th = np.repeat(t[rows], n_sim)
-        sim, _ = simulate(params, theta=th, seed=rng)
+        sim, _ = simulate(sub, theta=th, seed=rng)
         sim = sim.to_numpy(dtype=float, copy=True)
-        sim[~np.repeat(answered[rows], n_sim, axis=0)] = np.nan
-        frame = pd.DataFrame(sim, columns=wide.columns)
-        stat = _irt_person_fit(params, frame, method=method, **kw)[col].to_numpy()
+        sim[~np.repeat(answered[rows][:, cols], n_sim, axis=0)] = np.nan
+        frame = pd.DataFrame(sim, columns=wide.columns[cols])
+        stat = _irt_person_fit(sub, frame, method=method, **kw)[col].to_numpy()
         stat = stat.reshape(len(rows), n_sim)
         n_valid = np.isfinite(stat).sum(axis=1)
         if n_sim * alpha >= _MIN_TAIL:
