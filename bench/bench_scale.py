@@ -50,6 +50,12 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
 
 
+def _cpu_s() -> float:
+    """CPU seconds (user + system, all threads) of this process so far."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def make_data(n: int, n_items: int, seed: int = 20261204) -> Path:
     """Simulate 2PL responses block by block straight into Parquet (int8 columns)."""
     import pyarrow as pa
@@ -89,13 +95,13 @@ def run_child(variant: str, path: Path) -> dict:
         t0 = time.perf_counter()
         frame = pd.read_parquet(path).astype("float64")
         rec["load_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _cpu_s()
         cal = pvcal.calibrate(frame, model="2PL", progress=False)
-        rec["seconds"] = time.perf_counter() - t0
+        rec["seconds"], rec["cpu_s"] = time.perf_counter() - t0, _cpu_s() - c0
     elif variant == "streamed":
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _cpu_s()
         cal = pvcal.calibrate(path, model="2PL", progress=False)
-        rec["seconds"] = time.perf_counter() - t0
+        rec["seconds"], rec["cpu_s"] = time.perf_counter() - t0, _cpu_s() - c0
     elif variant == "dask":
         import dask.dataframe as dd
         from distributed import Client, LocalCluster
@@ -106,10 +112,13 @@ def run_child(variant: str, path: Path) -> dict:
             ) as cluster,
             Client(cluster) as client,
         ):
-            t0 = time.perf_counter()
+            w0 = client.run(_cpu_s)
+            t0, c0 = time.perf_counter(), _cpu_s()
             ddf = dd.read_parquet(str(path), split_row_groups=4)  # ~262k rows a partition
             cal = pvcal.calibrate(ddf, model="2PL", progress=False)
             rec["seconds"] = time.perf_counter() - t0
+            w1 = client.run(_cpu_s)
+            rec["cpu_s"] = _cpu_s() - c0 + sum(w1[k] - w0[k] for k in w1)
             workers = client.run(_peak_mb)
             rec["worker_peak_mb"] = max(workers.values())
             rec["n_partitions"] = ddf.npartitions
@@ -164,6 +173,7 @@ def main() -> None:
                 "variant": variant,
                 "median_s": statistics.median(r["seconds"] for r in recs),
                 "runs_s": [round(r["seconds"], 1) for r in recs],
+                "cpu_s": statistics.median(r["cpu_s"] for r in recs),
                 "peak_mb": statistics.median(r["peak_mb"] for r in recs),
                 "worker_peak_mb": (
                     statistics.median(r["worker_peak_mb"] for r in recs)
@@ -186,7 +196,9 @@ def main() -> None:
     for n in [int(v) for v in args.dask_curve.split(",") if v]:
         p = make_data(n, args.items)
         r = child("dask", p)
-        curve.append((n, r["seconds"], r["peak_mb"], r["worker_peak_mb"], r["n_partitions"]))
+        curve.append(
+            (n, r["seconds"], r["cpu_s"], r["peak_mb"], r["worker_peak_mb"], r["n_partitions"])
+        )
         print(curve[-1], flush=True)
     load1 = os.getloadavg()
 
@@ -199,20 +211,24 @@ def main() -> None:
         f"Run {started} on {platform.machine()}, {os.cpu_count()} cores (shared with other "
         f"agents' jobs), Python {platform.python_version()}, numpy {_np.__version__}, "
         f"pandas {_pd.__version__}; load average {load0[0]:.2f} before, {load1[0]:.2f} after. "
-        f"Each run is a fresh child process; medians of {args.runs} runs. Defaults: 61 "
+        f"Each run is a fresh child process; medians of {args.runs} runs; CPU = user + system "
+        "seconds of the calibration (all threads; for Dask, client plus both workers), the "
+        "load-independent figure on a shared machine. Defaults: 61 "
         "quadrature points, tol 1e-4, SEs by cross-product. Peak RSS = the child's maximum "
         "RSS (the in-memory child holds the float64 frame; the Dask row gives the client "
         "and the largest of its 2 worker processes).",
         "",
-        "| case | variant | median time (s) | runs (s) | peak RSS (MB) | worker peak RSS (MB) "
-        "| EM cycles | max abs diff a, b vs memory | loglik rel. diff | RMSE a vs truth |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| case | variant | median time (s) | runs (s) | CPU (s) | peak RSS (MB) "
+        "| worker peak RSS (MB) | EM cycles | max abs diff a, b vs memory | loglik rel. diff "
+        "| RMSE a vs truth |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         extra = f" (+{r['load_s']:.1f} s load)" if r["load_s"] is not None else ""
         wp = f"{r['worker_peak_mb']:.0f}" if r["worker_peak_mb"] is not None else "—"
         lines.append(
             f"| {r['case']} | {r['variant']} | {r['median_s']:.1f}{extra} | {r['runs_s']} | "
+            f"{r['cpu_s']:.1f} | "
             f"{r['peak_mb']:.0f} | {wp} | {r['n_iter']} | {r['max_diff']:.1e} | "
             f"{r['loglik_rel']:.1e} | {r['rmse_a']:.4f} |"
         )
@@ -221,11 +237,14 @@ def main() -> None:
             "",
             "Dask scaling (one run each, same cluster shape):",
             "",
-            "| N x items | time (s) | client peak RSS (MB) | worker peak RSS (MB) | partitions |",
-            "|---|---|---|---|---|",
+            "| N x items | time (s) | CPU (s) | client peak RSS (MB) | worker peak RSS (MB) "
+            "| partitions |",
+            "|---|---|---|---|---|---|",
         ]
-        for n, s, pm, wm, k in curve:
-            lines.append(f"| {n:,} x {args.items} | {s:.1f} | {pm:.0f} | {wm:.0f} | {k} |")
+        for n, sec, cpu, pm, wm, k in curve:
+            lines.append(
+                f"| {n:,} x {args.items} | {sec:.1f} | {cpu:.1f} | {pm:.0f} | {wm:.0f} | {k} |"
+            )
     text = "\n".join(lines) + "\n"
     Path(args.out).write_text(text)
     print(text)

@@ -59,22 +59,24 @@ def encode(frame: pd.DataFrame, *, file: str | None = None) -> np.ndarray:
         Non-integer or negative scores, scores above 100, or persons with no
         response (naming the rows).
     """
-    check_int_scores(frame, file=file)
     X = frame.to_numpy(dtype=float, na_value=np.nan)
     obs = ~np.isnan(X)
+    with np.errstate(invalid="ignore"):
+        ok = ~obs | ((X >= 0) & (X <= MAX_SCORE) & (X == np.floor(X)))
+    if X.size == 0 or not ok.all():
+        check_int_scores(frame, file=file)  # raises naming the row and item, except for > 100
+        top = np.where(obs, X, -1.0).max(axis=0)
+        j = int(np.argmax(top))
+        raise DataError(
+            f"{where(file, item=frame.columns[j])}score {top[j]:g}; item scores above "
+            f"{MAX_SCORE} are not item scores (expected 0..max_score per item)"
+        )
     empty = np.flatnonzero(~obs.any(axis=1))
     if empty.size:
         rows = frame.index[empty[:5]].tolist()
         raise DataError(
             f"{where(file)}{empty.size} person(s) with no responses, e.g. rows {rows}; "
             "drop them before calibrating"
-        )
-    top = np.where(obs, X, -1.0).max(axis=0)
-    if top.max() > MAX_SCORE:
-        j = int(np.argmax(top))
-        raise DataError(
-            f"{where(file, item=frame.columns[j])}score {top[j]:g}; item scores above "
-            f"{MAX_SCORE} are not item scores (expected 0..max_score per item)"
         )
     return np.where(obs, X, -1).astype(np.int8)
 
