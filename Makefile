@@ -33,7 +33,7 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not notebook and not browser and not db"
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench data notebooks
+	$(BIN)/ruff check src tests bench data
 
 # Message catalogues (Babel): extract _() / N_() strings, merge into the .po files, compile .mo.
 LOCALE := src/pvcal/report/locale

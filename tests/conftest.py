@@ -26,10 +26,10 @@ SAMPLE = ROOT / "data" / "sample"
 
 @pytest.fixture(scope="session")
 def kernel() -> str:
-    """The publishing kernel name, registered in this environment if missing."""
+    """The publishing kernel: ``$PVCAL_KERNEL`` if set, else this Python (nothing installed)."""
     from pvcal.publish import ensure_kernel
 
-    return ensure_kernel(install=True)
+    return ensure_kernel()
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,7 @@ pytestmark = pytest.mark.notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
+NOTEBOOKS = ROOT / "src" / "pvcal" / "notebooks"
 UNITS = [
     ("food-safety-inspector", "2025H1"),
     ("food-safety-inspector", "2025H2"),
@@ -59,8 +60,18 @@ def snapshot(reports: Path) -> dict[str, str]:
 
 
 def registry_dump(reports: Path) -> str:
+    """The registry as SQL text, all but the audit log (which records failed runs)."""
     with Registry(reports / "registry.sqlite") as reg:
-        return reg.dump()
+        return "\n".join(line for line in reg.dump().splitlines() if '"audit_log"' not in line)
+
+
+def failure_audit(reports: Path, run_id: str) -> dict:
+    """The detail of the audit log's ``run_failed`` event of a run (exactly one)."""
+    with Registry(reports / "registry.sqlite") as reg:
+        log = reg.audit_log("run")
+    rows = log[(log["object_id"] == run_id) & (log["action"] == "run_failed")]
+    assert len(rows) == 1, log
+    return json.loads(rows["detail"].iloc[0])
 
 
 # ----------------------------------------------------------------------------- a whole run
@@ -176,6 +187,8 @@ def test_appeal_sheet_from_registry(published, tmp_path):
             str(reports),
             "--out",
             str(out),
+            "--lang",
+            "en",
         ]
     )
     assert rc == 0
@@ -225,6 +238,9 @@ def test_corrupt_response_file_changes_nothing(reports_copy, tmp_path, kernel):
     assert snapshot(reports_copy) == files and registry_dump(reports_copy) == dump
     info = json.loads((reports_copy / "_failed" / out.run_id / "run.json").read_text())
     assert info["outcome"] == "failed" and "responses.csv" in info["error"]
+    audit = failure_audit(reports_copy, out.run_id)  # recorded, identifiers pseudonymised
+    assert "responses.csv" in audit["error"] and audit["discipline"] == "lab-assessor"
+    assert not set(_TOKEN.findall(audit["error"])) & raw_identifiers()
     # with the file repaired the same inputs are already published: nothing to do
     shutil.copy(SAMPLE / "lab-assessor" / "responses.csv", folder / "responses.csv")
     again = publish.publish_unit(folder, "2025H2", reports_dir=reports_copy, kernel=kernel)
@@ -233,7 +249,7 @@ def test_corrupt_response_file_changes_nothing(reports_copy, tmp_path, kernel):
 
 def test_notebook_that_raises_changes_nothing(reports_copy, tmp_path, kernel):
     nbs = tmp_path / "notebooks"
-    shutil.copytree(ROOT / "notebooks", nbs)
+    shutil.copytree(NOTEBOOKS, nbs)
     nb = nbformat.read(nbs / "publish_index.ipynb", as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('planted failure')"))
     nbformat.write(nb, nbs / "publish_index.ipynb")
@@ -251,6 +267,7 @@ def test_notebook_that_raises_changes_nothing(reports_copy, tmp_path, kernel):
     assert snapshot(reports_copy) == files and registry_dump(reports_copy) == dump
     kept = reports_copy / "_failed" / out.run_id
     assert (kept / "unit" / "notebooks" / "publish_index.ipynb").is_file()  # for diagnosis
+    assert "planted failure" in failure_audit(reports_copy, out.run_id)["error"]
 
 
 def test_crash_before_commit_changes_nothing_and_rerun_succeeds(reports_copy, kernel, monkeypatch):
@@ -266,6 +283,9 @@ def test_crash_before_commit_changes_nothing_and_rerun_succeeds(reports_copy, ke
     assert out.outcome == "failed" and "simulated crash" in out.message
     monkeypatch.undo()
     assert snapshot(reports_copy) == files and registry_dump(reports_copy) == dump
+    # the registry could not commit, so neither could the audit row: run.json says so
+    info = json.loads((reports_copy / "_failed" / out.run_id / "run.json").read_text())
+    assert "simulated crash" in info["audit_error"]
     # a rerun succeeds: a new index supersedes the old one; published results stay final
     with Registry(reports_copy / "registry.sqlite") as reg:
         old = reg.current_index("lab-assessor", "2025H2")
@@ -287,7 +307,7 @@ def test_threshold_notebook_shows_the_tuner_when_interactive(tmp_path, kernel):
     out = tmp_path / "threshold_setting.ipynb"
     rules_before = (SAMPLE / "lab-assessor" / "rules.yml").read_bytes()
     pm.execute_notebook(
-        str(ROOT / "notebooks" / "threshold_setting.ipynb"),
+        str(NOTEBOOKS / "threshold_setting.ipynb"),
         str(out),
         parameters={
             "discipline": "lab-assessor",

@@ -25,7 +25,7 @@ from pvcal.publish import runner, staging
 from pvcal.registry import Registry
 from pvcal.report import plots
 from pvcal.report.pseudonym import SAMPLE_KEY, PseudonymKey, load_key, pseudonymise, scrub
-from pvcal.report.tuner import write_tuned_cuts
+from pvcal.report.tuner import read_proposal, save_proposal
 
 ROOT = Path(__file__).resolve().parents[1]
 LAB = ROOT / "data" / "sample" / "lab-assessor"
@@ -91,7 +91,7 @@ def test_rate_table_counts_pass_or_better():
 
 
 # ----------------------------------------------------------------------------- inputs
-def test_hash_inputs_ignores_truth_and_tracks_content(tmp_path):
+def test_hash_inputs_ignores_truth_and_tracks_content(tmp_path, monkeypatch):
     folder = tmp_path / "d"
     shutil.copytree(LAB, folder)
     h1, files = publish.hash_inputs(folder, {"period": "2025H2"})
@@ -101,7 +101,12 @@ def test_hash_inputs_ignores_truth_and_tracks_content(tmp_path):
     assert publish.hash_inputs(folder, {"period": "2025H1"})[0] != h1
     with (folder / "responses.csv").open("a") as fh:
         fh.write("\n")
-    assert publish.hash_inputs(folder, {"period": "2025H2"})[0] != h1
+    h2 = publish.hash_inputs(folder, {"period": "2025H2"})[0]
+    assert h2 != h1
+    import pvcal
+
+    monkeypatch.setattr(pvcal, "__version__", "99.0")  # another pvcal: another hash
+    assert publish.hash_inputs(folder, {"period": "2025H2"})[0] != h2
 
 
 def test_discipline_periods_base_first():
@@ -115,7 +120,7 @@ def test_discipline_periods_base_first():
 
 
 def test_notebook_params_per_discipline():
-    params = publish.notebook_params(ROOT / "notebooks", "qms-auditor")
+    params = publish.notebook_params(publish.notebooks_dir(), "qms-auditor")
     assert params["seed"] == workflow.DEFAULT_SEED and params["n_boot"] >= 200
 
 
@@ -195,6 +200,37 @@ def test_published_files_hold_no_raw_identifiers(lab_run):
         assert not [r for r in raw if r in text], name
 
 
+def test_steps_hand_over_json_not_pickles(lab_run, tmp_path):
+    """The calibrate step's hand-over reloads to the same results (JSON round trip, exact)."""
+    from pvcal.workflow import CalibrationStep, StepError, StepRecord
+
+    out, cal, _, _ = lab_run
+    assert not list(out.rglob("*.pkl"))
+    text = (out / "work" / "step.json").read_text()
+    record = StepRecord.from_json(text)
+    assert record.to_json() == text and record == cal.record
+    assert record.pvcal_version and record.inputs == cal.inputs
+    back = CalibrationStep.load(out)
+    pd.testing.assert_frame_equal(back.scores, cal.scores)
+    pd.testing.assert_frame_equal(back.items, cal.items)
+    pd.testing.assert_frame_equal(back.item_fit, cal.item_fit)
+    assert back.calibration.to_json() == cal.calibration.to_json()
+    assert (out / "calibration.json").read_text() == cal.on_base.to_json()
+    pd.testing.assert_frame_equal(back.wide, cal.wide)
+    assert back.linking is None and back.base_index is None and back.seed == 7
+    # data changed between the steps: the next step refuses to mix them
+    folder = tmp_path / "lab-assessor"
+    shutil.copytree(LAB, folder)
+    step_dir = tmp_path / "unit"
+    workflow.calibrate_step(folder, "2025H2", out_dir=step_dir, item_fit=False)
+    with (folder / "candidates.csv").open("a") as fh:
+        fh.write("\n")
+    with pytest.raises(StepError, match="candidates.csv"):
+        CalibrationStep.load(step_dir)
+    with pytest.raises(StepError, match="run calibrate.ipynb first"):
+        CalibrationStep.load(tmp_path / "nothing")
+
+
 # ----------------------------------------------------------------------------- tuner
 def test_tuner_evaluates_and_pass_rate_falls_with_the_cut(lab_run):
     _, _, setting, _ = lab_run
@@ -214,33 +250,69 @@ def test_tuner_evaluates_and_pass_rate_falls_with_the_cut(lab_run):
         tuner.evaluate([1.0, 0.0, 2.0])
 
 
-def test_tuned_cuts_written_back_with_history(tmp_path, lab_run):
-    from pvcal.data import read_rules
+def test_tuner_saves_proposals_and_apply_writes_rules_with_audit(tmp_path, lab_run):
+    """The tuner leaves rules.yml alone; `pvcal rules apply-proposal` applies and audits.
+
+    Hand check: the applied block carries the proposal's cuts, who, when and why;
+    the earlier block moves to ``history``; the audit row's SHA-256 before/after are
+    those of the file's bytes before and after.
+    """
+    from pvcal import rules as pvrules
+    from pvcal.publish.proposals import apply_proposal
 
     _, cal, _, _ = lab_run
-    rules = tmp_path / "rules.yml"
+    rules = tmp_path / "lab-assessor" / "rules.yml"
+    rules.parent.mkdir()
     shutil.copy(LAB / "rules.yml", rules)
-    original = rules.read_text()
-    write_tuned_cuts(
+    original = rules.read_bytes()
+    p1 = save_proposal(
         rules, [-0.8, 0.6, 2.0], who="M. Ethod", why="panel review", when="2025-07-01T00:00:00Z"
     )
-    write_tuned_cuts(
+    p2 = save_proposal(
         rules, {"pass": -0.7, "good": 0.6, "excellent": 2.0}, who="M. Ethod", why="second look"
     )
+    assert p1 == rules.parent / "proposals" / "cuts-20250701T000000Z.yml"
+    assert p2.parent == p1.parent and p2 != p1
+    assert rules.read_bytes() == original  # the tuner never edits the rules
+    assert read_proposal(p1).theta == {"pass": -0.8, "good": 0.6, "excellent": 2.0}
+    reports = tmp_path / "reports"
+    rc = cli.main(["rules", "apply-proposal", str(p1), "--reports", str(reports), "--by", "L. Ead"])
+    assert rc == 0
+    after_first = rules.read_bytes()
+    apply_proposal(p2, reports_dir=reports, actor="L. Ead")
     text = rules.read_text()
-    assert text.startswith(original.rstrip("\n"))  # everything else, comments included, kept
-    r = read_rules(rules)
+    assert text.startswith(original.decode().rstrip("\n"))  # the rest, comments included, kept
+    r = pvrules.load(rules)
     tuned = r.raw["tuned_cuts"]
     assert tuned["theta"] == {"pass": -0.7, "good": 0.6, "excellent": 2.0}
     assert tuned["set_by"] == "M. Ethod" and tuned["reason"] == "second look"
     assert tuned["history"][0]["theta"]["pass"] == -0.8
     assert tuned["history"][0]["set_at"] == "2025-07-01T00:00:00Z"
-    plan = workflow.plan_cuts(dataclasses.replace(cal, rules=r))
+    with Registry(reports / "registry.sqlite") as reg:
+        log = reg.audit_log("rules")
+    assert log["action"].tolist() == ["cuts_applied", "cuts_applied"]
+    assert log["actor"].tolist() == ["L. Ead", "L. Ead"]
+    first, second = (json.loads(d) for d in log["detail"])
+    assert first["proposal"] == p1.name and second["proposal"] == p2.name
+    assert first["rules_sha256_before"] == hashlib.sha256(original).hexdigest()
+    assert first["rules_sha256_after"] == hashlib.sha256(after_first).hexdigest()
+    assert second["rules_sha256_before"] == first["rules_sha256_after"]
+    step = dataclasses.replace(cal, data=dataclasses.replace(cal.data, rules=r))
+    plan = workflow.plan_cuts(step)
     assert plan.source == "tuned" and plan.grades["Pass"] == {"method": "fixed", "theta": -0.7}
     with pytest.raises(PvcalError, match="who sets the cuts and why"):
-        write_tuned_cuts(rules, [-1, 0, 1], who="", why="x")
+        save_proposal(rules, [-1, 0, 1], who="", why="x")
     with pytest.raises(PvcalError, match="increasing"):
-        write_tuned_cuts(rules, [0, 0, 1], who="a", why="b")
+        save_proposal(rules, [0, 0, 1], who="a", why="b")
+    # a proposal edited into nonsense is refused: rules and audit log unchanged
+    bad = p1.with_name("cuts-bad.yml")
+    bad.write_text(p1.read_text().replace("pass: -0.8", "pass: 3.0"))
+    before = rules.read_bytes()
+    with pytest.raises(PvcalError, match="increasing"):
+        apply_proposal(bad, reports_dir=reports)
+    assert rules.read_bytes() == before
+    with Registry(reports / "registry.sqlite") as reg:
+        assert len(reg.audit_log("rules")) == 2
 
 
 # ----------------------------------------------------------------------------- recovery
@@ -308,7 +380,41 @@ def test_cli_reports_errors(tmp_path, capsys):
     assert rc == 2
     assert "no registry" in capsys.readouterr().err
     assert publish.kernel_name("k2") == "k2"
-    assert publish.kernel_name() == os.environ.get("PVCAL_KERNEL", publish.DEFAULT_KERNEL)
+    assert publish.kernel_name() == (os.environ.get("PVCAL_KERNEL") or None)
+
+
+def test_default_kernel_is_this_python_and_notebooks_are_package_data(monkeypatch):
+    """No kernel named: a kernelspec for sys.executable, found through JUPYTER_PATH."""
+    import sys
+    from importlib.resources import files
+
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    monkeypatch.delenv("PVCAL_KERNEL", raising=False)
+    name = publish.ensure_kernel()
+    assert name == publish.CURRENT_KERNEL
+    assert KernelSpecManager().get_kernel_spec(name).argv[0] == sys.executable
+    with pytest.raises(PvcalError, match="not installed"):
+        publish.ensure_kernel("no-such-kernel-pvcal")
+    folder = publish.notebooks_dir()
+    assert folder == files("pvcal") / "notebooks"
+    for name, _ in (*publish.UNIT_NOTEBOOKS, (publish.INDUSTRY_NOTEBOOK, "")):
+        assert (folder / f"{name}.ipynb").is_file()
+
+
+def test_package_data_globs_cover_the_notebooks():
+    """pyproject's [tool.setuptools.package-data] ships every notebook and params file."""
+    import tomllib
+
+    package = ROOT / "src" / "pvcal"
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["pvcal"]
+    shipped = {p for g in globs for p in package.glob(g) if p.is_file()}
+    wanted = set((package / "notebooks").glob("*.ipynb")) | set(
+        (package / "notebooks" / "params").glob("*.yaml")
+    )
+    assert len(wanted) >= 7 and wanted <= shipped
 
 
 # ----------------------------------------------------------------------------- atomic unit
@@ -328,8 +434,9 @@ def _unit(reports: Path, register=None, input_hash: str = "h1"):
 
 
 def _state(reports: Path) -> tuple[str, dict[str, bytes]]:
+    """Registry (all but the audit log, which records failures) and files outside _failed/."""
     with Registry(reports / "registry.sqlite") as reg:
-        dump = reg.dump()
+        dump = "\n".join(line for line in reg.dump().splitlines() if '"audit_log"' not in line)
     files = {
         p.relative_to(reports).as_posix(): p.read_bytes()
         for p in reports.rglob("*")
@@ -353,6 +460,13 @@ def test_unit_failures_leave_everything_as_it_was(tmp_path, monkeypatch):
     assert out.outcome == "failed" and "bad input" in out.message
     assert _state(reports) == before
     assert json.loads((reports / "_failed" / out.run_id / "run.json").read_text())["error"]
+    with Registry(reports / "registry.sqlite") as reg:  # the failure is in the audit log
+        log = reg.audit_log("run")
+    assert log[["action", "object_id", "actor"]].values.tolist() == [
+        ["run_failed", out.run_id, "pvcal"]
+    ]
+    detail = json.loads(log["detail"].iloc[0])
+    assert detail["error"] == "bad input in the register step" and detail["input_hash"] == "h2"
 
     def crash(self):
         raise OSError("crash between writing files and committing")
@@ -362,6 +476,11 @@ def test_unit_failures_leave_everything_as_it_was(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert out.outcome == "failed" and "crash" in out.message
     assert _state(reports) == before
+    # the registry itself could not commit: the failure could not be audited, run.json says so
+    info = json.loads((reports / "_failed" / out.run_id / "run.json").read_text())
+    assert "crash" in info["audit_error"]
+    with Registry(reports / "registry.sqlite") as reg:
+        assert len(reg.audit_log("run")) == 1
     # the same inputs again: nothing to do, no duplicate
     again = _unit(reports, input_hash="h1")
     assert again.outcome == "unchanged"
@@ -387,12 +506,12 @@ def test_crash_after_commit_is_rolled_forward(tmp_path, monkeypatch):
     assert not (reports / ".staging").exists()
 
 
-def test_tuner_widget_moves_and_saves(lab_run, tmp_path):
-    from pvcal.data import read_rules
-
+def test_tuner_widget_moves_and_saves_a_proposal(lab_run, tmp_path):
+    """The widget's button saves a proposal (who and why required); rules.yml is untouched."""
     _, _, setting, _ = lab_run
     rules = tmp_path / "rules.yml"
     shutil.copy(LAB / "rules.yml", rules)
+    original = rules.read_bytes()
     tuner = dataclasses.replace(setting.tuner(), rules_file=rules)
     box = tuner.widget()
     sliders = box.children[:3]
@@ -400,11 +519,14 @@ def test_tuner_widget_moves_and_saves(lab_run, tmp_path):
         [round(v, 2) for v in tuner.seed_cuts.values()]
     )
     sliders[0].value = round(sliders[0].value + 0.25, 2)
-    who, why, button, status = box.children[4:8]
+    who, why, button, status = box.children[-4:]
     button.click()  # no who/why: refused, nothing written
-    assert "not saved" in status.value and "tuned_cuts" not in rules.read_text()
+    assert "not saved" in status.value and not (tmp_path / "proposals").exists()
     who.value, why.value = "M. Ethod", "raise the pass line after the panel review"
     button.click()
-    tuned = read_rules(rules).raw["tuned_cuts"]
-    assert tuned["theta"]["pass"] == pytest.approx(sliders[0].value)
-    assert tuned["seeded_from"]["pass"] == pytest.approx(tuner.seed_cuts["Pass"])
+    (saved,) = (tmp_path / "proposals").glob("cuts-*.yml")
+    proposal = read_proposal(saved)
+    assert proposal.theta["pass"] == pytest.approx(sliders[0].value)
+    assert proposal.seeded_from["pass"] == pytest.approx(tuner.seed_cuts["Pass"])
+    assert proposal.discipline == "lab-assessor" and proposal.period == "2025H2"
+    assert rules.read_bytes() == original

@@ -17,7 +17,7 @@ def test_ruff_clean():
     if not Path(ruff).exists():
         pytest.skip("ruff is not installed (pip install -e '.[dev]')")
     out = subprocess.run(
-        [ruff, "check", "src", "tests", "bench", "data", "notebooks"],
+        [ruff, "check", "src", "tests", "bench", "data"],
         cwd=ROOT,
         capture_output=True,
         text=True,

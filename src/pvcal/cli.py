@@ -1,4 +1,4 @@
-"""Command line: ``pvcal publish`` and ``pvcal appeal``.
+"""Command line: ``pvcal publish``, ``pvcal appeal`` and ``pvcal rules apply-proposal``.
 
 Examples
 --------
@@ -7,6 +7,7 @@ Examples
     $ pvcal publish --all                          # every discipline under data/sample
     $ pvcal publish --discipline qms-auditor --period 2025H2
     $ pvcal appeal --discipline qms-auditor --application QMS25H1-0001
+    $ pvcal rules apply-proposal data/sample/qms-auditor/proposals/cuts-20250701T120000Z.yml
     $ pvcal monitor --reports reports --check       # alerts of the platform monitor
 """
 
@@ -37,9 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
     pub.add_argument("--period", metavar="P", help="only this period (default: all)")
     pub.add_argument("--data", default="data/sample", help="folder of discipline folders")
     pub.add_argument("--reports", default="reports", help="reports folder (holds the registry)")
-    pub.add_argument("--notebooks", default=None, help="notebook folder (default: notebooks/)")
     pub.add_argument(
-        "--kernel", default=None, help="Jupyter kernel name (default $PVCAL_KERNEL or 'pvcal')"
+        "--notebooks",
+        default=None,
+        help="notebook folder (default: the notebooks shipped with pvcal)",
+    )
+    pub.add_argument(
+        "--kernel",
+        default=None,
+        help="Jupyter kernel name (default $PVCAL_KERNEL, else this Python)",
     )
     pub.add_argument("--seed", type=int, default=None, help="seed of every random step")
     pub.add_argument("--force", action="store_true", help="run even if inputs are unchanged")
@@ -57,6 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument("--application", required=True, metavar="ID", help="raw application id")
     app.add_argument("--reports", default="reports", help="reports folder (holds the registry)")
     app.add_argument("--out", default=None, help="output file (default reports/appeals/...)")
+
+    rules = sub.add_parser("rules", help="change a discipline's rules file (audited)")
+    rules_sub = rules.add_subparsers(dest="rules_command", required=True)
+    apply = rules_sub.add_parser(
+        "apply-proposal", help="apply a threshold-tuner cut proposal to rules.yml"
+    )
+    apply.add_argument("proposal", metavar="FILE", help="<discipline>/proposals/cuts-*.yml")
+    apply.add_argument("--rules", default=None, help="rules file (default: beside proposals/)")
+    apply.add_argument("--reports", default="reports", help="reports folder (holds the registry)")
+    apply.add_argument("--by", default=None, help="who applies it (default $USER)")
 
     from .cli_monitor import add_commands as add_monitor
 
@@ -98,6 +115,16 @@ def _publish(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _rules(args: argparse.Namespace) -> int:
+    from .publish.proposals import apply_proposal
+
+    path = apply_proposal(
+        args.proposal, rules_file=args.rules, reports_dir=args.reports, actor=args.by
+    )
+    print(f"applied {args.proposal} to {path} (recorded in the audit log of {args.reports})")
+    return 0
+
+
 def _appeal(args: argparse.Namespace) -> int:
     from .report.appeal import write_appeal_sheet
 
@@ -125,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "publish":
             return _publish(args)
+        if args.command == "rules":
+            return _rules(args)
         if args.command == "monitor":
             from .cli_monitor import run as run_monitor
 

@@ -9,12 +9,13 @@ atomic unit, :mod:`~pvcal.publish.runner`), on a Jupyter kernel
 
 from __future__ import annotations
 
-from .kernels import DEFAULT_KERNEL, ensure_kernel, kernel_name
+from .kernels import CURRENT_KERNEL, DEFAULT_KERNEL, current_kernel, ensure_kernel, kernel_name
 from .notebooks import (
     INDUSTRY_NOTEBOOK,
     UNIT_NOTEBOOKS,
     notebook_params,
     notebooks_dir,
+    packaged_notebooks,
     render_html,
     run_notebook,
 )
@@ -23,17 +24,20 @@ from .runs import PublishError, UnitOutcome, code_version, hash_inputs
 from .staging import recover
 
 __all__ = [
+    "CURRENT_KERNEL",
     "DEFAULT_KERNEL",
     "INDUSTRY_NOTEBOOK",
     "UNIT_NOTEBOOKS",
     "PublishError",
     "UnitOutcome",
     "code_version",
+    "current_kernel",
     "ensure_kernel",
     "hash_inputs",
     "kernel_name",
     "notebook_params",
     "notebooks_dir",
+    "packaged_notebooks",
     "publish",
     "publish_industry",
     "publish_unit",

@@ -1,29 +1,84 @@
-"""The Jupyter kernel the notebooks run on."""
+"""The Jupyter kernel the notebooks run on.
+
+By default the notebooks run on **this** Python (``sys.executable``): pvcal
+writes a kernelspec for it into a private folder that it puts first on
+``JUPYTER_PATH`` for the process (and the kernels it starts), so ``pip install
+pvcal`` followed by ``pvcal publish`` works without ``ipykernel install``.
+A kernel name (``--kernel NAME`` or ``$PVCAL_KERNEL``) selects an installed
+kernelspec instead.
+"""
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
+import shutil
 import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
 
 from .._validation import PvcalError
 
-__all__ = ["DEFAULT_KERNEL", "kernel_name", "ensure_kernel"]
+__all__ = ["CURRENT_KERNEL", "DEFAULT_KERNEL", "current_kernel", "ensure_kernel", "kernel_name"]
 
-DEFAULT_KERNEL = "pvcal"
+#: Name of the kernelspec pvcal writes for the running interpreter.
+CURRENT_KERNEL = "pvcal-current-python"
+#: The kernel used when none is named: None means the running interpreter.
+DEFAULT_KERNEL: str | None = None
+
+_lock = threading.Lock()
+_spec_root: Path | None = None
 
 
-def kernel_name(name: str | None = None) -> str:
-    """The Jupyter kernel to run notebooks with: ``name``, ``$PVCAL_KERNEL`` or ``"pvcal"``."""
+def kernel_name(name: str | None = None) -> str | None:
+    """The kernel asked for: ``name``, else ``$PVCAL_KERNEL``, else None (this Python)."""
     return name or os.environ.get("PVCAL_KERNEL") or DEFAULT_KERNEL
 
 
+def current_kernel() -> str:
+    """A kernelspec running this Python (``sys.executable``); returns its name.
+
+    The kernelspec is written once per process into a temporary folder
+    (removed at exit) that is put first on ``JUPYTER_PATH``, so it wins over
+    an installed kernel of the same name and nothing is installed.
+
+    Returns
+    -------
+    str
+        :data:`CURRENT_KERNEL`.
+    """
+    global _spec_root
+    with _lock:
+        if _spec_root is None or not (_spec_root / "kernels" / CURRENT_KERNEL).is_dir():
+            root = Path(tempfile.mkdtemp(prefix="pvcal-kernel-"))
+            spec = root / "kernels" / CURRENT_KERNEL
+            spec.mkdir(parents=True)
+            version = ".".join(map(str, sys.version_info[:2]))
+            kernel = {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": f"pvcal (Python {version}: {sys.executable})",
+                "language": "python",
+                "metadata": {"debugger": True},
+            }
+            (spec / "kernel.json").write_text(json.dumps(kernel, indent=1), encoding="utf-8")
+            paths = [str(root), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
+            os.environ["JUPYTER_PATH"] = os.pathsep.join(paths)
+            atexit.register(shutil.rmtree, root, True)
+            _spec_root = root
+    return CURRENT_KERNEL
+
+
 def ensure_kernel(name: str | None = None, *, install: bool = False) -> str:
-    """Check that the kernel exists (optionally register it in this environment).
+    """The kernel to run notebooks with, checked to exist.
 
     Parameters
     ----------
     name : str, optional
-        Kernel name (default :func:`kernel_name`).
+        Kernel name (default :func:`kernel_name`); with no name at all, the
+        running interpreter (:func:`current_kernel`).
     install : bool, default False
         Register a kernel of that name for this Python (``ipykernel install
         --sys-prefix``) if it is missing.
@@ -36,16 +91,16 @@ def ensure_kernel(name: str | None = None, *, install: bool = False) -> str:
     Raises
     ------
     PvcalError
-        If the kernel is missing (and not installed).
+        If a named kernel is missing (and not installed).
     """
     from jupyter_client.kernelspec import KernelSpecManager
 
     name = kernel_name(name)
+    if name is None:
+        return current_kernel()
     if name in KernelSpecManager().find_kernel_specs():
         return name
     if install:
-        import sys
-
         subprocess.run(
             [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", name],
             check=True,
@@ -53,6 +108,6 @@ def ensure_kernel(name: str | None = None, *, install: bool = False) -> str:
         )
         return name
     raise PvcalError(
-        f"Jupyter kernel {name!r} is not installed; run `make venv` or "
-        f"`python -m ipykernel install --sys-prefix --name {name}`"
+        f"Jupyter kernel {name!r} is not installed; leave --kernel and $PVCAL_KERNEL unset to "
+        f"run on this Python, or `python -m ipykernel install --sys-prefix --name {name}`"
     )

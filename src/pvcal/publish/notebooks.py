@@ -12,6 +12,7 @@ __all__ = [
     "UNIT_NOTEBOOKS",
     "INDUSTRY_NOTEBOOK",
     "notebooks_dir",
+    "packaged_notebooks",
     "notebook_params",
     "run_notebook",
     "render_html",
@@ -24,12 +25,36 @@ UNIT_NOTEBOOKS: tuple[tuple[str, str], ...] = (
     ("publish_index", "report"),
 )
 INDUSTRY_NOTEBOOK = "industry_report"
-_REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def packaged_notebooks() -> Path:
+    """The folder of the notebooks shipped with pvcal (package data ``pvcal/notebooks``).
+
+    Raises
+    ------
+    PvcalError
+        If pvcal is not installed as plain files (e.g. run from a zip archive).
+    """
+    from importlib.resources import files
+
+    folder = files("pvcal") / "notebooks"
+    if not isinstance(folder, Path) or not folder.is_dir():
+        raise PvcalError(
+            f"pvcal's notebooks ({folder}) are not a folder on disk; reinstall pvcal "
+            "(pip install pvcal) or pass the notebook folder (--notebooks DIR)"
+        )
+    return folder
 
 
 def notebooks_dir(path: str | Path | None = None) -> Path:
-    """Folder of the pipeline notebooks (default: the repository's ``notebooks/``)."""
-    folder = Path(path) if path is not None else _REPO_ROOT / "notebooks"
+    """Folder of the publishing notebooks: ``path``, else those shipped with pvcal.
+
+    Raises
+    ------
+    PvcalError
+        If the folder is missing.
+    """
+    folder = Path(path) if path is not None else packaged_notebooks()
     if not folder.is_dir():
         raise PvcalError(f"notebook folder {str(folder)!r} not found")
     return folder

@@ -53,7 +53,15 @@ from .notebooks import (
     render_html,
     run_notebook,
 )
-from .runs import PublishError, UnitOutcome, code_version, hash_inputs, new_run_id, run_facts
+from .runs import (
+    PublishError,
+    UnitOutcome,
+    audit_failure,
+    code_version,
+    hash_inputs,
+    new_run_id,
+    run_facts,
+)
 from .staging import STAGING, keep_failed, recover, write_json
 
 __all__ = ["publish", "publish_unit", "publish_industry"]
@@ -75,8 +83,14 @@ def _run_unit(
     register: Callable[[Registry, Path, str], str],
     force: bool = False,
     on_step: Callable[[str], None] | None = None,
+    data_dir: str | Path | None = None,
 ) -> UnitOutcome:
-    """Stage, execute, render, register, commit, move: one atomic unit."""
+    """Stage, execute, render, register, commit, move: one atomic unit.
+
+    A failure publishes nothing; it is recorded in the registry's audit log
+    (:func:`~pvcal.publish.runs.audit_failure`, identifiers of ``data_dir``
+    pseudonymised) and the staged folder kept under ``reports/_failed/``.
+    """
     run_id = new_run_id(discipline or command, period)
     record = {
         "run_id": run_id,
@@ -121,6 +135,9 @@ def _run_unit(
         reason = str(exc) if isinstance(exc, PvcalError) else f"{type(exc).__name__}: {exc}"
         info = {**record, **run_facts(unit), "outcome": "failed", "error": reason,
                 "traceback": traceback.format_exc(), "finished_at": utcnow()}  # fmt: skip
+        not_audited = audit_failure(registry, info, data_dir=data_dir)
+        if not_audited:
+            info["audit_error"] = not_audited
         kept = keep_failed(stage, reports, run_id, info)
         return UnitOutcome(discipline, period, run_id, "failed", reason, kept)
     # committed: from here on the run is published; if moving the files fails (or the
@@ -184,11 +201,13 @@ def publish_unit(
     reports_dir : str or Path, default "reports"
         Where reports and the registry live.
     notebooks : str or Path, optional
-        Folder of the notebooks (default: the repository's ``notebooks/``).
+        Folder of the notebooks (default: those shipped with pvcal, package data
+        ``pvcal/notebooks``; :func:`~pvcal.publish.notebooks.packaged_notebooks`).
     kernel : str, optional
-        Jupyter kernel name (default :func:`kernel_name`).
+        Jupyter kernel name (default ``$PVCAL_KERNEL``, else this Python:
+        :func:`~pvcal.publish.kernels.ensure_kernel`).
     seed : int, optional
-        Seed of every random step (default: ``notebooks/params/<discipline>.yaml``,
+        Seed of every random step (default: ``<notebooks>/params/<discipline>.yaml``,
         else :data:`DEFAULT_SEED`).
     force : bool, default False
         Run even if these inputs were published already.
@@ -199,7 +218,7 @@ def publish_unit(
 
     Notes
     -----
-    ``notebooks/params/<discipline>.yaml`` (optional) holds the discipline's
+    ``<notebooks>/params/<discipline>.yaml`` (optional) holds the discipline's
     notebook parameters (``seed``, ``n_boot``); they are part of the input hash.
 
     Returns
@@ -241,13 +260,13 @@ def publish_unit(
             input_hash, inputs = hash_inputs(folder, parameters)
         except PvcalError as exc:
             run_id = new_run_id(folder.name, period)
-            kept = keep_failed(
-                reports / STAGING / run_id,
-                reports,
-                run_id,
-                {"run_id": run_id, "discipline": folder.name, "period": period,
-                 "outcome": "failed", "error": str(exc)},
-            )  # fmt: skip
+            info = {"run_id": run_id, "command": "publish", "discipline": folder.name,
+                    "period": period, "outcome": "failed", "error": str(exc),
+                    "code_version": code_version(), "started_at": utcnow()}  # fmt: skip
+            not_audited = audit_failure(registry, info, data_dir=folder)
+            if not_audited:
+                info["audit_error"] = not_audited
+            kept = keep_failed(reports / STAGING / run_id, reports, run_id, info)
             return UnitOutcome(folder.name, period, run_id, "failed", str(exc), kept)
         nb_params = {
             **parameters,
@@ -270,6 +289,7 @@ def publish_unit(
             register=_register_discipline(discipline, period, input_hash),
             force=force,
             on_step=on_step,
+            data_dir=folder,
         )
 
 

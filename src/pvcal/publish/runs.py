@@ -1,8 +1,9 @@
-"""Run records: what a run is (its outcome), its id, its input hash and code version."""
+"""Run records: a run's outcome, id, input hash, code version, and the audit of failures."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import subprocess
@@ -12,18 +13,20 @@ from typing import Any
 
 from .._validation import PvcalError
 from ..registry import utcnow
+from ..workflow.load import input_files
 
 __all__ = [
     "PublishError",
     "UnitOutcome",
+    "audit_failure",
     "code_version",
     "hash_inputs",
     "new_run_id",
     "run_facts",
 ]
 
-_REPO_ROOT = Path(__file__).resolve().parents[3]
-_NOT_INPUTS = ("true_", "readme", ".")  # simulation truth and notes are not inputs
+_PACKAGE = Path(__file__).resolve().parents[1]
+_REPO_ROOT = _PACKAGE.parents[1]  # the checkout, when pvcal runs from src/pvcal
 
 
 class PublishError(PvcalError):
@@ -59,10 +62,17 @@ class UnitOutcome:
         return self.outcome != "failed"
 
 
+@functools.lru_cache(maxsize=1)
 def code_version() -> str:
-    """pvcal version plus the git commit of the source tree (``+dirty`` if modified)."""
+    """pvcal version plus the git commit of the source tree (``.dirty`` if modified).
+
+    The commit is added only when pvcal runs from its own git checkout (an
+    installed pvcal gives its version alone).  Computed once per process.
+    """
     from .. import __version__
 
+    if not (_REPO_ROOT / "pyproject.toml").is_file() or _PACKAGE != _REPO_ROOT / "src" / "pvcal":
+        return __version__
     try:
         sha = subprocess.run(
             ["git", "rev-parse", "--short=12", "HEAD"],
@@ -73,7 +83,7 @@ def code_version() -> str:
             timeout=10,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "src", "notebooks"],
+            ["git", "status", "--porcelain", "--", "src"],
             cwd=_REPO_ROOT,
             capture_output=True,
             text=True,
@@ -85,21 +95,16 @@ def code_version() -> str:
     return f"{__version__}+g{sha}{'.dirty' if dirty else ''}"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def hash_inputs(
     folder: str | Path, parameters: dict[str, Any] | None = None
 ) -> tuple[str, dict[str, str]]:
-    """SHA-256 over a discipline folder's input files and the run parameters.
+    """SHA-256 over a discipline folder's input files, the run parameters and pvcal's version.
 
     Files whose names start with ``true_`` (simulation truth), ``README`` or a
-    dot are not inputs and are left out.
+    dot are not inputs and are left out
+    (:func:`~pvcal.workflow.load.input_files`).  The pvcal version and the
+    code version (:func:`code_version`) are part of the hash, so a new pvcal
+    publishes again what an older one published.
 
     Parameters
     ----------
@@ -112,14 +117,74 @@ def hash_inputs(
     (str, dict)
         The combined hash and file name -> SHA-256 of each input file.
     """
-    folder = Path(folder)
-    files = {
-        p.name: _sha256(p)
-        for p in sorted(folder.iterdir())
-        if p.is_file() and not p.name.lower().startswith(_NOT_INPUTS)
-    }
-    payload = json.dumps({"files": files, "parameters": parameters or {}}, sort_keys=True)
+    from .. import __version__
+
+    files = input_files(folder)
+    payload = json.dumps(
+        {
+            "files": files,
+            "parameters": parameters or {},
+            "pvcal": __version__,
+            "code": code_version(),
+        },
+        sort_keys=True,
+    )
     return hashlib.sha256(payload.encode()).hexdigest(), files
+
+
+def _identifier_map(folder: str | Path | None) -> dict[str, str]:
+    """Raw application/candidate id -> pseudonym, from the CSV files of a data folder."""
+    if folder is None or not Path(folder).is_dir():
+        return {}
+    import pandas as pd
+
+    from ..report.pseudonym import load_key, pseudonymise
+
+    key = load_key()
+    kinds = {"application_id": "application", "candidate_id": "candidate"}
+    mapping: dict[str, str] = {}
+    for path in sorted(Path(folder).glob("*.csv")):
+        try:
+            ids = pd.read_csv(path, dtype=str, usecols=lambda c: c in kinds)
+        except (OSError, ValueError, pd.errors.ParserError):
+            continue
+        for col, kind in kinds.items():
+            if col in ids:
+                values = ids[col].dropna().astype(str).str.strip()
+                mapping.update({v: pseudonymise(v, kind, key) for v in values.unique() if v})
+    return mapping
+
+
+def audit_failure(
+    registry: Any, info: dict[str, Any], *, data_dir: str | Path | None = None
+) -> str | None:
+    """Record a failed run in the registry's audit log (action ``run_failed``).
+
+    The detail holds the run's command, discipline, period, input hash, code
+    version, parameters, inputs, start time and the error, with raw
+    application and candidate identifiers of ``data_dir`` replaced by their
+    pseudonyms (the full error stays in ``reports/_failed/<run_id>/run.json``).
+
+    Returns
+    -------
+    str or None
+        None when recorded; else why it could not be (the registry itself failing).
+    """
+    from ..report.pseudonym import scrub
+
+    keys = ("command", "discipline", "period", "input_hash", "code_version", "parameters")
+    detail = {k: info.get(k) for k in keys}
+    detail["inputs"] = info.get("inputs") or {}
+    detail["started_at"] = info.get("started_at")
+    detail["failed_at"] = utcnow()
+    try:
+        detail["error"] = scrub(str(info.get("error", "")), _identifier_map(data_dir))
+        registry.add_audit_event(
+            "run_failed", object_type="run", object_id=info["run_id"], actor="pvcal", detail=detail
+        )
+    except Exception as exc:  # noqa: BLE001 - the failure itself is reported by the caller
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def new_run_id(*parts: str | None) -> str:

@@ -5,8 +5,11 @@ grade distribution, pass rate, classification accuracy and consistency
 (Rudner), the conditional SEM at each cut (per form, on the θ and the
 standard-score scale) and the θ → standard-score map.  :meth:`CutTuner.widget`
 wraps it in ipywidgets sliders seeded with the standard-setting result, and
-:meth:`CutTuner.save` (or :func:`write_tuned_cuts`) writes the chosen cuts
-back into the discipline's ``rules.yml`` with who, when and why.  Under
+:meth:`CutTuner.save` (or :func:`save_proposal`) saves the chosen cuts with
+who, when and why as a proposal beside the discipline's ``rules.yml``
+(``proposals/cuts-<UTC time>.yml``); the rules file changes only when the
+proposal is applied (``pvcal rules apply-proposal``, recorded in the audit
+log).  Under
 papermill the notebook calls :meth:`CutTuner.evaluate` at the rules' cuts
 instead of showing widgets.
 
@@ -33,7 +36,14 @@ from ..registry import utcnow
 from ..rules import CUT_GRADES
 from .plots import GRADES, plot_grade_distribution, plot_standard_score_map
 
-__all__ = ["CutTuner", "TunerState", "write_tuned_cuts", "CUT_NAMES"]
+__all__ = [
+    "CutTuner",
+    "TunerState",
+    "CutProposal",
+    "save_proposal",
+    "read_proposal",
+    "CUT_NAMES",
+]
 
 #: The three cuts, lowest first, as BenchmarkIndex names them.
 CUT_NAMES = CUT_GRADES
@@ -219,11 +229,22 @@ class CutTuner:
         why: str,
         when: str | None = None,
     ) -> Path:
-        """Write the chosen cuts into the rules file (see :func:`write_tuned_cuts`)."""
+        """Save the chosen cuts as a proposal beside the rules file (see :func:`save_proposal`).
+
+        The rules file itself is not changed; ``pvcal rules apply-proposal``
+        applies the proposal.
+        """
         if self.rules_file is None:
-            raise PvcalError("this tuner has no rules file to write to")
-        return write_tuned_cuts(
-            self.rules_file, cuts, who=who, why=why, when=when, seeded_from=self.seed_cuts
+            raise PvcalError("this tuner has no rules file to save a proposal beside")
+        return save_proposal(
+            self.rules_file,
+            cuts,
+            who=who,
+            why=why,
+            when=when,
+            seeded_from=self.seed_cuts,
+            discipline=getattr(self.index, "discipline", None),
+            period=getattr(self.index, "period", None),
         )
 
     def widget(self) -> Any:
@@ -253,7 +274,7 @@ class CutTuner:
         out = w.Output()
         who = w.Text(description="who", placeholder="your name")
         why = w.Textarea(description="why", placeholder="reason for the change")
-        button = w.Button(description="Write cuts to rules", button_style="warning")
+        button = w.Button(description="Save cuts proposal", button_style="warning")
         status = w.HTML()
 
         def current() -> dict[str, float]:
@@ -279,7 +300,7 @@ class CutTuner:
             except PvcalError as exc:
                 status.value = f"<b style='color:#c51b7d'>not saved: {exc}</b>"
                 return
-            status.value = f"saved to {path} at {utcnow()}"
+            status.value = f"proposal saved to {path} at {utcnow()} (rules unchanged until applied)"
 
         for s in sliders.values():
             s.observe(refresh, names="value")
@@ -288,10 +309,110 @@ class CutTuner:
         return w.VBox([*sliders.values(), out, who, why, button, status])
 
 
-_BLOCK = re.compile(r"^tuned_cuts:.*?(?=^[^\s#]|\Z)", re.S | re.M)
+#: Folder of cut proposals, beside a discipline's ``rules.yml``.
+PROPOSALS_DIR = "proposals"
+_PROPOSAL_KIND = "pvcal.CutProposal"
 
 
-def write_tuned_cuts(
+@dataclasses.dataclass(frozen=True)
+class CutProposal:
+    """Cuts proposed with the tuner, waiting to be applied to ``rules.yml``.
+
+    The tuner never edits the rules file: it saves a proposal
+    (:func:`save_proposal`) beside it, and ``pvcal rules apply-proposal``
+    (:func:`pvcal.publish.proposals.apply_proposal`) applies it explicitly and
+    records that in the registry's audit log.
+
+    Attributes
+    ----------
+    theta : dict
+        θ cuts by ``pass``, ``good``, ``excellent`` (strictly increasing).
+    set_by, set_at, reason : str
+        Who proposed the cuts, when (ISO 8601 UTC) and why.
+    seeded_from : dict or None
+        The cuts the tuner started from.
+    discipline, period : str or None
+        Where the tuner ran.
+    rules : str
+        The rules file the proposal is for, relative to the discipline folder.
+    """
+
+    theta: dict
+    set_by: str
+    set_at: str
+    reason: str
+    seeded_from: dict | None = None
+    discipline: str | None = None
+    period: str | None = None
+    rules: str = "rules.yml"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The proposal as a mapping (the YAML file's content)."""
+        return {"kind": _PROPOSAL_KIND, "version": 1, **dataclasses.asdict(self)}
+
+    def to_yaml(self) -> str:
+        """The proposal file's text (YAML with a comment saying how to apply it)."""
+        import yaml
+
+        head = (
+            "# Cut proposal from pvcal's threshold tuner: rules.yml is unchanged until\n"
+            "#   pvcal rules apply-proposal <this file> --reports <reports folder>\n"
+        )
+        return head + yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], file: str | Path | None = None) -> CutProposal:
+        """Validate a proposal mapping.
+
+        Raises
+        ------
+        SchemaError
+            Not a cut proposal; cuts missing or not increasing; empty who/why.
+        """
+        where = f"{file}: " if file is not None else ""
+        if not isinstance(d, Mapping) or d.get("kind") != _PROPOSAL_KIND:
+            raise SchemaError(f"{where}not a pvcal cut proposal (kind: {_PROPOSAL_KIND})")
+        try:
+            theta = {k.lower(): v for k, v in _cuts(d.get("theta") or {}).items()}
+        except PvcalError as exc:
+            raise SchemaError(f"{where}theta: {exc}") from None
+        for key in ("set_by", "set_at", "reason"):
+            if not str(d.get(key) or "").strip():
+                raise SchemaError(f"{where}{key}: required (who, when and why)")
+        seeded = d.get("seeded_from")
+        return cls(
+            theta=theta,
+            set_by=str(d["set_by"]).strip(),
+            set_at=str(d["set_at"]).strip(),
+            reason=str(d["reason"]).strip(),
+            seeded_from=None if seeded is None else {str(k): float(v) for k, v in seeded.items()},
+            discipline=d.get("discipline"),
+            period=None if d.get("period") is None else str(d["period"]),
+            rules=str(d.get("rules") or "rules.yml"),
+        )
+
+
+def read_proposal(path: str | Path) -> CutProposal:
+    """Read a proposal file written by :func:`save_proposal`.
+
+    Raises
+    ------
+    SchemaError
+        Missing file, not YAML, or not a valid proposal.
+    """
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise SchemaError(f"{path}: proposal file not found")
+    try:
+        d = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SchemaError(f"{path}: not valid YAML ({exc})") from None
+    return CutProposal.from_dict(d, file=path)
+
+
+def save_proposal(
     rules_file: str | Path,
     cuts: Mapping[str, float] | Sequence[float],
     *,
@@ -299,69 +420,62 @@ def write_tuned_cuts(
     why: str,
     when: str | None = None,
     seeded_from: Mapping[str, float] | None = None,
+    discipline: str | None = None,
+    period: str | None = None,
 ) -> Path:
-    """Write chosen θ cuts into a rules file as its ``tuned_cuts:`` block.
+    """Save chosen θ cuts as a proposal beside the rules file (the rules stay as they are).
 
-    The block overrides the grades' standard-setting methods in later runs
-    (:func:`pvcal.workflow.plan_cuts`).  The rest of the file, comments
-    included, is kept; an earlier ``tuned_cuts`` block moves into the new
-    block's ``history``.
+    The proposal goes to ``<rules folder>/proposals/cuts-<UTC time>.yml``
+    (``-2``, ``-3``... when that name is taken); ``pvcal rules apply-proposal``
+    applies it.
 
     Parameters
     ----------
     rules_file : str or Path
+        The discipline's ``rules.yml``.
     cuts : mapping or sequence
         θ cuts of Pass, Good, Excellent (strictly increasing).
     who, why : str
-        Who set the cuts and why (both required).
+        Who proposes the cuts and why (both required).
     when : str, optional
         ISO 8601 UTC time (default now).
     seeded_from : mapping, optional
         The cuts the tuner started from.
+    discipline, period : str, optional
+        Where the tuner ran.
 
     Returns
     -------
     Path
+        The proposal file.
 
     Raises
     ------
     PvcalError
         Cuts not increasing, empty who/why.
-    SchemaError
-        The rules file is not valid YAML afterwards.
     """
-    import yaml
-
     values = _cuts(cuts)
     if not str(who).strip() or not str(why).strip():
-        raise PvcalError("say who sets the cuts and why (both are recorded in the rules file)")
-    path = Path(rules_file)
-    text = path.read_text(encoding="utf-8")
-    old = (yaml.safe_load(text) or {}).get("tuned_cuts")
-    history = []
-    if isinstance(old, dict):
-        history = list(old.get("history") or [])
-        history.append({k: v for k, v in old.items() if k != "history"})
-    block = {
-        "theta": {k.lower(): round(v, 6) for k, v in values.items()},
-        "set_by": str(who).strip(),
-        "set_at": when or utcnow(),
-        "reason": str(why).strip(),
-    }
-    if seeded_from is not None:
-        block["seeded_from"] = {str(k).lower(): round(float(v), 6) for k, v in seeded_from.items()}
-    if history:
-        block["history"] = history
-    dumped = yaml.safe_dump({"tuned_cuts": block}, sort_keys=False, allow_unicode=True)
-    dumped = dumped.replace(
-        "tuned_cuts:\n",
-        "tuned_cuts:   # written by pvcal's threshold tuner; overrides the grades' methods\n",
-        1,
+        raise PvcalError("say who sets the cuts and why (both are recorded with the proposal)")
+    rules_file = Path(rules_file)
+    proposal = CutProposal(
+        theta={k.lower(): round(v, 6) for k, v in values.items()},
+        set_by=str(who).strip(),
+        set_at=when or utcnow(),
+        reason=str(why).strip(),
+        seeded_from=None
+        if seeded_from is None
+        else {str(k).lower(): round(float(v), 6) for k, v in seeded_from.items()},
+        discipline=discipline,
+        period=period,
+        rules=rules_file.name,
     )
-    kept = _BLOCK.sub("", text).rstrip("\n")
-    new = f"{kept}\n{dumped}"
-    check = yaml.safe_load(new)
-    if not isinstance(check, dict) or check.get("tuned_cuts", {}).get("theta") != block["theta"]:
-        raise SchemaError(f"{path}: writing tuned_cuts produced an unreadable rules file")
-    path.write_text(new, encoding="utf-8")
+    folder = rules_file.parent / PROPOSALS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = re.sub(r"[^0-9TZ]", "", proposal.set_at)
+    path, n = folder / f"cuts-{stamp}.yml", 1
+    while path.exists():
+        n += 1
+        path = folder / f"cuts-{stamp}-{n}.yml"
+    path.write_text(proposal.to_yaml(), encoding="utf-8")
     return path

@@ -1,7 +1,9 @@
-"""Calibrate and link: the period's calibration on the base scale (``calibrate.ipynb``).
+"""Calibrate: the period's calibration and scores on the base scale (``calibrate.ipynb``).
 
 The base period is calibrated and fixes the θ scale; a later period is
-calibrated on its own and linked onto the base scale through the anchor items.
+calibrated on its own and linked onto the base scale through the anchor items
+(:mod:`~pvcal.workflow.link`).  :class:`CalibrationStep` holds the result and
+hands it to the next steps as JSON (:mod:`~pvcal.workflow.handover`).
 """
 
 from __future__ import annotations
@@ -11,32 +13,42 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from .._validation import PvcalError
-from ..registry import Registry
 from ..report.pseudonym import scrub
-from .handover import CALIBRATION_FILE, DEFAULT_SEED, WORK_DIR, StepError
+from ..serialize import dumps, frame_from_json, frame_to_json, loads
+from .handover import (
+    CALIBRATION_FILE,
+    DEFAULT_SEED,
+    LINKING_FILE,
+    WORK_DIR,
+    StepError,
+    StepRecord,
+)
+from .link import base_index_of, link_to_base
+from .load import PeriodData, input_files, load_period
 
-__all__ = ["CalibrationStep", "calibrate_step"]
+__all__ = ["CalibrationStep", "calibrate_period", "calibrate_step", "item_fit_by_form"]
+
+# internal hand-over files under WORK_DIR
+_OWN_CALIBRATION, _ITEMS, _SCORES, _ITEM_FIT = (
+    "calibration.json",
+    "items.json",
+    "scores.json",
+    "item_fit.json",
+)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class CalibrationStep:
     """What ``calibrate.ipynb`` produces for one discipline and period.
 
+    The period's data (rules, item bank, responses, register, panel, peer
+    results) are reachable as attributes of the step (``step.rules``,
+    ``step.wide``, ...; see :class:`~pvcal.workflow.load.PeriodData`).
+
     Attributes
     ----------
-    discipline, period, base_period : str
-    rules : pvcal.data.Rules
-    bank : DataFrame
-        The discipline's item bank.
-    wide : DataFrame
-        Responses of the eligible applications of the period (raw ids; internal).
-    persons : DataFrame
-        Person metadata of ``wide`` (candidate_id, form, ...).
-    candidates : DataFrame
-        The period's candidate register rows (study hours, region, employer).
-    eligibility : DataFrame
-        The period's eligibility (Art. 6), every application.
+    data : PeriodData
+        The period's validated data (eligible applications only).
     calibration : Calibration
         The period's own calibration (the base scale for the base period).
     items : DataFrame
@@ -47,69 +59,153 @@ class CalibrationStep:
         EAP ``theta`` and ``se`` on the base scale, indexed by application.
     item_fit : DataFrame or None
         S-X2 item fit of the period's calibration.
-    panel : dict
-        Panel judgement frames.
-    peer : DataFrame or None
-        Peer-comparison results of the period.
     base_index : dict or None
-        The registry row of the base period's current index (later periods).
+        The registry row of the base period's current index (later periods),
+        without its calibration.
     seed : int
+    warnings : tuple of (str, str)
+        Data warnings (category, message), identifiers pseudonymised.
+    inputs : dict
+        SHA-256 of the discipline folder's input files when calibrated.
     """
 
-    discipline: str
-    period: str
-    base_period: str
-    rules: Any
-    bank: Any
-    wide: Any
-    persons: Any
-    candidates: Any
-    eligibility: Any
+    data: PeriodData
     calibration: Any
     items: Any
     linking: Any
     scores: Any
     item_fit: Any
-    panel: dict
-    peer: Any
     base_index: dict | None
     seed: int
     warnings: tuple = ()
+    inputs: dict = dataclasses.field(default_factory=dict)
+
+    # the period's data, as attributes of the step
+    discipline = property(lambda self: self.data.discipline)
+    period = property(lambda self: self.data.period)
+    base_period = property(lambda self: self.data.base_period)
+    rules = property(lambda self: self.data.rules)
+    bank = property(lambda self: self.data.bank)
+    wide = property(lambda self: self.data.wide)
+    persons = property(lambda self: self.data.persons)
+    candidates = property(lambda self: self.data.candidates)
+    eligibility = property(lambda self: self.data.eligibility)
+    panel = property(lambda self: self.data.panel)
+    peer = property(lambda self: self.data.peer)
 
     @property
     def is_base(self) -> bool:
         """True for the base period (its calibration fixes the scale)."""
-        return self.period == self.base_period
+        return self.data.is_base
+
+    @property
+    def on_base(self) -> Any:
+        """The period's calibration on the base scale (the published ``calibration.json``)."""
+        return self.calibration if self.linking is None else self.linking.rescale(self.calibration)
+
+    @property
+    def record(self) -> StepRecord:
+        """The step's :class:`~pvcal.workflow.handover.StepRecord`."""
+        from .. import __version__
+
+        return StepRecord(
+            discipline=self.discipline,
+            period=self.period,
+            base_period=self.base_period,
+            data_dir=str(Path(self.data.folder).resolve()),
+            seed=int(self.seed),
+            inputs=dict(self.inputs),
+            base_index=self.base_index,
+            warnings=tuple(self.warnings),
+            pvcal_version=__version__,
+        )
 
     def save(self, out_dir: str | Path) -> None:
-        """Keep the step for the next notebooks (``work/calibrate.pkl``)."""
-        import pickle
+        """Write the step's results as JSON for the next steps (and the published files).
 
-        path = Path(out_dir) / WORK_DIR / "calibrate.pkl"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(pickle.dumps(self))
+        ``calibration.json`` (on the base scale) and ``linking.json`` are
+        published; the rest goes to ``work/`` (see :mod:`~pvcal.workflow.handover`).
+        """
+        out = Path(out_dir)
+        work = out / WORK_DIR
+        work.mkdir(parents=True, exist_ok=True)
+        if self.linking is not None:
+            (out / LINKING_FILE).write_text(self.linking.to_json(), encoding="utf-8")
+        (out / CALIBRATION_FILE).write_text(self.on_base.to_json(), encoding="utf-8")
+        (work / _OWN_CALIBRATION).write_text(self.calibration.to_json(), encoding="utf-8")
+        (work / _ITEMS).write_text(dumps(frame_to_json(self.items)), encoding="utf-8")
+        (work / _SCORES).write_text(dumps(frame_to_json(self.scores)), encoding="utf-8")
+        if self.item_fit is not None:
+            (work / _ITEM_FIT).write_text(dumps(frame_to_json(self.item_fit)), encoding="utf-8")
+        self.record.save(out)
 
     @classmethod
     def load(cls, out_dir: str | Path) -> CalibrationStep:
-        """Read the step saved by :meth:`save`.
+        """Read the step :meth:`save` wrote; the period's data are loaded again.
 
         Raises
         ------
         StepError
-            If ``calibrate.ipynb`` has not run in ``out_dir``.
+            If ``calibrate.ipynb`` has not run in ``out_dir``, or the discipline
+            folder's input files changed since it ran.
         """
-        import pickle
+        from ..equating.linking import Linking
+        from ..irt import Calibration
 
-        path = Path(out_dir) / WORK_DIR / "calibrate.pkl"
-        if not path.is_file():
-            raise StepError(f"{path} not found: run calibrate.ipynb first (same out_dir)")
-        return pickle.loads(path.read_bytes())
+        out = Path(out_dir)
+        work = out / WORK_DIR
+        record = StepRecord.load(out)
+        now = input_files(record.data_dir)
+        if now != record.inputs:
+            changed = sorted(set(now.items()) ^ set(record.inputs.items()))
+            raise StepError(
+                f"{record.data_dir}: input files changed since calibrate.ipynb ran "
+                f"({', '.join(sorted({name for name, _ in changed}))}); run it again"
+            )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # raised and recorded by the calibrate step
+            data = load_period(record.data_dir, record.period)
+        link_file = out / LINKING_FILE
+        fit_file = work / _ITEM_FIT
+        return cls(
+            data=data,
+            calibration=Calibration.from_json((work / _OWN_CALIBRATION).read_text("utf-8")),
+            items=_frame(work / _ITEMS),
+            linking=Linking.from_json(link_file.read_text("utf-8"))
+            if link_file.is_file()
+            else None,
+            scores=_frame(work / _SCORES),
+            item_fit=_frame(fit_file) if fit_file.is_file() else None,
+            base_index=record.base_index,
+            seed=record.seed,
+            warnings=record.warnings,
+            inputs=record.inputs,
+        )
+
+
+def _frame(path: Path) -> Any:
+    return frame_from_json(loads(path.read_text(encoding="utf-8")))
 
 
 def _model_spec(rules: Any, bank: Any, columns: Any) -> Any:
     if rules.model != "mixed":
         return rules.model
     return {item: str(bank.loc[item, "model"]) for item in columns}
+
+
+def calibrate_period(data: PeriodData) -> Any:
+    """Calibrate the period's eligible responses with the rules' item model.
+
+    ``model: mixed`` takes each item's model from the item bank.
+
+    Returns
+    -------
+    Calibration
+        On the period's own scale (:func:`pvcal.calibrate`).
+    """
+    from ..irt import calibrate
+
+    return calibrate(data.wide, model=_model_spec(data.rules, data.bank, data.wide.columns))
 
 
 def calibrate_step(
@@ -138,8 +234,9 @@ def calibrate_step(
     registry : str or Path, optional
         The registry file (needed for periods after the base period).
     out_dir : str or Path, default "."
-        Writes ``calibration.json`` (the calibration on the base scale) and, for
-        a linked period, ``linking.json`` there.
+        Writes ``calibration.json`` (the calibration on the base scale), for
+        a linked period ``linking.json``, and the hand-over files in ``work/``
+        (:meth:`CalibrationStep.save`).
     seed : int
     item_fit : bool, default True
         Compute S-X2 item fit.
@@ -155,111 +252,61 @@ def calibrate_step(
     PvcalError
         Unknown period; a later period without a published base calibration.
     """
-    out = Path(out_dir)
+    from ..irt import Calibration
+
+    inputs = input_files(data_dir)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        step = _calibrate(data_dir, period, registry, int(seed), item_fit)
-    if caught:
-        step = dataclasses.replace(step, warnings=_scrubbed(caught, step))
-    out.mkdir(parents=True, exist_ok=True)
-    on_base = step.calibration
-    if step.linking is not None:
-        on_base = step.linking.rescale(step.calibration)
-        (out / "linking.json").write_text(step.linking.to_json(), encoding="utf-8")
-    (out / CALIBRATION_FILE).write_text(on_base.to_json(), encoding="utf-8")
-    step.save(out)
+        data = load_period(data_dir, period)
+        cal = calibrate_period(data)
+        base_index, linking = None, None
+        if data.is_base:
+            items, scores = cal.items, cal.score(data.wide)
+        else:
+            base_index = base_index_of(data, registry)
+            linking = link_to_base(data, cal, Calibration.from_json(base_index["calibration"]))
+            items, scores = linking.transform(cal, persons=cal.score(data.wide))
+            base_index = {k: v for k, v in base_index.items() if k != "calibration"}
+        fit = item_fit_by_form(cal, data.wide, data.persons) if item_fit else None
+    step = CalibrationStep(
+        data=data,
+        calibration=cal,
+        items=items,
+        linking=linking,
+        scores=scores,
+        item_fit=fit,
+        base_index=base_index,
+        seed=int(seed),
+        warnings=_scrubbed(caught, data) if caught else (),
+        inputs=inputs,
+    )
+    step.save(out_dir)
     return step
 
 
-def _scrubbed(caught: list, step: CalibrationStep) -> tuple[tuple[str, str], ...]:
+def _scrubbed(caught: list, data: PeriodData) -> tuple[tuple[str, str], ...]:
     """Warnings as (category, message) with raw identifiers replaced by pseudonyms."""
     from ..report.pseudonym import load_key, pseudonymise
 
     key = load_key()
-    c = step.candidates
+    c = data.candidates
     mapping = {str(a): pseudonymise(a, "application", key) for a in c.index}
     mapping.update({str(v): pseudonymise(v, "candidate", key) for v in c["candidate_id"]})
     seen = dict.fromkeys((w.category.__name__, scrub(str(w.message), mapping)) for w in caught)
     return tuple(seen)
 
 
-def _calibrate(
-    data_dir: str | Path, period: str, registry: str | Path | None, seed: int, item_fit: bool
-) -> CalibrationStep:
-    from .. import data as _data
-    from ..equating.linking import link
-    from ..irt import Calibration, calibrate
+def item_fit_by_form(cal: Any, wide: Any, persons: Any) -> Any:
+    """S-X2 per form on the persons who answered every item of their form.
 
-    d = _data.load_discipline(data_dir)
-    rules = d.rules
-    if period not in rules.periods:
-        raise PvcalError(
-            f"{d.folder / 'rules.yml'}: period {period!r} is not one of {rules.periods}"
-        )
-    resp = d.responses.subset(period=period)
-    elig_all = d.eligibility()
-    cands = d.candidates[d.candidates["period"].astype(str) == period]
-    elig = elig_all.loc[elig_all.index.isin(cands.index)]
-    ok = elig["eligible"].reindex(resp.wide.index).fillna(False).astype(bool).to_numpy()
-    wide = resp.wide.loc[ok]
-    wide = wide.loc[:, wide.notna().any()]
-    if len(wide) < 2:
-        raise PvcalError(f"{d.name} {period}: fewer than 2 eligible applications with responses")
-    persons = resp.persons.loc[wide.index]
-    cal = calibrate(wide, model=_model_spec(rules, d.items, wide.columns))
-    base_index, linking = None, None
-    if period == rules.base_period:
-        items, scores = cal.items, cal.score(wide)
-    else:
-        if registry is None:
-            raise PvcalError(f"{d.name} {period}: the registry is needed to find the base scale")
-        with Registry(registry) as reg:
-            base_index = reg.current_index(d.name, rules.base_period)
-        if base_index is None or not base_index.get("calibration"):
-            raise PvcalError(
-                f"{d.name}: no published base calibration for {rules.base_period}; "
-                f"publish the base period before {period}"
-            )
-        base_cal = Calibration.from_json(base_index["calibration"])
-        anchors = rules.anchors or {}
-        drift = anchors.get("drift") or {}
-        statistic = str(drift.get("statistic", "robust_z")).replace("_", "-")
-        linking = link(
-            base_cal,
-            cal,
-            method=anchors.get("linking", "stocking-lord"),
-            screen=statistic if drift else None,
-            screen_threshold=drift.get("threshold"),
-        )
-        items, scores = linking.transform(cal, persons=cal.score(wide))
-    fit = _item_fit_by_form(cal, wide, persons) if item_fit else None
-    peer = d.peer
-    if peer is not None:
-        peer = peer[peer["period"].astype(str) == period]
-    return CalibrationStep(
-        discipline=d.name,
-        period=period,
-        base_period=rules.base_period,
-        rules=rules,
-        bank=d.items,
-        wide=wide,
-        persons=persons,
-        candidates=cands,
-        eligibility=elig,
-        calibration=cal,
-        items=items,
-        linking=linking,
-        scores=scores,
-        item_fit=fit,
-        panel=dict(d.panel),
-        peer=peer,
-        base_index=base_index,
-        seed=int(seed),
-    )
+    Forms with fewer than 50 complete responders are left out.
 
-
-def _item_fit_by_form(cal: Any, wide: Any, persons: Any) -> Any:
-    """S-X2 per form on the persons who answered every item of their form."""
+    Returns
+    -------
+    DataFrame or None
+        :func:`pvcal.irt.fit.s_x2` rows with ``form`` and ``n_complete``;
+        None when no form has enough complete responders.
+    """
     import pandas as pd
 
     from ..irt.fit import s_x2

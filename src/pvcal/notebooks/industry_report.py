@@ -5,8 +5,6 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
-#       format_version: '1.3'
-#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: pvcal (Python 3)
 #     language: python
@@ -21,7 +19,7 @@
 # by region and employer. Candidates are pseudonymised; only aggregates are shown.
 
 # %% tags=["parameters"]
-registry = "../reports/registry.sqlite"
+registry = "../../../reports/registry.sqlite"
 out_dir = "."
 min_group = 50
 n_extreme = 10

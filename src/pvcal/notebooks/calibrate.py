@@ -23,8 +23,8 @@
 discipline = "qms-auditor"
 period = "2025H1"
 base_period = "2025H1"
-data_dir = "../data/sample/qms-auditor"
-registry = "../reports/registry.sqlite"
+data_dir = "../../../data/sample/qms-auditor"
+registry = "../../../reports/registry.sqlite"
 out_dir = None  # None: a fresh temporary folder (interactive use)
 seed = 20250601
 base_index_id = None

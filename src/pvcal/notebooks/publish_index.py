@@ -5,8 +5,6 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
-#       format_version: '1.3'
-#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: pvcal (Python 3)
 #     language: python
@@ -24,8 +22,8 @@
 discipline = "qms-auditor"
 period = "2025H1"
 base_period = "2025H1"
-data_dir = "../data/sample/qms-auditor"
-registry = "../reports/registry.sqlite"
+data_dir = "../../../data/sample/qms-auditor"
+registry = "../../../reports/registry.sqlite"
 out_dir = None  # None: a fresh temporary folder (interactive use)
 seed = 20250601
 base_index_id = None

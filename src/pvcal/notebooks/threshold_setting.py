@@ -20,16 +20,18 @@
 # **Methodologists:** open this notebook in JupyterLab with `interactive = True`
 # to get sliders for the three cuts (seeded from the standard-setting result);
 # the grade distribution, pass rate, classification accuracy/consistency, CSEM
-# at the cuts and the standard-score map update live, and the button writes the
-# chosen cuts back to the discipline's `rules.yml` with who, when and why.
+# at the cuts and the standard-score map update live, and the button saves the
+# chosen cuts with who, when and why as a proposal beside the discipline's
+# `rules.yml` (`proposals/cuts-<UTC time>.yml`); the rules change only when
+# someone applies it: `pvcal rules apply-proposal FILE --reports DIR` (audited).
 # Under papermill (`pvcal publish`) it runs non-interactively with the rules' cuts.
 
 # %% tags=["parameters"]
 discipline = "qms-auditor"
 period = "2025H1"
 base_period = "2025H1"
-data_dir = "../data/sample/qms-auditor"
-registry = "../reports/registry.sqlite"
+data_dir = "../../../data/sample/qms-auditor"
+registry = "../../../reports/registry.sqlite"
 out_dir = None  # None: a fresh temporary folder (interactive use)
 seed = 20250601
 base_index_id = None
@@ -47,7 +49,7 @@ from pvcal import workflow
 
 out_dir = out_dir or tempfile.mkdtemp(prefix="pvcal-")
 
-if not (Path(out_dir) / "work" / "calibrate.pkl").exists():
+if not (Path(out_dir) / "work" / "step.json").exists():
     workflow.calibrate_step(data_dir, period, registry=registry, out_dir=out_dir, seed=seed)
 setting = workflow.standard_setting_step(out_dir, n_boot=n_boot)
 index = setting.index
