@@ -282,6 +282,7 @@ def simulate(seed: int, n: int = 2000, k: int = 25) -> tuple[pd.DataFrame, pd.Se
     return pd.DataFrame(x, columns=cols), pd.Series(np.where(focal, "F", "M")), truth
 
 
+@pytest.mark.slow  # repeated DIF simulations: ~3 s on the shared machine
 def test_power_and_false_flags_on_simulated_dif():
     """Three replications of 2,000 persons (1,000 focal), 25 items, 4 DIF items.
 

@@ -245,6 +245,7 @@ def test_guttman_polytomous_item_steps():
 # --------------------------------------------------------------------------- person fit
 
 
+@pytest.mark.slow  # simulated critical values: ~3 s
 def test_person_fit_simulated_critical_values_hold_alpha_and_detect_aberrance():
     """Null persons: flag rate ≈ α (the critical value is the α quantile of each person's
     own simulated null distribution). Aberrant persons (answers on half the items drawn
@@ -391,6 +392,7 @@ def test_screen_requires_site_and_session_for_every_person():
         screen(bank, x, cands, control="holm-ish", n_sim=20)
 
 
+@pytest.mark.slow  # ~2 s
 def test_person_fit_normal_tail_beyond_the_simulation():
     """α = 0.01 with 100 draws has one simulated value below the critical value, too few
     to read a quantile: the critical value is then mean + sd * z_α of the simulated

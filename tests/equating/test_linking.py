@@ -329,6 +329,7 @@ def test_bad_arguments():
         link(base, new.assign(b=0.0), method="mean-sigma")
 
 
+@pytest.mark.slow  # two calibrations: ~2 s
 def test_link_real_calibrations_recovers_population_shift():
     # End to end on the simulated food-safety-inspector sample (data/sample,
     # made by data/make_sample.py): 2PL + GRM, 10 anchors, 2025H2 population

@@ -100,6 +100,7 @@ def test_prepare_parquet_same_design(responses, tmp_path):
     assert a.n_persons == b.n_persons
 
 
+@pytest.mark.slow  # hypothesis: 100 examples, ~3 s
 @given(
     arrays(np.int8, st.tuples(st.integers(1, 60), st.integers(1, 4)), elements=st.integers(-1, 2)),
     st.integers(1, 7),
