@@ -23,6 +23,7 @@ from .._validation import RegistryError
 from ..registry import Registry, registry_path
 from ..rules import CUT_GRADES as _CUTS
 from . import html as _html
+from .feedback import diagnosis_context
 from .i18n import format_datetime, grade_label, normalise, translator
 from .pseudonym import PseudonymKey, load_key, pseudonymise
 
@@ -118,6 +119,12 @@ def appeal_data(
         dt.columns = [_("raw score"), _("maximum"), _("answered"), _("items")]
         dt.index.name = _("domain")
         domains_table = _html.table(dt, float_format="{:g}")
+    diag = detail.get("diagnosis")  # domain profile and training advice (Art. 4, 17)
+    diagnosis = (
+        diagnosis_context(diag["domains"], diag["cut"], diag["level"], diag.get("training"), _)
+        if diag
+        else None
+    )
     unc = index.uncertainty
     cuts = index.table[["method", "theta", "theta_se", "standard_score"]].copy()
     cuts.columns = [_("method"), _("θ cut"), _("SE (θ)"), _("standard score of cut")]
@@ -157,6 +164,7 @@ def appeal_data(
             for chunk in (scores.iloc[i : i + 10] for i in range(0, len(scores), 10))
         ],
         "domains_table": domains_table,
+        "diagnosis": diagnosis,
         "theta": theta,
         "se": float(row["se"]),
         "calculation": "\n".join(lines),
