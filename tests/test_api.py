@@ -71,6 +71,24 @@ def test_peer_signatures():
     ]
 
 
+def test_diagnosis_integrity_fairness_signatures():
+    """The names DESIGN.md adds for diagnosis, integrity and fairness, reachable from ``pvcal``."""
+    first = {
+        pvcal.diagnosis.subscore_value: ["responses", "domains"],
+        pvcal.diagnosis.domain_profile: ["calibration", "responses", "domains", "cut"],
+        pvcal.integrity.omega: ["items", "responses", "pairs", "theta"],
+        pvcal.dif.mantel_haenszel: ["responses", "group", "focal", "correct"],
+        pvcal.dif.logistic: ["responses", "group", "focal", "kind"],
+    }
+    for fn, names in first.items():
+        assert list(inspect.signature(fn).parameters)[: len(names)] == names, fn.__name__
+    assert _defaults(pvcal.diagnosis.domain_profile)["level"] == 0.95
+    assert _defaults(pvcal.integrity.omega)["theta"] is None
+    assert _defaults(pvcal.dif.mantel_haenszel)["correct"] is True
+    assert _defaults(pvcal.dif.logistic)["kind"] == "both"
+    assert callable(pvcal.rules.load)
+
+
 def test_calibration_result_shape():
     """A 2PL on LSAT7: items with a, b and their SEs; score() gives theta and se by person."""
     x = pd.read_csv(LSAT7, index_col=0)
