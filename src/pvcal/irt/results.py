@@ -21,10 +21,9 @@ from ..serialize import (
     to_jsonable,
 )
 from .models import item_information, threshold_columns
+from .scoring import METHODS as _SCORE_METHODS  # the vocabulary is defined once, in scoring
 
 __all__ = ["Calibration"]
-
-_SCORE_METHODS = ("EAP", "MAP", "ML", "WLE")
 
 
 @dataclass(frozen=True, eq=False)

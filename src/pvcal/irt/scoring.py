@@ -36,6 +36,7 @@ from .models import test_information as _test_information
 
 __all__ = ["lord_wingersky", "score", "sum_score_table", "test_information_curve", "METHODS"]
 
+#: Person-scoring methods of :func:`score` (and :meth:`pvcal.irt.Calibration.score`).
 METHODS = ("EAP", "MAP", "ML", "WLE")
 #: Standard-error conventions for WLE (argument ``wle_se`` of :func:`score`).
 WLE_SE = ("information", "hessian")
