@@ -45,6 +45,11 @@ display(
 
 # %% [markdown]
 # ## Benchmark indices
+#
+# The pass-line index is 60 in every period by construction (the standard score
+# is anchored at the pass cut); the θ cut on the base scale and the raw pass mark
+# of each form (the cut through the form's test characteristic curve) say what
+# it stands for.
 
 # %%
 rows = []
@@ -59,6 +64,12 @@ for _, r in indices.iterrows():
             "pass-line index": rec["pass_index"],
             "index 95% interval": "{:.2f} – {:.2f}".format(*u["pass_index_ci"]),
             "θ pass": rec["cuts"]["Pass"],
+            "θ pass SE": rec["uncertainty"]["cuts_se"]["Pass"],
+            "raw pass mark by form": ", ".join(
+                f"{f} {v['raw_pass_mark']:.1f}/{v['max_score']:g}"
+                for f, v in (rec.get("pass_line") or {}).get("forms", {}).items()
+            )
+            or "–",
             "θ good": rec["cuts"]["Good"],
             "θ excellent": rec["cuts"]["Excellent"],
             "N": rec["n"],

@@ -56,6 +56,48 @@ index.plot()
 plt.show()
 
 # %% [markdown]
+# ## What the pass line means
+#
+# The standard score is anchored at the pass cut, so the pass line reads the
+# same number (60) in every period by construction. What it stands for: the
+# pass cut on the base θ scale and the raw score at the cut on each form of
+# the period, with their uncertainty.
+
+# %%
+pass_line = json.loads((Path(out_dir) / "index.json").read_text())["record"]["pass_line"]
+display(Markdown(pass_line["meaning"]))
+th = pass_line["theta"]
+level = f"{th['level']:.0%}"
+marks = pd.DataFrame(
+    [
+        {
+            "form": form,
+            "items": f["n_items"],
+            "max score": f["max_score"],
+            "raw pass mark": f["raw_pass_mark"],
+            "SE": f["se"],
+            f"{level} interval": "–" if f["ci"] is None else "{:.2f} – {:.2f}".format(*f["ci"]),
+        }
+        for form, f in pass_line["forms"].items()
+    ]
+).set_index("form")
+theta_ci = "–" if th["ci"] is None else "{:.3f} – {:.3f}".format(*th["ci"])
+display(
+    pd.Series(
+        {
+            "standard score of the pass line": pass_line["standard_score"],
+            "θ cut (base scale)": round(th["value"], 3),
+            "θ cut SE": "–" if th["se"] is None else round(th["se"], 3),
+            f"θ cut {level} interval": theta_ci,
+            "cut set by": th["source"],
+        },
+        name="value",
+    ).to_frame()
+)
+display(marks.round(2))
+display(Markdown(f"*Uncertainty:* {pass_line['uncertainty']}."))
+
+# %% [markdown]
 # ## Results
 
 # %%
