@@ -815,8 +815,9 @@ def monitor(
     Runs come from the registry (published and unchanged runs: start, end, the
     duration between them), from ``reports/_failed/*/run.json`` (failed runs
     publish nothing) and from the registry's audit log where it records failed
-    runs (action ``run_failed``; a run in both is shown once).  Data volume, EM cycles and convergence are
-    the facts the runner writes into each unit's ``run.json``
+    runs (action ``run_failed``; a run in both is shown once).  Data volume,
+    EM cycles and convergence are the facts the runner writes into each unit's
+    ``run.json``
     (:func:`pvcal.publish.runs.run_facts`); a run published before they were
     recorded shows them empty.  Periods are ordered by their first
     publication (the base period comes first by construction).
