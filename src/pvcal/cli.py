@@ -7,8 +7,8 @@ Examples
     $ pvcal publish --all                          # every discipline under data/sample
     $ pvcal publish --discipline qms-auditor --period 2025H2
     $ pvcal appeal --discipline qms-auditor --application QMS25H1-0001
-    $ pvcal rules apply-proposal data/sample/qms-auditor/proposals/cuts-20250701T120000Z.yml
     $ pvcal monitor --reports reports --check       # alerts of the platform monitor
+    $ pvcal rules apply-proposal data/sample/qms-auditor/proposals/cuts-20250701T120000Z.yml
 """
 
 from __future__ import annotations
@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument("--application", required=True, metavar="ID", help="raw application id")
     app.add_argument("--reports", default="reports", help="reports folder (holds the registry)")
     app.add_argument("--out", default=None, help="output file (default reports/appeals/...)")
+    app.add_argument(
+        "--lang",
+        choices=("zh-CN", "en"),
+        default=None,
+        help="page language (default: the rules' locale recorded with the index, else zh-CN)",
+    )
 
     rules = sub.add_parser("rules", help="change a discipline's rules file (audited)")
     rules_sub = rules.add_subparsers(dest="rules_command", required=True)
@@ -74,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--rules", default=None, help="rules file (default: beside proposals/)")
     apply.add_argument("--reports", default="reports", help="reports folder (holds the registry)")
     apply.add_argument("--by", default=None, help="who applies it (default $USER)")
+
+    from .cli_integrity import add_commands
+
+    add_commands(sub)  # certificate {list,verify,revoke,revoked}, cases {list,show,decide}
 
     from .cli_monitor import add_commands as add_monitor
 
@@ -133,6 +143,7 @@ def _appeal(args: argparse.Namespace) -> int:
         args.application,
         reports_dir=args.reports,
         out=None if args.out is None else Path(args.out),
+        lang=args.lang,
     )
     print(path)
     return 0
@@ -152,12 +163,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "publish":
             return _publish(args)
-        if args.command == "rules":
-            return _rules(args)
         if args.command == "monitor":
             from .cli_monitor import run as run_monitor
 
             return run_monitor(args)
+        if args.command == "rules":
+            return _rules(args)
+        if args.command in ("certificate", "cases"):
+            from .cli_integrity import run
+
+            return run(args)
         return _appeal(args)
     except PvcalError as exc:
         print(f"pvcal {args.command}: error: {exc}", file=sys.stderr)
