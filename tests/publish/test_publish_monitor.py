@@ -231,3 +231,15 @@ def test_failed_runs_from_the_audit_log(tmp_path):
     assert sorted(failed.index) == ["run-a", "run-b"]
     assert failed.loc["run-a", "duration_s"] == 30.0
     assert [(a.kind, a.period) for a in m.alerts] == [("failure", "P3"), ("failure", "P3")]
+
+
+def test_volume_from_the_calibration_when_run_json_lacks_the_facts(planted):
+    """A unit published before run facts were recorded: persons calibrated are read from
+    its calibration.json (400 against 1000: still a volume alert)."""
+    run = planted / "qms" / "P2" / "run.json"
+    rec = json.loads(run.read_text(encoding="utf-8"))
+    for k in ("n_persons", "n_results", "n_responses", "em_iterations", "converged"):
+        rec.pop(k)
+    run.write_text(json.dumps(rec), encoding="utf-8")
+    vol = [a for a in mon.monitor(planted).alerts if a.kind == "volume"]
+    assert len(vol) == 1 and "400 persons calibrated against 1000" in vol[0].message

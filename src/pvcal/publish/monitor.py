@@ -472,8 +472,11 @@ def _unit_facts(ctx: MonitorContext) -> pd.DataFrame:
         rec = _read_run_json(folder / "run.json")
         idx = ctx.read_json(d, p, "index.json") or {}
         n = (idx.get("record") or {}).get("n")
-        rows.append({"discipline": d, "period": p, "n_index": n, **rec})
-        rows[-1]["discipline"], rows[-1]["period"] = d, p
+        row = {**rec, "discipline": d, "period": p, "n_index": n}
+        if row.get("n_persons") is None:  # published before the runner recorded the facts
+            cal = ctx.read_json(d, p, "calibration.json") or {}
+            row["n_persons"] = cal.get("n_persons") if isinstance(cal, dict) else None
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
