@@ -146,7 +146,7 @@ def _run_unit(
     return UnitOutcome(discipline, period, run_id, "published", message, reports / final_rel)
 
 
-def _register_discipline(discipline: str, period: str, input_hash: str):
+def _register_discipline(discipline: str, period: str, input_hash: str, folder: Path | None = None):
     def register(registry: Registry, unit: Path, run_id: str) -> str:
         import pandas as pd
 
@@ -172,7 +172,13 @@ def _register_discipline(discipline: str, period: str, input_hash: str):
             if len(results)
             else 0
         )
-        return f"index {index_id} published with {n} result(s)"
+        # certificates for the passing results, cases from the integrity screen (Art. 14, 22)
+        from .certify import register_integrity
+
+        done = register_integrity(
+            registry, unit, discipline=discipline, period=period, run_id=run_id, folder=folder
+        )
+        return f"index {index_id} published with {n} result(s); {done}"
 
     return register
 
@@ -286,7 +292,7 @@ def publish_unit(
             notebooks=steps,
             final_rel=f"{discipline}/{period}",
             kernel=kernel,
-            register=_register_discipline(discipline, period, input_hash),
+            register=_register_discipline(discipline, period, input_hash, folder),
             force=force,
             on_step=on_step,
             data_dir=folder,
