@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: pvcal (Python 3)
 #     language: python
@@ -137,6 +139,26 @@ if len(results):
     display(by_region.round(3))
     plots.plot_rates(by_region, title="pass rate by region")
     plt.show()
+
+# %% [markdown]
+# ## Diagnosis and targeted training (Art. 4, 17)
+#
+# Each candidate's θ in every content domain (rules `diagnosis`: interval level,
+# minimum answered items, method), flagged weak when the whole interval lies below
+# the pass cut; weak domains lead to training modules. The domain table gives the
+# mean domain θ against the cut, the share flagged, the precision of the domain θ
+# (PRMSE) and whether the raw domain subscore has value beyond the total score
+# (Haberman 2008, averaged over the forms). Every result has its feedback page
+# (`feedback/<pseudonym>.html`).
+
+# %%
+diag = pub.diagnosis
+if diag is not None and diag.diagnosis is not None:
+    display(diag.diagnosis.domain_table(diag.subscores).round(3))
+    demand = diag.demand()
+    display(demand.round(1) if len(demand) else Markdown("No domain was flagged weak."))
+else:
+    display(Markdown("The item bank has no content domains: no diagnosis."))
 
 # %% [markdown]
 # ## Peer comparison (where the rules have one)
