@@ -157,7 +157,7 @@ def test_sample_long_matches_files_exactly(disciplines):
     """Every non-empty score row of the files appears once in the wide frame."""
     d = disciplines["qms-auditor"]
     raw = pd.concat(
-        [pd.read_parquet(SAMPLE / "qms-auditor" / f) for f in d.rules.files["responses"]],
+        [pd.read_parquet(SAMPLE / "qms-auditor" / f) for f in d.rules.files.responses],
         ignore_index=True,
     )
     raw = raw[raw["score"].notna()]
@@ -187,7 +187,8 @@ def test_sample_design(disciplines):
     assert f.max_score.value_counts().to_dict() == {1: 40, 3: 10}
     lab = disciplines["lab-assessor"]
     assert lab.peer is not None and set(lab.peer["sample_id"]) == {"S1", "S2", "S3"}
-    assert lab.rules.peer["grading"]["cuts"] == {"excellent": 1.0, "good": 2.0, "pass": 3.0}
+    cuts = lab.rules.peer.grading.cuts
+    assert (cuts.excellent, cuts.good, cuts.pass_) == (1.0, 2.0, 3.0)
     assert 60 <= lab.responses.n_persons <= 120 and 15 <= lab.responses.n_items <= 20
     # not-reached items: some persons miss the end of their form
     tail = q.subset(form="A")
@@ -363,9 +364,9 @@ def test_generator_reproduces_committed_files(tmp_path):
 
 def test_rules_sample_values(disciplines):
     r = disciplines["qms-auditor"].rules
-    assert r.standard_score["pass_score"] == 60 and r.standard_score["scale"] == 10
-    assert r.grades["good"] == {"method": "bookmark", "rp": 0.67, "round": 2}
-    assert r.grades["excellent"]["percentile"] == 90
+    assert r.standard_score.pass_score == 60 and r.standard_score.scale == 10
+    assert r.grades.good.options() == {"method": "bookmark", "rp": 0.67, "round": 2}
+    assert r.grades.excellent.percentile == 90
     assert r.min_study_hours == 40
     assert r.base_period == "2025H1" and r.periods == ("2025H1", "2025H2")
     assert disciplines["food-safety-inspector"].rules.model == "mixed"
@@ -638,7 +639,8 @@ def test_candidates_and_eligibility(tmp_path):
     assert e["eligible"].tolist() == [True, False, False]
     assert e.loc["a2", "reason"] == "below the study-hour requirement: 12 < 40 h"
     assert e.loc["a3", "reason"] == "study hours not recorded"
-    assert eligibility(c, {"eligibility": {"min_study_hours": 10}})["eligible"].sum() == 2
+    ten = {**copy.deepcopy(RULES), "eligibility": {"min_study_hours": 10}}  # validated once
+    assert eligibility(c, ten)["eligible"].sum() == 2
 
 
 @pytest.mark.parametrize(
@@ -669,9 +671,9 @@ def test_eligibility_bad_input():
 # ============================================================== rules
 def test_rules_ok(tmp_path):
     r = read_rules(rules_file(tmp_path))
-    assert r.grades["pass"] == {"method": "angoff"}
-    assert r.standard_score["rounding"] == "half_up"
-    assert set(METHODS) >= {r.grades[c]["method"] for c in ("pass", "good", "excellent")}
+    assert r.grades.pass_.options() == {"method": "angoff"}
+    assert r.standard_score.rounding == "half_up"
+    assert set(METHODS) >= {r.grades.spec(c).method for c in ("pass", "good", "excellent")}
 
 
 @pytest.mark.parametrize(
@@ -760,7 +762,7 @@ PEER = {
 )
 def test_bad_peer_rules(tmp_path, change, match):
     peer = {**copy.deepcopy(PEER), **change}
-    assert read_rules(rules_file(tmp_path, peer=PEER)).peer["method"] == "algorithm_a"
+    assert read_rules(rules_file(tmp_path, peer=PEER)).peer.method == "algorithm_a"
     with pytest.raises(SchemaError, match=match):
         read_rules(rules_file(tmp_path, peer=peer))
 

@@ -24,15 +24,30 @@ ITEMS = pd.DataFrame(
     {"a": [0.8, 1.0, 1.2, 1.5, 0.9, 1.1], "b": [-1.5, -0.8, -0.2, 0.3, 0.9, 1.4]},
     index=[f"Q{i}" for i in range(1, 7)],
 )
-RULES = {
-    "discipline": "demo",
-    "grades": {
-        "Pass": {"method": "angoff"},
-        "Good": {"method": "bookmark", "rp": 0.67},
-        "Excellent": {"method": "normative", "percentile": 90},
+
+
+def rules_mapping(grades: dict, standard_score: dict, discipline: str = "demo") -> dict:
+    """A whole rules file (as read from YAML) around a ``grades`` and a ``standard_score``
+    block; ``BenchmarkIndex.estimate`` validates it once with ``pvcal.rules.validate``."""
+    return {
+        "discipline": discipline,
+        "model": "2PL",
+        "periods": ["P1"],
+        "base_period": "P1",
+        "eligibility": {"min_study_hours": 0},
+        "scale": {"standard_score": standard_score},
+        "grades": grades,
+    }
+
+
+RULES = rules_mapping(
+    {
+        "pass": {"method": "angoff"},
+        "good": {"method": "bookmark", "rp": 0.67},
+        "excellent": {"method": "normative", "percentile": 90},
     },
-    "standard_score": {"pass_score": 60, "scale": 10, "lower": 0, "upper": 100},
-}
+    {"pass_score": 60, "scale": 10, "lower": 0, "upper": 100},
+)
 
 
 def _panel(n=8, seed=0, center=0.5):
@@ -222,14 +237,17 @@ def test_summary_and_plot(index):
 def test_index_bad_input(data):
     th, _ = data
     kw = dict(items=ITEMS, panel=_panel(), n_boot=20)
-    with pytest.raises(SchemaError, match="missing 'standard_score'"):
-        BenchmarkIndex.estimate({"grades": RULES["grades"]}, theta=th, **kw)
-    with pytest.raises(SchemaError, match="expected exactly"):
-        BenchmarkIndex.estimate({**RULES, "grades": {"Pass": {"method": "angoff"}}}, theta=th, **kw)
-    with pytest.raises(SchemaError, match="unknown standard-setting method 'guess'"):
+    no_scale = {k: v for k, v in RULES.items() if k != "scale"}
+    with pytest.raises(SchemaError, match="missing required key 'scale'"):
+        BenchmarkIndex.estimate(no_scale, theta=th, **kw)
+    with pytest.raises(SchemaError, match="missing required key 'grades.good'"):
+        BenchmarkIndex.estimate({**RULES, "grades": {"pass": {"method": "angoff"}}}, theta=th, **kw)
+    with pytest.raises(SchemaError, match="grades.good.*'guess' is not one of"):
         BenchmarkIndex.estimate(
-            {**RULES, "grades": {**RULES["grades"], "Good": {"method": "guess"}}}, theta=th, **kw
+            {**RULES, "grades": {**RULES["grades"], "good": {"method": "guess"}}}, theta=th, **kw
         )
+    with pytest.raises(SchemaError, match="expected a mapping of rules"):
+        BenchmarkIndex.estimate(["grades"], theta=th, **kw)
     with pytest.raises(DataError, match=r"a bootstrap over panelists needs >= 5"):
         BenchmarkIndex.estimate(
             RULES, theta=th, bookmark=_bookmarks([4, 5, 5]), **{**kw, "panel": _panel(n=8)}
@@ -248,14 +266,14 @@ def test_index_bad_input(data):
 def _coverage_normative(n_rep=200, n=400, n_boot=400):
     """Pass = 30th percentile of θ ~ N(0, 1): true θ_pass = Φ⁻¹(0.3) = -0.524401; with a
     fixed anchor θ = 0 the true pass-line index is 60 + 10·θ_pass = 54.75599."""
-    rules = {
-        "grades": {
-            "Pass": {"method": "normative", "percentile": 30},
-            "Good": 2.5,
-            "Excellent": 3.5,
+    rules = rules_mapping(
+        {
+            "pass": {"method": "normative", "percentile": 30},
+            "good": {"method": "fixed", "theta": 2.5},
+            "excellent": {"method": "fixed", "theta": 3.5},
         },
-        "standard_score": {"pass_score": 60, "scale": 10, "anchor_theta": 0.0},
-    }
+        {"pass_score": 60, "scale": 10, "anchor_theta": 0.0},
+    )
     truth = 60 + 10 * norm.ppf(0.3)
     rng = np.random.default_rng(2024)
     hits = 0
@@ -273,10 +291,14 @@ def _coverage_angoff(n_rep=200, n_pan=25, n_boot=400):
     expected score is Σ m_j, so the true θ cut is TCC⁻¹(Σ m_j); index 60 + 10·θ (anchor 0)."""
     m = np.array([0.75, 0.65, 0.55, 0.45, 0.4, 0.3])
     truth = 60 + 10 * float(tcc_inverse(ITEMS, m.sum()))
-    rules = {
-        "grades": {"Pass": {"method": "angoff"}, "Good": 3.0, "Excellent": 4.0},
-        "standard_score": {"pass_score": 60, "scale": 10, "anchor_theta": 0.0},
-    }
+    rules = rules_mapping(
+        {
+            "pass": {"method": "angoff"},
+            "good": {"method": "fixed", "theta": 3.0},
+            "excellent": {"method": "fixed", "theta": 4.0},
+        },
+        {"pass_score": 60, "scale": 10, "anchor_theta": 0.0},
+    )
     rng = np.random.default_rng(99)
     theta = rng.normal(0, 1, 50)
     hits = 0
@@ -316,14 +338,14 @@ def test_coverage_check_detects_a_wrong_interval():
     rules_level = 0.5
     rng = np.random.default_rng(7)
     truth = 60 + 10 * norm.ppf(0.3)
-    rules = {
-        "grades": {
-            "Pass": {"method": "normative", "percentile": 30},
-            "Good": 2.5,
-            "Excellent": 3.5,
+    rules = rules_mapping(
+        {
+            "pass": {"method": "normative", "percentile": 30},
+            "good": {"method": "fixed", "theta": 2.5},
+            "excellent": {"method": "fixed", "theta": 3.5},
         },
-        "standard_score": {"pass_score": 60, "scale": 10, "anchor_theta": 0.0},
-    }
+        {"pass_score": 60, "scale": 10, "anchor_theta": 0.0},
+    )
     hits = 0
     for rep in range(60):
         idx = BenchmarkIndex.estimate(
@@ -338,23 +360,15 @@ def test_rules_file_layout_nested_scale_and_standard_score_cuts(data):
     """The sample rules files nest standard_score under scale: and use lowercase grades,
     rounding: half_up and fixed standard-score cuts (Good 75 -> θ_pass + 1.5)."""
     th, _ = data
-    rules = {
-        "discipline": "lab",
-        "scale": {
-            "standard_score": {
-                "pass_score": 60,
-                "scale": 10,
-                "min": 0,
-                "max": 100,
-                "rounding": "half_up",
-            }
-        },
-        "grades": {
+    rules = rules_mapping(
+        {
             "pass": {"method": "angoff", "round": 2},
             "good": {"method": "fixed", "standard_score": 75},
             "excellent": {"method": "fixed", "standard_score": 90},
         },
-    }
+        {"pass_score": 60, "scale": 10, "min": 0, "max": 100, "rounding": "half_up"},
+        discipline="lab",
+    )
     idx = BenchmarkIndex.estimate(rules, theta=th, items=ITEMS, panel=_panel(), n_boot=50, seed=1)
     assert idx.cut_scores.tolist() == pytest.approx([60.0, 75.0, 90.0])
     assert idx.reported_thresholds.tolist() == [60.0, 75.0, 90.0]

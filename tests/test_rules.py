@@ -376,13 +376,21 @@ def test_method_options_are_arguments_of_the_methods():
         )
 
 
-def test_legacy_mapping_view():
-    """Callers not yet converted read a section like the mapping it was written as."""
+def test_no_mapping_view():
+    """DESIGN.md / issue 9: every consumer reads the typed attributes; a dict-style read of
+    a section fails instead of handing back a plain mapping to re-parse."""
     r = rules.load(SAMPLE / "qms-auditor" / "rules.yml")
-    assert r.grades["good"] == {"method": "bookmark", "rp": 0.67, "round": 2}
-    assert dict(r.standard_score)["rounding"] == "half_up"
-    assert r.anchors.get("drift") == {"statistic": "robust_z", "threshold": 2.7}
-    assert "anchor_theta" not in r.standard_score  # unset optional keys are left out
+    assert r.grades.good.method == "bookmark" and r.grades.good.rp == 0.67
+    assert r.anchors.drift.statistic == "robust_z" and r.anchors.drift.threshold == 2.7
+    with pytest.raises(TypeError):
+        r.grades["good"]
+    with pytest.raises(TypeError):
+        r["scale"]
+    with pytest.raises(AttributeError):
+        r.anchors.get("drift")
+    # the dump for hashes and display keeps the file's spelling (unset optional keys left out)
+    assert r.grades.good.as_dict() == {"method": "bookmark", "rp": 0.67, "round": 2}
+    assert "anchor_theta" not in r.standard_score.as_dict()
 
 
 def test_file_problems(tmp_path):

@@ -239,14 +239,18 @@ def test_benchmark_index_round_trip():
         {"a": [0.8, 1.0, 1.2, 1.5, 0.9, 1.1], "b": [-1.5, -0.8, -0.2, 0.3, 0.9, 1.4]},
         index=[f"Q{i}" for i in range(1, 7)],
     )
-    rules = {
+    rules = {  # a whole rules file, validated once by estimate (pvcal.rules.validate)
         "discipline": "demo",
+        "model": "2PL",
+        "periods": ["P1"],
+        "base_period": "P1",
+        "eligibility": {"min_study_hours": 0},
         "grades": {
-            "Pass": {"method": "angoff"},
-            "Good": {"method": "bookmark", "rp": 0.67},
-            "Excellent": {"method": "normative", "k": -1.2, "robust": "algorithm_a"},
+            "pass": {"method": "angoff"},
+            "good": {"method": "bookmark", "rp": 0.67},
+            "excellent": {"method": "normative", "k": -1.2, "robust": "algorithm_a"},
         },
-        "standard_score": {"pass_score": 60, "scale": 10, "lower": 0, "upper": 100},
+        "scale": {"standard_score": {"pass_score": 60, "scale": 10, "lower": 0, "upper": 100}},
     }
     rng = np.random.default_rng(1)
     th, se = rng.normal(0, 1, 200), rng.uniform(0.3, 0.5, 200)

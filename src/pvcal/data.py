@@ -993,8 +993,9 @@ def eligibility(candidates: pd.DataFrame, rules: Rules | Mapping | float) -> pd.
         As from :func:`read_candidates` (indexed by ``application_id``, or
         with that column) with ``study_hours``.
     rules : Rules, mapping or number
-        The discipline rules (``eligibility.min_study_hours``), or the
-        minimum hours directly.
+        The discipline's typed :class:`pvcal.rules.Rules` (its
+        ``eligibility.min_study_hours``; a mapping is validated once with
+        :func:`pvcal.rules.validate`), or the minimum hours directly.
 
     Returns
     -------
@@ -1009,7 +1010,8 @@ def eligibility(candidates: pd.DataFrame, rules: Rules | Mapping | float) -> pd.
     DataError
         ``candidates`` without ``study_hours``.
     SchemaError
-        Rules without a valid ``eligibility.min_study_hours``.
+        Rules that do not validate (:class:`~pvcal._validation.RulesError`),
+        or a number of hours that is not >= 0.
 
     Examples
     --------
@@ -1017,13 +1019,10 @@ def eligibility(candidates: pd.DataFrame, rules: Rules | Mapping | float) -> pd.
     >>> eligibility(c, 40)["eligible"].tolist()
     [True, False]
     """
+    if isinstance(rules, Mapping):
+        rules = _rules.validate(rules)
     if isinstance(rules, Rules):
         need = rules.min_study_hours
-    elif isinstance(rules, Mapping):
-        if rules.get("eligibility") is None:
-            raise SchemaError("missing required key 'eligibility'")
-        need = _rules.section(_rules.Eligibility, rules["eligibility"], "eligibility")
-        need = need.min_study_hours
     else:
         value = {"min_study_hours": rules}
         need = _rules.section(_rules.Eligibility, value, "eligibility").min_study_hours

@@ -36,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -49,7 +50,7 @@ from ._summary import Summary
 from ._validation import DataError, PvcalError, SchemaError, check_1d, check_probability
 from .rules import ROUNDING
 from .serialize import dumps, json_equal, loads_record, to_jsonable
-from .standards import GRADES, classification, near_cut, parse_grades, set_cuts
+from .standards import GRADES, classification, near_cut, set_cuts
 
 __all__ = [
     "GRADE_LABELS",
@@ -267,7 +268,7 @@ class BenchmarkIndex:
     @classmethod
     def estimate(
         cls,
-        rules: dict | _rules.Rules,
+        rules: _rules.Rules | Mapping[str, Any],
         *,
         theta,
         items: Any = None,
@@ -293,12 +294,14 @@ class BenchmarkIndex:
 
         Parameters
         ----------
-        rules : Rules or dict
-            The discipline's typed :class:`pvcal.rules.Rules`, or a mapping with
-            ``grades:`` (methods for Pass, Good, Excellent; see
-            :func:`pvcal.standards.set_cuts`) and
-            ``standard_score:`` (see :meth:`StandardScoreMap.from_rules`);
-            ``discipline`` is read from it when not given.
+        rules : Rules or mapping
+            The discipline's typed :class:`pvcal.rules.Rules`; a mapping (a whole
+            rules file as read from YAML) is validated once with
+            :func:`pvcal.rules.validate`. ``rules.grades`` gives the methods of the
+            three cuts (see :func:`pvcal.standards.set_cuts`),
+            ``rules.scale.standard_score`` the θ -> score map (see
+            :meth:`StandardScoreMap.from_rules`); ``discipline`` is read from it
+            when not given.
         theta : array_like, Series or DataFrame
             Candidates' θ̂ on the base scale (already linked); a DataFrame with
             ``theta`` and ``se`` columns (``Calibration.score`` output) gives both.
@@ -328,32 +331,18 @@ class BenchmarkIndex:
 
         Raises
         ------
+        RulesError
+            (a :class:`~pvcal._validation.SchemaError`) A mapping that is not a
+            valid rules file (see :func:`pvcal.rules.load`).
         SchemaError
-            Grades other than Pass, Good, Excellent; an unknown method; a bad
-            ``standard_score`` block.
+            A ``linking`` without numeric ``A`` and ``B``.
         DataError
             Missing or misaligned inputs, too few panelists for a bootstrap.
         """
         from . import __version__
 
-        if isinstance(rules, _rules.Rules):
-            rules = {
-                "discipline": rules.discipline,
-                "grades": rules.grades,
-                "standard_score": rules.standard_score,
-            }
-        if not isinstance(rules, dict):
-            raise SchemaError(f"rules must be a mapping (the rules file), got {type(rules)}")
-        if "standard_score" not in rules and isinstance(rules.get("scale"), dict):
-            if "standard_score" in rules["scale"]:  # rules files nest it under scale:
-                rules = {**rules, "standard_score": rules["scale"]["standard_score"]}
-        if "standard_score" not in rules:
-            raise SchemaError("rules file: missing 'standard_score' block (the θ -> score map)")
-        specs = parse_grades(rules)
-        if list(specs) != list(GRADES):
-            raise SchemaError(
-                f"rules file, grades: expected exactly {list(GRADES)}, got {list(specs)}"
-            )
+        if not isinstance(rules, _rules.Rules):
+            rules = _rules.validate(rules)
         level = check_probability("level", level)
         if linking is not None:
             ok = isinstance(linking, dict) and all(
@@ -377,21 +366,21 @@ class BenchmarkIndex:
         if s is not None and s.shape != th.shape:
             raise DataError(f"theta has {th.size} candidates but se has {s.size}")
         cuts = set_cuts(
-            specs,
+            rules.grades,
             items=items,
             panel=panel,
             bookmark=bookmark,
             theta=th,
             scores=scores,
             judgments=judgments,
-            conversion=rules["standard_score"],
+            conversion=rules.standard_score,
             booklet=booklet,
             hofstee_panel=hofstee_panel,
             beuk_panel=beuk_panel,
             D=D,
         )
         theta_cuts = cuts.theta
-        conv = StandardScoreMap.from_rules(rules["standard_score"], pass_theta=theta_cuts["Pass"])
+        conv = StandardScoreMap.from_rules(rules.standard_score, pass_theta=theta_cuts["Pass"])
 
         reported = conv(th)
         cut_ss = conv(theta_cuts.to_numpy(), rounded=False)
@@ -466,9 +455,8 @@ class BenchmarkIndex:
                     "change_from_previous_round": to_jsonable(br.loc[det.round, "change"]),
                 }
         rules_hash = {
-            k: rules[k].as_dict() if isinstance(rules[k], _rules.Section) else rules[k]
-            for k in ("grades", "standard_score")
-            if k in rules
+            "grades": rules.grades.as_dict(),
+            "standard_score": rules.standard_score.as_dict(),
         }
         inputs = {
             "rules": input_hash(rules_hash),
@@ -501,8 +489,8 @@ class BenchmarkIndex:
             "hash": "sha256 of CSV (tables, arrays) or sorted JSON (mappings)",
         }
         return cls(
-            discipline=str(discipline if discipline is not None else rules.get("discipline", "")),
-            period=str(period if period is not None else rules.get("period", "")),
+            discipline=str(discipline if discipline is not None else rules.discipline),
+            period="" if period is None else str(period),
             cuts={g: float(theta_cuts[g]) for g in GRADES},
             methods=methods,
             conversion=conv,
@@ -847,6 +835,6 @@ class BenchmarkIndex:
         return ax
 
 
-def estimate_index(rules: dict | _rules.Rules, **kwargs) -> BenchmarkIndex:
+def estimate_index(rules: _rules.Rules | Mapping[str, Any], **kwargs) -> BenchmarkIndex:
     """Function form of :meth:`BenchmarkIndex.estimate`."""
     return BenchmarkIndex.estimate(rules, **kwargs)

@@ -99,7 +99,7 @@ Examples
 --------
 >>> from pvcal import rules
 >>> r = rules.load("data/sample/qms-auditor/rules.yml")      # doctest: +SKIP
->>> r.scale.standard_score.rounding, r.grades["good"]["method"]  # doctest: +SKIP
+>>> r.scale.standard_score.rounding, r.grades.spec("good").method  # doctest: +SKIP
 ('half_up', 'bookmark')
 >>> r.diagnosis.min_items                                     # doctest: +SKIP
 5
@@ -111,7 +111,7 @@ import datetime as _dt
 import math
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -248,10 +248,10 @@ Ids = Annotated[tuple[Id, ...], Field(min_length=1), BeforeValidator(_one_or_man
 class Section(BaseModel):
     """Base of every section: frozen, unknown keys refused.
 
-    A section also reads like the mapping it was written as (``section["key"]``,
-    ``.get``, ``.keys``, ``.items``, ``dict(section)``), giving plain values
-    (nested sections as dicts, unset optional keys left out).  That view is for
-    callers not yet converted to the typed attributes; new code reads attributes.
+    Read a section by its typed attributes (``rules.scale.standard_score.rounding``);
+    it is not a mapping (``section["key"]`` and ``section.get(...)`` fail).
+    :meth:`as_dict` dumps it as the plain mapping a rules file spells (for hashes
+    and display, not for reading values back).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -259,30 +259,6 @@ class Section(BaseModel):
     def as_dict(self) -> dict[str, Any]:
         """The section as the plain mapping a rules file spells (unset optional keys left out)."""
         return self.model_dump(by_alias=True, exclude_none=True)
-
-    def __getitem__(self, key: str) -> Any:
-        return self.as_dict()[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.as_dict().get(key, default)
-
-    def keys(self):
-        return self.as_dict().keys()
-
-    def values(self):
-        return self.as_dict().values()
-
-    def items(self):
-        return self.as_dict().items()
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.as_dict()
-
-    def __len__(self) -> int:
-        return len(self.as_dict())
-
-    def __iter__(self) -> Iterator[str]:  # type: ignore[override]
-        return iter(self.as_dict())
 
 
 # ============================================================== scale
@@ -538,8 +514,8 @@ Spec = Annotated[GradeSpec, BeforeValidator(_canon_method)]
 class Grades(Section):
     """``grades``: the method and options of each cut (``pass``, ``good``, ``excellent``).
 
-    Read a cut's typed spec with :meth:`spec` (``rules.grades.spec("good").rp``);
-    ``rules.grades["good"]`` gives it as a plain mapping.
+    Read a cut's typed spec with :meth:`spec` (``rules.grades.spec("good").rp``)
+    or as an attribute (``rules.grades.good``; ``pass_`` for ``pass``).
     """
 
     pass_: Spec = Field(alias="pass")

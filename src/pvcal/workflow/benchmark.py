@@ -40,11 +40,7 @@ def estimate_index(
     from ..index import BenchmarkIndex
 
     plan = plan_cuts(step) if plan is None else plan
-    rules = {
-        "discipline": step.discipline,
-        "grades": plan.grades,
-        "standard_score": step.rules.standard_score,
-    }
+    rules = step.rules.model_copy(update={"grades": plan.grades})  # the plan's cuts
     region = step.candidates["region"].reindex(step.scores.index).astype(str).to_numpy()
     index = BenchmarkIndex.estimate(
         rules,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..report.pseudonym import scrub
+from ..rules import Rules
 from ..serialize import dumps, frame_from_json, frame_to_json, loads
 from .handover import (
     CALIBRATION_FILE,
@@ -187,7 +188,7 @@ def _frame(path: Path) -> Any:
     return frame_from_json(loads(path.read_text(encoding="utf-8")))
 
 
-def _model_spec(rules: Any, bank: Any, columns: Any) -> Any:
+def _model_spec(rules: Rules, bank: Any, columns: Any) -> Any:
     if rules.model != "mixed":
         return rules.model
     return {item: str(bank.loc[item, "model"]) for item in columns}

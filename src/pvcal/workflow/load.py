@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .._validation import PvcalError
+from ..rules import Rules
 
 __all__ = [
     "PeriodData",
@@ -123,7 +124,7 @@ class PeriodData:
     period: str
     base_period: str
     folder: Path
-    rules: Any
+    rules: Rules
     bank: Any
     wide: Any
     persons: Any

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ..rules import CUT_GRADES
+from .. import rules as _rules
+from ..rules import CUT_GRADES, CUTS
 from .calibrate import CalibrationStep
 
 __all__ = ["CutPlan", "plan_cuts"]
@@ -17,8 +18,9 @@ class CutPlan:
 
     Attributes
     ----------
-    grades : dict
-        The ``grades:`` block for :func:`pvcal.standards.set_cuts`.
+    grades : pvcal.rules.Grades
+        The typed ``grades`` of the period: the rules' own, or fixed θ cuts
+        (tuned, or carried over from the base period).
     inputs : dict
         Keyword inputs for ``estimate`` (``items``, ``panel``, ``bookmark``, ``judgments``).
     source : str
@@ -27,7 +29,7 @@ class CutPlan:
         Plain-language notes for the method text.
     """
 
-    grades: dict
+    grades: _rules.Grades
     inputs: dict
     source: str
     notes: tuple = ()
@@ -53,11 +55,12 @@ def plan_cuts(step: CalibrationStep) -> CutPlan:
         note = (
             f"Cuts set with the threshold tuner by {tuned.set_by} on {tuned.set_at}: {tuned.reason}"
         )
-        grades = {g: {"method": "fixed", "theta": t} for g, t in tuned.theta.as_grades().items()}
+        t = tuned.theta
+        grades = _fixed({"pass": t.pass_, "good": t.good, "excellent": t.excellent})
         return CutPlan(grades, {}, "tuned", (note,))
     if not step.is_base:
         rec = step.base_index["record"]
-        grades = {g: {"method": "fixed", "theta": float(rec["cuts"][g])} for g in CUT_GRADES}
+        grades = _fixed({c: float(rec["cuts"][g]) for c, g in zip(CUTS, CUT_GRADES, strict=True)})
         note = (
             f"Cuts carried over on the base scale from the {step.base_period} index "
             f"(index {step.base_index['index_id']}); this period is linked to it."
@@ -77,5 +80,10 @@ def plan_cuts(step: CalibrationStep) -> CutPlan:
     if methods & {"borderline_regression", "borderline_group", "contrasting_groups"}:
         ratings = panel["global_ratings"].groupby("application_id")["rating"].mean()
         inputs["judgments"] = ratings.reindex(step.scores.index).to_numpy(dtype=float)
-    grades = {cut: spec.options() for cut, spec in rules.grades.by_cut().items()}
-    return CutPlan(grades, inputs, "standard setting")
+    return CutPlan(rules.grades, inputs, "standard setting")
+
+
+def _fixed(theta: dict[str, float]) -> _rules.Grades:
+    """Typed ``grades`` fixing each cut (``pass``, ``good``, ``excellent``) at a θ."""
+    block = {cut: {"method": "fixed", "theta": float(t)} for cut, t in theta.items()}
+    return _rules.section(_rules.Grades, block, "grades")
