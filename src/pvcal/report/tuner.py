@@ -34,11 +34,13 @@ import pandas as pd
 from .._validation import PvcalError, SchemaError, check_increasing
 from ..registry import utcnow
 from ..rules import CUT_GRADES
+from .i18n import format_percent, grade_label, translator
 from .plots import GRADES, plot_grade_distribution, plot_standard_score_map
 
 __all__ = [
     "CutTuner",
     "TunerState",
+    "summary_html",
     "CutProposal",
     "save_proposal",
     "read_proposal",
@@ -247,12 +249,22 @@ class CutTuner:
             period=getattr(self.index, "period", None),
         )
 
-    def widget(self) -> Any:
+    def widget(self, lang: str | None = None) -> Any:
         """Sliders for the three cuts, live results, and a button that saves the cuts.
+
+        Parameters
+        ----------
+        lang : {"zh-CN", "en"}, optional
+            Language of the labels (default zh-CN).
 
         Returns
         -------
         ipywidgets.VBox
+            Its parts carry CSS classes for scripted use (the browser test):
+            ``pvcal-cut-pass`` / ``-good`` / ``-excellent`` (sliders),
+            ``pvcal-tuner-summary`` (pass rate and grade table, see
+            :func:`summary_html`), ``pvcal-who``, ``pvcal-why``, ``pvcal-save``
+            and ``pvcal-status``.
         """
         import ipywidgets as w
         import matplotlib.pyplot as plt
@@ -265,12 +277,13 @@ class CutTuner:
                 min=-3.5,
                 max=3.5,
                 step=0.01,
-                description=f"{g} θ",
+                description=f"{grade_label(g, lang)} θ",
                 continuous_update=False,
                 readout_format=".2f",
-            )
+            ).add_class(f"pvcal-cut-{g.lower()}")
             for g in CUT_NAMES
         }
+        summary = w.HTML().add_class("pvcal-tuner-summary")
         out = w.Output()
         who = w.Text(description="who", placeholder="your name")
         why = w.Textarea(description="why", placeholder="reason for the change")
@@ -288,6 +301,7 @@ class CutTuner:
                 except PvcalError as exc:
                     print(f"not usable: {exc}")
                     return
+                summary.value = summary_html(state, lang)
                 display(state.facts().to_frame("value"))
                 display(state.table().round(4))
                 fig = self.plot(state)
@@ -306,7 +320,36 @@ class CutTuner:
             s.observe(refresh, names="value")
         button.on_click(save)
         refresh()
-        return w.VBox([*sliders.values(), out, who, why, button, status])
+        who.add_class("pvcal-who")
+        why.add_class("pvcal-why")
+        button.add_class("pvcal-save")
+        status.add_class("pvcal-status")
+        return w.VBox([*sliders.values(), summary, out, who, why, button, status])
+
+
+def summary_html(state: TunerState, lang: str | None = None) -> str:
+    """Pass rate and grade shares of a state as HTML, with the exact values as data attributes.
+
+    The ``div`` carries ``data-pass-rate`` and ``data-cut-pass`` (θ, two
+    decimals as the slider shows it); each grade row of the
+    ``pvcal-grade-table`` carries ``data-grade`` and ``data-share``.
+    """
+    import html
+
+    _ = translator(lang).gettext
+    rate_label, grade_head, share_head = _("pass rate"), _("grade"), _("share of candidates")
+    rows = "".join(
+        f'<tr data-grade="{g}" data-share="{float(state.distribution[g]):.9f}">'
+        f"<th>{html.escape(grade_label(g, lang))}</th>"
+        f"<td>{format_percent(float(state.distribution[g]), lang)}</td></tr>"
+        for g in GRADES
+    )
+    return (
+        f'<div data-pass-rate="{state.pass_rate:.9f}" data-cut-pass="{state.cuts["Pass"]:.2f}">'
+        f"<p><b>{html.escape(rate_label)}</b>: {format_percent(state.pass_rate, lang)}</p>"
+        f'<table class="pvcal-table pvcal-grade-table"><tr><th>{html.escape(grade_head)}</th>'
+        f"<th>{html.escape(share_head)}</th></tr>{rows}</table></div>"
+    )
 
 
 #: Folder of cut proposals, beside a discipline's ``rules.yml``.
