@@ -164,6 +164,10 @@ def profile_svg(profile: Any, cut: float, gettext: Callable[[str], str] | None =
     from html import escape
 
     _ = _newstyle(gettext or str)
+    # plain _() calls (not inside f-strings) so that Babel extracts the messages
+    title = escape(_("Domain profile with intervals against the pass level"))
+    cut_label = escape(_("pass level"))
+    x_label = escape(_("ability (θ)"))
     rows = _profile_rows(profile)
     lo = min(min(r["lower"] for r in rows), cut) - 0.25
     hi = max(max(r["upper"] for r in rows), cut) + 0.25
@@ -177,7 +181,7 @@ def profile_svg(profile: Any, cut: float, gettext: Callable[[str], str] | None =
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {left + width + 20} {height}" '
         f'width="{left + width + 20}" height="{height}" role="img" '
-        f'aria-label="{escape(_("Domain profile with intervals against the pass level"))}" '
+        f'aria-label="{title}" '
         'font-family="system-ui, \'Noto Sans CJK SC\', sans-serif" font-size="13">'
     ]
     base = top + row * len(rows)
@@ -190,7 +194,7 @@ def profile_svg(profile: Any, cut: float, gettext: Callable[[str], str] | None =
         )
     parts.append(
         f'<text x="{left + width / 2}" y="{base + 34}" text-anchor="middle" fill="#444">'
-        f"{escape(_('ability (θ)'))}</text>"
+        f"{x_label}</text>"
     )
     for i, r in enumerate(rows):
         y = top + row * i + row / 2
@@ -204,7 +208,7 @@ def profile_svg(profile: Any, cut: float, gettext: Callable[[str], str] | None =
         f'<line x1="{x(cut)}" y1="{top - 10}" x2="{x(cut)}" y2="{base}" stroke="{_CUT}" '
         f'stroke-dasharray="5,4" stroke-width="1.5"/>'
         f'<text x="{x(cut)}" y="{top - 14}" text-anchor="middle" fill="{_CUT}">'
-        f"{escape(_('pass level'))}</text></svg>"
+        f"{cut_label}</text></svg>"
     )
     return "".join(parts)
 
