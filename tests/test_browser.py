@@ -97,6 +97,26 @@ def test_appeal_sheet_renders(published, chromium, tmp_path, lang, words):
     _not_blank(png)
 
 
+def test_feedback_pages_render(published, chromium, tmp_path):
+    """Issue 10: one feedback page per published result, rendered in Chromium: grade, the
+    domain profile (inline SVG), training advice; no candidate id or name anywhere."""
+    reports, _ = published
+    unit = reports / "qms-auditor" / "2025H2"
+    res = pd.read_csv(unit / "results.csv")
+    pages = sorted((unit / "feedback").glob("*.html"))
+    assert {p.stem for p in pages} == set(res["application"])
+    weak = next(p for p in pages if 'id="training"' in p.read_text(encoding="utf-8"))
+    png = tmp_path / "feedback.png"
+    dom = render(chromium, weak, tmp_path, screenshot=png)
+    assert '<html lang="zh-CN">' in dom and "<svg" in dom and "靶向训练" in dom
+    raw = set()
+    for d in ("qms-auditor", "food-safety-inspector", "lab-assessor"):
+        c = pd.read_csv(ROOT / "data" / "sample" / d / "candidates.csv", dtype=str)
+        raw |= set(c["application_id"]) | set(c["candidate_id"])
+    assert not set(re.findall(r"[A-Za-z0-9_\-]+", dom)) & raw
+    _not_blank(png)
+
+
 def _not_blank(png: Path) -> None:
     import matplotlib.image as mpimg
 
