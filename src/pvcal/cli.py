@@ -53,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     pub.add_argument("--no-industry", action="store_true", help="skip the industry report")
     pub.add_argument("--quiet", action="store_true", help="no progress bar")
     pub.add_argument(
+        "--lang",
+        choices=("zh-CN", "en"),
+        default=None,
+        help="language of the pages (default: each discipline's rules locale)",
+    )
+    pub.add_argument(
         "--jobs",
         type=int,
         default=min(2, os.cpu_count() or 1),
@@ -109,6 +115,7 @@ def _publish(args: argparse.Namespace) -> int:
         industry=not args.no_industry,
         progress=not args.quiet,
         jobs=args.jobs,
+        lang=args.lang,
     )
     failed = 0
     for o in outcomes:

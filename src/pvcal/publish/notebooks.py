@@ -125,18 +125,22 @@ def run_notebook(
         ) from exc
 
 
-def render_html(notebook: Path, html: Path) -> Path:
+def render_html(notebook: Path, html: Path, *, lang: str | None = None) -> Path:
     """Render an executed notebook to standalone HTML with the code hidden.
 
-    Plots are embedded as base64 images, so the page needs no other file.
+    Plots are embedded as base64 images, so the page needs no other file. The
+    page is marked as ``lang`` (``<html lang>``, default zh-CN) and gets pvcal's
+    phone and print rules (:func:`pvcal.report.i18n.localise_page`).
     """
     import nbformat
     from nbconvert import HTMLExporter
+
+    from ..report.i18n import localise_page
 
     nb = nbformat.read(str(notebook), as_version=4)
     exporter = HTMLExporter(
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
     )
     body, _ = exporter.from_notebook_node(nb)
-    html.write_text(body, encoding="utf-8")
+    html.write_text(localise_page(body, lang), encoding="utf-8")
     return html

@@ -35,6 +35,7 @@ from typing import Any
 
 from .._validation import PvcalError
 from ..registry import Registry, registry_path, utcnow
+from ..report.i18n import normalise as normalise_lang
 from ..workflow.handover import (
     CALIBRATION_FILE,
     DEFAULT_SEED,
@@ -123,7 +124,7 @@ def _run_unit(
             executed = unit / "notebooks" / source.name
             nb_params = {**nb_params, "out_dir": str(unit.resolve())}
             run_notebook(source, executed, nb_params, kernel=kernel)
-            render_html(executed, unit / f"{html_name}.html")
+            render_html(executed, unit / f"{html_name}.html", lang=nb_params.get("lang"))
             if on_step:
                 on_step(source.stem)
         write_json(unit / "run.json", {**record, **run_facts(unit)})
@@ -194,6 +195,7 @@ def publish_unit(
     force: bool = False,
     on_step: Callable[[str], None] | None = None,
     recover_first: bool = True,
+    lang: str | None = None,
 ) -> UnitOutcome:
     """Publish one discipline and period atomically (see the module notes).
 
@@ -221,6 +223,9 @@ def publish_unit(
         Called with each notebook's name when it has run (progress display).
     recover_first : bool, default True
         Run :func:`recover` first (:func:`publish` does it once for all units).
+    lang : {"zh-CN", "en"}, optional
+        Language of the pages (default: the rules' ``locale``); a notebook
+        parameter ``lang`` and part of the input hash.
 
     Notes
     -----
@@ -242,6 +247,10 @@ def publish_unit(
             recover(reports, registry)
         try:
             discipline, base, periods = discipline_periods(folder)
+            if lang is None:
+                from ..rules import load as load_rules
+
+                lang = load_rules(folder / "rules.yml").locale
             if period not in periods:
                 raise PvcalError(
                     f"{folder / 'rules.yml'}: period {period!r} is not one of {periods}"
@@ -252,6 +261,7 @@ def publish_unit(
                 "discipline": discipline,
                 "period": period,
                 "base_period": base,
+                "lang": normalise_lang(lang),
             }
             if seed is not None:
                 parameters["seed"] = int(seed)
@@ -306,11 +316,13 @@ def publish_industry(
     kernel: str | None = None,
     force: bool = False,
     on_step: Callable[[str], None] | None = None,
+    lang: str | None = None,
 ) -> UnitOutcome:
     """Publish the industry report over every current index (``reports/industry/``).
 
-    Its input hash is that of the current indices, so it reruns only when a
-    publication changed.
+    Its input hash is that of the current indices (and the page language), so
+    it reruns only when a publication changed. ``lang``: page language
+    (default zh-CN).
     """
     reports = Path(reports_dir)
     kernel = ensure_kernel(kernel)
@@ -320,11 +332,11 @@ def publish_industry(
         recover(reports, registry)
         current = registry.indices(current=True)
         ids = sorted(int(i) for i in current["index_id"]) if len(current) else []
-        parameters = {"indices": ids}
+        parameters = {"indices": ids, "lang": normalise_lang(lang)}
         input_hash = hashlib.sha256(json.dumps(parameters).encode()).hexdigest()
         if not ids:
             return UnitOutcome(None, None, "", "unchanged", "no published index yet")
-        nb_params = {"registry": str(registry_path(reports).resolve())}
+        nb_params = {"registry": str(registry_path(reports).resolve()), "lang": parameters["lang"]}
         steps = [(nb_dir / f"{INDUSTRY_NOTEBOOK}.ipynb", "industry_report", nb_params)]
         return _run_unit(
             reports=reports,
@@ -357,6 +369,7 @@ def publish(
     industry: bool = True,
     progress: bool = True,
     jobs: int = 1,
+    lang: str | None = None,
 ) -> list[UnitOutcome]:
     """Publish disciplines (every one under ``data_root`` by default) and the industry report.
 
@@ -380,6 +393,9 @@ def publish(
     jobs : int, default 1
         Disciplines published side by side (each in its own kernel); the
         periods of one discipline always run in order.
+    lang : {"zh-CN", "en"}, optional
+        Language of every page (default: each discipline's rules ``locale``;
+        the industry report zh-CN).
 
     Returns
     -------
@@ -441,6 +457,7 @@ def publish(
                     force=force,
                     on_step=step,
                     recover_first=False,
+                    lang=lang,
                 )
                 bar.update(len(UNIT_NOTEBOOKS) - len(done))
 
@@ -456,7 +473,7 @@ def publish(
             bar.set_postfix_str("industry report")
             outcomes.append(
                 publish_industry(
-                    reports_dir=reports, notebooks=notebooks, kernel=kernel, force=force
+                    reports_dir=reports, notebooks=notebooks, kernel=kernel, force=force, lang=lang
                 )
             )
             bar.update(1)
