@@ -39,7 +39,7 @@ lint: $(STAMP)
 LOCALE := src/pvcal/report/locale
 i18n: $(STAMP)
 	$(BIN)/pybabel -q extract -F $(LOCALE)/babel.cfg -k N_ --no-location --sort-output \
-		--project pvcal --copyright-holder "pvcal authors" -o $(LOCALE)/pvcal.pot .
+		--project pvcal --copyright-holder "pvcal authors" -o $(LOCALE)/pvcal.pot src/pvcal
 	$(BIN)/pybabel update -i $(LOCALE)/pvcal.pot -d $(LOCALE) -D pvcal --no-fuzzy-matching \
 		--ignore-obsolete -w 100
 	$(BIN)/pybabel compile -d $(LOCALE) -D pvcal --statistics

@@ -58,7 +58,7 @@ def test_every_message_in_the_code_is_translated(tmp_path):
             "--no-location",
             "-o",
             str(pot),
-            str(ROOT),
+            str(ROOT / "src" / "pvcal"),
         ]
     )
     with open(pot, "rb") as fh:
