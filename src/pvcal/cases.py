@@ -3,7 +3,7 @@
 A person marked for review by :func:`pvcal.integrity.screen` (flagged as a
 copier in some pair, or for person misfit) gets a case in the registry with the
 evidence, pseudonymised: who is who is never in a case, only keyed pseudonyms
-(:mod:`pvcal.report.pseudonym`). A case moves open -> under review -> cleared
+(:mod:`pvcal.pseudonym`). A case moves open -> under review -> cleared
 or confirmed, each step a new event row with reviewer, reason and date.
 Nothing is revoked automatically: revoking a certificate is a separate,
 deliberate act (:func:`pvcal.certificates.revoke`) that may cite a confirmed case.
@@ -25,8 +25,8 @@ import pandas as pd
 
 from ._validation import DataError, RegistryError
 from .integrity import Screening
+from .pseudonym import PseudonymKey, load_key, pseudonymise
 from .registry import Registry
-from .report.pseudonym import PseudonymKey, load_key, pseudonymise
 
 __all__ = ["case_kind", "case_evidence", "open_cases"]
 

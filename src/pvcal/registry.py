@@ -18,7 +18,7 @@ One embedded database file (stdlib :mod:`sqlite3`) under ``reports/`` keeps
 
 Rows are never updated or deleted: SQLite triggers refuse it.  Candidate and
 application identifiers are stored only as keyed pseudonyms
-(:mod:`pvcal.report.pseudonym`); the raw identifier is needed to find a
+(:mod:`pvcal.pseudonym`); the raw identifier is needed to find a
 candidate's row (:meth:`Registry.result`), and appears only on that
 candidate's appeal sheet.
 

@@ -68,3 +68,48 @@ def test_nothing_below_imports_workflow_publish_or_cli():
     assert len(below) > 20
     offenders = {p.relative_to(PACKAGE).as_posix(): _imports(p) & set(UPPER) for p in below}
     assert not {k: v for k, v in offenders.items() if v}
+
+
+DOMAIN = (
+    "data",
+    "irt",
+    "equating",
+    "standards",
+    "index",
+    "peer",
+    "diagnosis",
+    "integrity",
+    "dif",
+    "drift",
+    "cases",
+    "certificates",
+)
+
+
+def _domain_modules() -> list[Path]:
+    out = []
+    for name in DOMAIN:
+        pkg, mod = PACKAGE / name, PACKAGE / f"{name}.py"
+        out += sorted(pkg.rglob("*.py")) if pkg.is_dir() else [mod]
+    return out
+
+
+def test_domain_modules_never_import_report_workflow_publish_or_cli():
+    """DESIGN.md data flow (data -> irt -> equating -> standards -> index -> diagnosis,
+    integrity, dif, peer -> registry/report -> workflow/publish -> cli): no domain module
+    imports report, workflow, publish or the CLI (e.g. cases pseudonymises through
+    pvcal.pseudonym, not pvcal.report.pseudonym)."""
+    paths = _domain_modules()
+    assert all(p.is_file() for p in paths) and len(paths) > len(DOMAIN)
+    upper = {"report", *UPPER}
+    offenders = {p.relative_to(PACKAGE).as_posix(): _imports(p) & upper for p in paths}
+    assert not {k: v for k, v in offenders.items() if v}
+
+
+def test_layout_check_sees_an_import_against_the_flow(tmp_path, monkeypatch):
+    """The check above can fail: a module importing pvcal.report.pseudonym is reported."""
+    fake = tmp_path / "pvcal" / "cases.py"
+    fake.parent.mkdir()
+    fake.write_text("from .report.pseudonym import pseudonymise\nfrom .rules import CUTS\n")
+    monkeypatch.setitem(globals(), "PACKAGE", fake.parent)  # _imports reads PACKAGE
+    assert _imports(fake) == {"report", "rules"}

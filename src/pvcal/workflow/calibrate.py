@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from ..report.pseudonym import scrub
+from ..pseudonym import scrub
 from ..rules import Rules
 from ..serialize import dumps, frame_from_json, frame_to_json, loads
 from .handover import (
@@ -287,7 +287,7 @@ def calibrate_step(
 
 def _scrubbed(caught: list, data: PeriodData) -> tuple[tuple[str, str], ...]:
     """Warnings as (category, message) with raw identifiers replaced by pseudonyms."""
-    from ..report.pseudonym import load_key, pseudonymise
+    from ..pseudonym import load_key, pseudonymise
 
     key = load_key()
     c = data.candidates

@@ -33,7 +33,7 @@ def peer_part(step: CalibrationStep, key: Any = None) -> tuple[Any, Any] | None:
     import pandas as pd
 
     from .. import peer as _peer
-    from ..report.pseudonym import pseudonymise_series
+    from ..pseudonym import pseudonymise_series
 
     cfg = step.rules.peer  # pvcal.rules.Peer: only implemented rules pass the loader
     if cfg is None or step.peer is None or not len(step.peer):

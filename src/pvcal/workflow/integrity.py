@@ -85,7 +85,7 @@ def integrity_step(out_dir: str | Path = ".", *, n_sim: int = _N_SIM) -> Integri
     θ for ω is each person's EAP under the period's own calibration; person
     fit re-estimates θ by WLE. The seed is the step's seed.
     """
-    from ..report.pseudonym import load_key, pseudonymise
+    from ..pseudonym import load_key, pseudonymise
 
     step = CalibrationStep.load(out_dir)
     out = Path(out_dir)

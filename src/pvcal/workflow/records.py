@@ -58,7 +58,7 @@ def publish_step(out_dir: str | Path = ".", *, registry: str | Path | None = Non
 
     Writes ``index.json`` (``{"record": ..., "pass_index": ...}``),
     ``results.json`` and ``results.csv`` (pseudonymised: keyed HMAC-SHA256,
-    :mod:`pvcal.report.pseudonym`) into ``out_dir``.  Applications that
+    :mod:`pvcal.pseudonym`) into ``out_dir``.  Applications that
     already hold a result in the registry keep it and are left out (Art. 8).
 
     Parameters
@@ -75,7 +75,7 @@ def publish_step(out_dir: str | Path = ".", *, registry: str | Path | None = Non
     import pandas as pd
 
     from ..index import BenchmarkIndex
-    from ..report.pseudonym import load_key, pseudonymise_series
+    from ..pseudonym import load_key, pseudonymise_series
 
     out = Path(out_dir)
     step = CalibrationStep.load(out)
