@@ -11,21 +11,6 @@
 #     name: pvcal
 # ---
 
-# %% [markdown]
-# # Threshold setting
-#
-# Sets the three cuts (Pass, Good, Excellent) by the methods of the rules file
-# and estimates the benchmark index with its bootstrap uncertainty.
-#
-# **Methodologists:** open this notebook in JupyterLab with `interactive = True`
-# to get sliders for the three cuts (seeded from the standard-setting result);
-# the grade distribution, pass rate, classification accuracy/consistency, CSEM
-# at the cuts and the standard-score map update live, and the button saves the
-# chosen cuts with who, when and why as a proposal beside the discipline's
-# `rules.yml` (`proposals/cuts-<UTC time>.yml`); the rules change only when
-# someone applies it: `pvcal rules apply-proposal FILE --reports DIR` (audited).
-# Under papermill (`pvcal publish`) it runs non-interactively with the rules' cuts.
-
 # %% tags=["parameters"]
 discipline = "qms-auditor"
 period = "2025H1"
@@ -37,6 +22,7 @@ seed = 20250601
 base_index_id = None
 n_boot = 1000
 interactive = False
+lang = "zh-CN"  # page language: "zh-CN" or "en" (pvcal publish passes the rules' locale)
 
 # %%
 import tempfile
@@ -46,6 +32,34 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from pvcal import workflow
+from pvcal.report.i18n import translator
+from pvcal.report.style import use_style
+
+_ = translator(lang).gettext
+use_style()
+display(Markdown("# " + _("Threshold setting")))
+display(
+    Markdown(
+        _(
+            "Sets the three cuts (Pass, Good, Excellent) by the methods of the rules file "
+            "and estimates the benchmark index with its bootstrap uncertainty."
+        )
+    )
+)
+display(
+    Markdown(
+        _(
+            "**Methodologists:** open this notebook in JupyterLab with `interactive = True` "
+            "to get sliders for the three cuts (seeded from the standard-setting result); "
+            "the grade distribution, pass rate, classification accuracy/consistency, CSEM "
+            "at the cuts and the standard-score map update live, and the button saves the "
+            "chosen cuts with who, when and why as a proposal beside the discipline's "
+            "`rules.yml` (`proposals/cuts-<UTC time>.yml`); the rules change only when "
+            "someone applies it: `pvcal rules apply-proposal FILE --reports DIR` (audited). "
+            "Under papermill (`pvcal publish`) it runs non-interactively with the rules' cuts."
+        )
+    )
+)
 
 out_dir = out_dir or tempfile.mkdtemp(prefix="pvcal-")
 
@@ -53,7 +67,13 @@ if not (Path(out_dir) / "work" / "step.json").exists():
     workflow.calibrate_step(data_dir, period, registry=registry, out_dir=out_dir, seed=seed)
 setting = workflow.standard_setting_step(out_dir, n_boot=n_boot)
 index = setting.index
-display(Markdown(f"## {discipline} {period}: cuts from **{setting.plan.source}**"))
+display(
+    Markdown(
+        "## "
+        + _("%(discipline)s %(period)s: cuts from **%(source)s**")
+        % {"discipline": discipline, "period": period, "source": setting.plan.source}
+    )
+)
 for note in setting.plan.notes:
     display(Markdown(f"- {note}"))
 
@@ -62,22 +82,18 @@ display(index.summary())
 index.plot()
 plt.show()
 
-# %% [markdown]
-# ## Decision quality at the cuts
-
 # %%
+display(Markdown("## " + _("Decision quality at the cuts")))
 tuner = setting.tuner()
 state = tuner.evaluate()
-display(state.facts().round(4).to_frame("value"))
+display(state.facts().round(4).to_frame(_("value")))
 display(state.table().round(4))
-fig = tuner.plot(state)
+fig = tuner.plot(state, lang=lang)
 plt.show()
 
-# %% [markdown]
-# ## Tuner (interactive sessions only)
-
 # %%
+display(Markdown("## " + _("Tuner (interactive sessions only)")))
 if interactive:
-    display(tuner.widget())
+    display(tuner.widget(lang=lang))
 else:
-    display(Markdown("Non-interactive run: the rules' cuts above are used."))
+    display(Markdown(_("Non-interactive run: the rules' cuts above are used.")))

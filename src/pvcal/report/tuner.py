@@ -206,21 +206,26 @@ class CutTuner:
         )
         return TunerState(cuts, index, grades, dist, float(1 - dist["Fail"]), cq, table)
 
-    def plot(self, state: TunerState | None = None) -> Any:
-        """Grade distribution and the standard-score map of a state; returns the Figure."""
+    def plot(self, state: TunerState | None = None, *, lang: str | None = None) -> Any:
+        """Grade distribution and the standard-score map of a state; returns the Figure.
+
+        ``lang``: language of the labels (default zh-CN).
+        """
         import matplotlib.pyplot as plt
 
+        _ = translator(lang).gettext
         state = self.evaluate() if state is None else state
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
-        plot_grade_distribution(state.grades, ax=ax1)
-        ax1.set_title(f"pass rate {state.pass_rate:.1%}")
+        plot_grade_distribution(state.grades, ax=ax1, lang=lang)
+        ax1.set_title(_("pass rate %(rate)s") % {"rate": format_percent(state.pass_rate, lang)})
         plot_standard_score_map(
             {k.lower(): v for k, v in state.cuts.items()},
             state.index.standard_score,
             cut_scores={k.lower(): float(state.index.cut_scores[k]) for k in state.cuts},
             ax=ax2,
+            lang=lang,
         )
-        ax2.set_title("θ → standard score")
+        ax2.set_title(_("θ → standard score"))
         return fig
 
     def save(
@@ -304,7 +309,7 @@ class CutTuner:
                 summary.value = summary_html(state, lang)
                 display(state.facts().to_frame("value"))
                 display(state.table().round(4))
-                fig = self.plot(state)
+                fig = self.plot(state, lang=lang)
                 display(fig)
                 plt.close(fig)
 
