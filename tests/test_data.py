@@ -127,6 +127,9 @@ def rules_file(tmp_path: Path, **changes) -> Path:
 # ============================================================== the sample
 @pytest.mark.parametrize("name", DISCIPLINES)
 def test_sample_loads_completely(disciplines, name):
+    """Each sample discipline loads whole against its generator's truth (data/make_sample.py,
+    true_theta.csv): every application, forms, integer scores within 0..max_score (DESIGN.md
+    conventions), and the few ineligible records of Art. 6 reported, not scored."""
     d = disciplines[name]
     truth = pd.read_csv(SAMPLE / name / "true_theta.csv", dtype=str)
     r = d.responses
@@ -170,6 +173,9 @@ def test_sample_long_matches_files_exactly(disciplines):
 
 
 def test_sample_design(disciplines):
+    """The sample's planned design (data/make_sample.py): qms-auditor 6000 x 130 with forms of 40
+    items and 10 anchors on A and D, food-safety 2PL + GRM items, lab-assessor peer samples S1-S3
+    and its rules' peer cuts, not-reached tails."""
     q = disciplines["qms-auditor"].responses
     assert q.shape == (6000, 130)
     for period, forms in {"2025H1": ["A", "B"], "2025H2": ["C", "D"]}.items():
@@ -363,6 +369,9 @@ def test_generator_reproduces_committed_files(tmp_path):
 
 
 def test_rules_sample_values(disciplines):
+    """qms-auditor's rules.yml read through the typed model gives the values written in the file
+    (standard score 60 + 10 per θ, bookmark rp 0.67 round 2, percentile 90, 40 study hours,
+    periods)."""
     r = disciplines["qms-auditor"].rules
     assert r.standard_score.pass_score == 60 and r.standard_score.scale == 10
     assert r.grades.good.options() == {"method": "bookmark", "rp": 0.67, "round": 2}
@@ -373,6 +382,8 @@ def test_rules_sample_values(disciplines):
 
 
 def test_panel_sample(disciplines):
+    """The sample panel files hold what the generator wrote: 10 Angoff panelists over 2 rounds with
+    ratings in [0, 1], bookmark pages inside the booklet, global ratings 1..6."""
     p = disciplines["qms-auditor"].panel
     assert set(p) == {"angoff", "bookmark", "bookmark_booklet", "hofstee", "beuk"}
     a = p["angoff"]
@@ -386,6 +397,8 @@ def test_panel_sample(disciplines):
 
 # ============================================================== round trip
 def test_round_trip_on_sample(disciplines):
+    """Long -> wide -> long of the food-safety responses gives back an equal Responses object (the
+    container contract of DESIGN.md)."""
     r = disciplines["food-safety-inspector"].responses
     back = Responses.from_long(r.to_long(), items=r.items)
     assert back.equals(r)
@@ -424,6 +437,8 @@ def _valid(df: pd.DataFrame) -> bool:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(long_frames())
 def test_long_wide_round_trip(frame):
+    """Property (hypothesis): long -> wide keeps every observed (application, item, score) triple
+    and wide -> long -> wide is the identity; data that cannot be calibrated raise DataError."""
     df, items = frame
     if not _valid(df):
         with pytest.raises(DataError):
@@ -443,6 +458,8 @@ def test_long_wide_round_trip(frame):
 
 
 def test_from_wide_and_subset(items):
+    """A hand-built wide frame: max scores and models from the item table, subset drops persons left
+    without responses, unknown items and a missing period column raise DataError."""
     wide = pd.DataFrame(
         {"i1": [1, 0, np.nan], "i2": [0, 1, 1], "i3": [3, 1, 0]}, index=["a", "b", "c"]
     )
@@ -458,6 +475,8 @@ def test_from_wide_and_subset(items):
 
 
 def test_read_responses_csv_parquet_agree(tmp_path, items):
+    """The same responses read from CSV and from Parquet give identical wide and person frames
+    (hand-checked row a1 = 1, 0, 3)."""
     p = resp_csv(tmp_path, good_rows())
     a = read_responses(p, items)
     df = pd.read_csv(p, dtype=str)
@@ -469,6 +488,8 @@ def test_read_responses_csv_parquet_agree(tmp_path, items):
 
 
 def test_missing_scores_are_nan_not_wrong(tmp_path, items):
+    """DESIGN.md conventions: an empty score is NaN, never scored as wrong; to_long drops it unless
+    dropna=False (3 persons x 3 items)."""
     rows = good_rows()[:2] + ["a1,c1,P1,A,i3,,2025-01-01"] + good_rows()[3:]
     rows += ["a3,c3,P1,A,i3,0,2025-01-01"]
     r = read_responses(resp_csv(tmp_path, rows), items)
@@ -496,11 +517,16 @@ def test_missing_scores_are_nan_not_wrong(tmp_path, items):
     ],
 )
 def test_bad_response_rows(tmp_path, items, row, match):
+    """DESIGN.md conventions: each bad response row (non-integer, non-number, negative, out of
+    range, unknown item, missing id, duplicate, two periods) is a DataError naming the line,
+    column and item."""
     with pytest.raises(DataError, match=match):
         read_responses(resp_csv(tmp_path, [*good_rows(), row]), items)
 
 
 def test_missing_columns(tmp_path, items):
+    """A response file or frame without required columns is a DataError listing the missing columns
+    (DESIGN.md: errors name what was expected)."""
     p = write(tmp_path / "r.csv", "application_id,item_id,score\na1,i1,1")
     with pytest.raises(
         DataError, match=r"missing column\(s\) \['candidate_id', 'period', 'form'\]"
@@ -511,6 +537,8 @@ def test_missing_columns(tmp_path, items):
 
 
 def test_empty_data(tmp_path, items):
+    """An empty response file, a header-only file and an empty wide frame are DataErrors saying the
+    data are empty."""
     with pytest.raises(DataError, match="the response data is empty: no data rows"):
         read_responses(resp_csv(tmp_path, []), items)
     with pytest.raises(DataError, match="empty file"):
@@ -520,6 +548,8 @@ def test_empty_data(tmp_path, items):
 
 
 def test_file_problems(tmp_path, items):
+    """A missing file, an unsupported extension, a CSV row with an extra field and a blank line are
+    DataErrors naming the file and line."""
     with pytest.raises(DataError, match="file not found"):
         read_responses(tmp_path / "nope.csv", items)
     with pytest.raises(DataError, match="unsupported file type '.xlsx'"):
@@ -533,6 +563,7 @@ def test_file_problems(tmp_path, items):
 
 
 def test_item_nobody_answered(tmp_path, items):
+    """An item with no observed response cannot be calibrated: a DataError naming the item."""
     rows = [r for r in good_rows() if ",i3," not in r]
     rows += ["a1,c1,P1,A,i3,,2025-01-01", "a2,c2,P1,A,i3,,2025-01-01"]
     with pytest.raises(DataError, match=r"item\(s\) \['i3'\] answered by nobody"):
@@ -540,6 +571,8 @@ def test_item_nobody_answered(tmp_path, items):
 
 
 def test_single_category_item(tmp_path, items):
+    """An item with one observed category is refused with its name, or dropped with a DataWarning
+    and recorded in excluded when drop_single_category=True."""
     rows = [r.replace(",i2,1,", ",i2,0,") for r in good_rows()]  # i2 always 0
     p = resp_csv(tmp_path, rows)
     with pytest.raises(DataError, match=r"single observed score category: 'i2' \(all 0\)"):
@@ -551,12 +584,16 @@ def test_single_category_item(tmp_path, items):
 
 
 def test_person_without_responses(tmp_path, items):
+    """An application whose every score is empty is a DataError naming it (no likelihood
+    to score)."""
     rows = [*good_rows(), "a3,c3,P1,A,i1,,2025-01-01", "a3,c3,P1,A,i2,,2025-01-01"]
     with pytest.raises(DataError, match=r"application\(s\) \['a3'\] have no observed response"):
         read_responses(resp_csv(tmp_path, rows), items)
 
 
 def test_duplicates_across_files_and_parquet_rows(tmp_path, items):
+    """A duplicate (application, item) across a CSV and a Parquet file is reported with both places:
+    CSV line and Parquet 0-based row."""
     p1 = resp_csv(tmp_path, good_rows(), "responses_1.csv")
     df = pd.DataFrame(
         [["a1", "c1", "P1", "A", "i2", 1, "2025-01-01"]], columns=RESP_HEADER.split(",")
@@ -567,6 +604,8 @@ def test_duplicates_across_files_and_parquet_rows(tmp_path, items):
 
 
 def test_from_wide_bad_cells(items):
+    """Bad cells of wide/long frames (a fractional score, duplicate or unknown items, out-of-range
+    scores, a non-number) are DataErrors naming application, item and row."""
     with pytest.raises(DataError, match=r"application 'b', item 'i1': score 0.5;"):
         Responses.from_wide(pd.DataFrame({"i1": [1, 0.5]}, index=["a", "b"]))
     with pytest.raises(DataError, match=r"duplicate item\(s\) \['i1'\]"):
@@ -620,11 +659,14 @@ def test_non_numeric_score_in_a_wide_frame(items):
     ],
 )
 def test_bad_items(tmp_path, line, match):
+    """DESIGN.md conventions: each bad item-bank row (unknown model, max_score not fitting the
+    model, bad anchor flag, duplicate or missing id) is a DataError naming line and column."""
     with pytest.raises(DataError, match=match):
         read_items(write(tmp_path / "items.csv", ITEMS_CSV.strip() + "\n" + line))
 
 
 def test_items_missing_columns(tmp_path):
+    """An item bank without required columns is a DataError listing them."""
     with pytest.raises(DataError, match=r"missing column\(s\) \['anchor', 'forms', 'model'\]"):
         read_items(write(tmp_path / "items.csv", "item_id,domain,max_score\ni1,d,1"))
 
@@ -634,6 +676,8 @@ CAND = "candidate_id,application_id,period,study_hours\nc1,a1,P1,50\nc2,a2,P1,12
 
 
 def test_candidates_and_eligibility(tmp_path):
+    """Art. 6 study-hour eligibility against a hand-made register (50, 12, missing hours vs 40 h):
+    only the first is eligible, with the reasons spelt out; a rules mapping is validated once."""
     c = read_candidates(write(tmp_path / "candidates.csv", CAND))
     e = eligibility(c, read_rules(rules_file(tmp_path)))
     assert e["eligible"].tolist() == [True, False, False]
@@ -654,11 +698,15 @@ def test_candidates_and_eligibility(tmp_path):
     ],
 )
 def test_bad_candidates(tmp_path, text, match):
+    """Bad candidate-register rows (duplicate application, negative or non-numeric hours, missing
+    period column, empty register) are DataErrors naming line and column."""
     with pytest.raises(DataError, match=match):
         read_candidates(write(tmp_path / "candidates.csv", text))
 
 
 def test_eligibility_bad_input():
+    """eligibility() refuses a register without study_hours, rules without eligibility and a
+    negative number of hours, each with the key or column named."""
     c = pd.DataFrame({"application_id": ["a"], "hours": [3]})
     with pytest.raises(DataError, match=r"missing column\(s\) \['study_hours'\]"):
         eligibility(c, 40)
@@ -670,6 +718,8 @@ def test_eligibility_bad_input():
 
 # ============================================================== rules
 def test_rules_ok(tmp_path):
+    """The test rules file reads into the typed model: cut methods and half-up rounding as written,
+    every method from the one vocabulary."""
     r = read_rules(rules_file(tmp_path))
     assert r.grades.pass_.options() == {"method": "angoff"}
     assert r.standard_score.rounding == "half_up"
@@ -731,6 +781,8 @@ def test_rules_ok(tmp_path):
     ],
 )
 def test_bad_rules(tmp_path, changes, match):
+    """Issue 9 item 1: each invalid rules file (unknown method or model, missing key, bad number,
+    cross-field rule) is refused at load with the key path and what was expected."""
     with pytest.raises(SchemaError, match=match):
         read_rules(rules_file(tmp_path, **changes))
 
@@ -761,6 +813,8 @@ PEER = {
     ],
 )
 def test_bad_peer_rules(tmp_path, change, match):
+    """ISO 13528:2022 options of the peer section: unknown consensus method, sigma_pt rule,
+    statistic, sides or unordered cuts are refused at load with the key path."""
     peer = {**copy.deepcopy(PEER), **change}
     assert read_rules(rules_file(tmp_path, peer=PEER)).peer.method == "algorithm_a"
     with pytest.raises(SchemaError, match=match):
@@ -768,6 +822,8 @@ def test_bad_peer_rules(tmp_path, change, match):
 
 
 def test_rules_file_problems(tmp_path):
+    """Invalid YAML (with its line), an empty file, a list at the top level and a missing file are
+    refused at load."""
     with pytest.raises(SchemaError, match=r"rules.yml, line 3: invalid YAML"):
         read_rules(write(tmp_path / "rules.yml", "a: 1\nb: [1, 2\nc: 3"))
     with pytest.raises(SchemaError, match="empty rules file"):
@@ -780,6 +836,8 @@ def test_rules_file_problems(tmp_path):
 
 # ============================================================== panel, peer, forms
 def test_read_panel_kinds(tmp_path, items):
+    """A panel file's kind is recognised from its columns: an Angoff ratings file on a polytomous
+    item keeps its rating 1.5."""
     a = read_panel(write(tmp_path / "ratings.csv", "panelist,round,item_id,rating\np1,1,i3,1.5"))
     assert a.attrs["kind"] == "angoff" and a["rating"].tolist() == [1.5]
 
@@ -808,11 +866,15 @@ def test_read_panel_kinds(tmp_path, items):
     ],
 )
 def test_bad_panel(tmp_path, items, name, text, match):
+    """Each bad panel row (Angoff rating above the item maximum, unknown item, round 0, duplicates;
+    bookmark cut or page; Hofstee k_min > k_max; Beuk, global ratings, booklet, unknown kind) is
+    a DataError naming line and column."""
     with pytest.raises(DataError, match=match):
         read_panel(write(tmp_path / name, text), items=items)
 
 
 def test_read_panel_bad_kind(tmp_path):
+    """An unknown panel kind given explicitly is a DataError listing the kinds."""
     with pytest.raises(DataError, match=r"kind='delphi' is not one of"):
         read_panel(write(tmp_path / "x.csv", "a\n1"), kind="delphi")
 
@@ -830,6 +892,8 @@ PEER_CSV = "application_id,candidate_id,sample_id,value,u_value,period\na1,c1,S1
     ],
 )
 def test_bad_peer_results(tmp_path, extra, match):
+    """ISO 13528 peer results: a missing value, a negative uncertainty, a duplicate result or sample
+    id are DataErrors naming the line; a missing u_value is NaN."""
     ok = read_peer(write(tmp_path / "peer_results.csv", PEER_CSV + "\na2,c2,S1,9.9,,P1"))
     assert np.isnan(ok["u_value"].iloc[1])
     with pytest.raises(DataError, match=match):
@@ -837,6 +901,8 @@ def test_bad_peer_results(tmp_path, extra, match):
 
 
 def test_bad_forms(tmp_path, items):
+    """A forms file with a duplicate position, an item twice on a form or an unknown item is a
+    DataError naming the lines."""
     head = "form,period,position,item_id\nA,P1,1,i1\n"
     with pytest.raises(DataError, match=r"line\(s\) 2, 3 .*duplicate form position"):
         read_forms(write(tmp_path / "forms.csv", head + "A,P1,1,i2"), items)
@@ -861,17 +927,23 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 def test_load_discipline_copy_ok(lab):
+    """A copy of the lab-assessor sample folder loads whole (96 applications, peer results and
+    forms)."""
     d = load_discipline(lab)
     assert d.responses.n_persons == 96 and d.peer is not None and d.forms is not None
 
 
 def test_load_unregistered_application(lab):
+    """Cross-file check: responses of an application missing from the candidate register are a
+    DataError naming it."""
     _edit(lab / "candidates.csv", "LAB25H2-0007,", "LAB25H2-9999,")
     with pytest.raises(DataError, match=r"application\(s\) \['LAB25H2-0007'\].*not in .*candid"):
         load_discipline(lab)
 
 
 def test_load_period_clash(lab):
+    """Cross-file check: an application whose period differs between responses and register is a
+    DataError naming both."""
     _edit(lab / "rules.yml", "periods: [2025H2]", "periods: [2025H1, 2025H2]")
     _edit(lab / "rules.yml", "2025H2: [K1]", "2025H1: [K1]\n  2025H2: [K1]")
     _edit(lab / "rules.yml", "anchors: {policy: none}", "anchors: {policy: common_items}")
@@ -881,6 +953,7 @@ def test_load_period_clash(lab):
 
 
 def test_load_period_not_in_rules(lab):
+    """Cross-file check: response periods not listed in rules.yml periods are a DataError."""
     _edit(lab / "rules.yml", "periods: [2025H2]", "periods: [2025H1]")
     _edit(lab / "rules.yml", "base_period: 2025H2", "base_period: 2025H1")
     _edit(lab / "rules.yml", "2025H2: [K1]", "2025H1: [K1]")
@@ -889,36 +962,47 @@ def test_load_period_not_in_rules(lab):
 
 
 def test_load_form_not_listed(lab):
+    """Cross-file check: a form answered in a period but not listed under rules.yml forms is a
+    DataError."""
     _edit(lab / "rules.yml", "2025H2: [K1]", "2025H2: [K2]")
     with pytest.raises(DataError, match=r"form 'K1' in period '2025H2' is not listed"):
         load_discipline(lab)
 
 
 def test_load_model_contradiction(lab):
+    """Cross-file check: an item-bank model contradicting the rules' model is a DataError naming the
+    item."""
     _edit(lab / "rules.yml", "model: Rasch", "model: 2PL")
     with pytest.raises(DataError, match=r"item 'LK01': model 'Rasch' contradicts rules.yml"):
         load_discipline(lab)
 
 
 def test_load_missing_panel_file(lab):
+    """Cross-file check: a cut method whose panel file is missing (Angoff without angoff.csv) is a
+    DataError naming the key path."""
     (lab / "angoff.csv").unlink()
     with pytest.raises(DataError, match=r"grades.pass.method 'angoff' needs angoff.csv"):
         load_discipline(lab)
 
 
 def test_load_peer_section_without_results(lab):
+    """Cross-file check: a rules peer section without peer_results.csv is a DataError."""
     (lab / "peer_results.csv").unlink()
     with pytest.raises(DataError, match=r"has a 'peer' section but no peer_results.csv"):
         load_discipline(lab)
 
 
 def test_load_peer_sample_without_results(lab):
+    """Cross-file check: a peer sample listed in rules.yml with no results is a DataError
+    naming it."""
     _edit(lab / "rules.yml", "S3: {", "S4: {")
     with pytest.raises(DataError, match=r"sample\(s\) \['S4'\] listed in rules.yml"):
         load_discipline(lab)
 
 
 def test_load_missing_files(lab, tmp_path):
+    """A folder without responses or candidate register, and a missing folder, are DataErrors saying
+    which file is missing."""
     (lab / "responses.csv").rename(lab / "answers.csv")
     with pytest.raises(DataError, match="no response file"):
         load_discipline(lab)
@@ -931,6 +1015,8 @@ def test_load_missing_files(lab, tmp_path):
 
 
 def test_load_bad_row_names_the_file_line(lab):
+    """DESIGN.md conventions: an out-of-range score in the sample folder's responses.csv is reported
+    with the file and its line."""
     text = (lab / "responses.csv").read_text().splitlines()
     text[10] = text[10].rsplit(",", 2)[0] + ",7," + text[10].rsplit(",", 1)[1]
     (lab / "responses.csv").write_text("\n".join(text) + "\n")
