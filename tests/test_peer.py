@@ -42,6 +42,8 @@ def printed(value: float, expected: float) -> bool:
 
 def test_e3_data_is_the_published_round():
     # ISO 13528:2022 E.3: 34 participants.
+    """The reference file holds the 34 participants' results of ISO 13528:2022 Annex E.3, as the
+    clause it names."""
     assert E3.size == 34
     assert REF["clause"].startswith("ISO 13528:2022 E.3")
 
@@ -49,6 +51,8 @@ def test_e3_data_is_the_published_round():
 def test_algorithm_a_reproduces_table_e4_e5():
     # ISO 13528:2022 C.3 applied in E.3 (Tables E.4/E.5): x* = 0.2570, s* = 0.0395,
     # u(x_pt) = 1.25 s*/sqrt(p) = 0.0085.
+    """ISO 13528:2022 C.3 Algorithm A on the E.3 round gives the printed x* = 0.2570, s* = 0.0395
+    and u(x_pt) = 1.25 s*/sqrt(p) = 0.0085 (Tables E.4/E.5)."""
     r = peer.algorithm_a(E3)
     exp = PRINTED["algorithm_a"]
     assert printed(r.x_star, exp["x_star"]), r.x_star
@@ -61,6 +65,8 @@ def test_algorithm_a_reproduces_table_e4_e5():
 def test_algorithm_a_iso_stopping_rule_also_reproduces_e4():
     # ISO 13528:2022 C.3.1 stopping rule (3rd significant figure unchanged between
     # two iterations) stops early, but still at the printed E.3 values.
+    """ISO 13528:2022 C.3.1 stopping rule (3rd significant figure unchanged) stops earlier but at
+    the printed E.3 values, starting from the median and MADe of Table E.5."""
     iso = peer.algorithm_a(E3, stopping="iso")
     full = peer.algorithm_a(E3)
     exp = PRINTED["algorithm_a"]
@@ -80,6 +86,8 @@ def test_algorithm_a_iso_stopping_rule_also_reproduces_e4():
 def test_algorithm_a_result_is_fixed_point_with_1134_factor():
     # ISO 13528:2022 C.3.1: x* = mean(x_i*), s* = 1.134 sd(x_i*), x_i* winsorised at
     # x* +- 1.5 s*. The converged result must reproduce itself under one update.
+    """ISO 13528:2022 C.3.1 update by hand: the converged x*, s* reproduce themselves (x* = mean,
+    s* = 1.134 sd of the data winsorised at x* +- 1.5 s*)."""
     r = peer.algorithm_a(E3, tol=1e-13)
     w = np.clip(E3, r.x_star - 1.5 * r.s_star, r.x_star + 1.5 * r.s_star)
     assert w.mean() == pytest.approx(r.x_star, rel=1e-11)
@@ -91,6 +99,8 @@ def test_algorithm_a_result_is_fixed_point_with_1134_factor():
 def test_1134_factor_is_huber_consistency_constant():
     # ISO 13528:2022 C.3.1 (from ISO 5725-5): 1.134 = 1/sqrt(E[psi(Z)^2]), psi Huber's
     # function at k = 1.5, Z standard normal -- the factor documented in algorithm_a.
+    """Hand derivation: 1.134 = 1/sqrt(E[psi(Z)^2]) for Huber's psi at k = 1.5 and Z standard
+    normal (ISO 13528:2022 C.3.1, from ISO 5725-5)."""
     from scipy.stats import norm
 
     k = 1.5
@@ -105,6 +115,8 @@ def test_1134_factor_is_huber_consistency_constant():
 def test_q_hampel_reproduces_table_e5():
     # ISO 13528:2022 C.5 (Q method + Hampel), E.3 Table E.5: x* = 0.260, s* = 0.0426,
     # u(x_pt) = 0.0091.
+    """ISO 13528:2022 C.5 Q method + Hampel estimator on the E.3 round gives the printed x* =
+    0.260, s* = 0.0426, u(x_pt) = 0.0091 (Table E.5)."""
     r = peer.q_hampel(E3)
     exp = PRINTED["q_hampel"]
     assert printed(r.x_star, exp["x"]), r.x_star
@@ -117,6 +129,8 @@ def test_q_hampel_reproduces_table_e5():
 def test_median_niqr_made_reproduce_table_e5():
     # ISO 13528:2022 C.2.1-C.2.3, E.3 Table E.5: median 0.262, nIQR 0.0402, MADe 0.0386,
     # u(x_pt) = 1.25 nIQR / sqrt(p) = 0.0086.
+    """ISO 13528:2022 C.2.1-C.2.3 on the E.3 round: median 0.262, nIQR 0.0402, MADe 0.0386 and
+    u(x_pt) = 1.25 nIQR/sqrt(p) = 0.0086 as printed in Table E.5."""
     n = peer.median_niqr(E3)
     m = peer.made(E3)
     assert printed(n.x_star, PRINTED["median"]) and printed(m.x_star, PRINTED["median"])
@@ -127,6 +141,7 @@ def test_median_niqr_made_reproduce_table_e5():
 
 def test_arithmetic_mean_reproduces_table_e5():
     # ISO 13528:2022 E.3 Table E.5: mean 0.2512, s 0.0672, u = s/sqrt(p) = 0.0115.
+    """ISO 13528:2022 E.3 Table E.5: arithmetic mean 0.2512, s 0.0672, u = s/sqrt(p) = 0.0115."""
     r = peer.arithmetic_mean(E3)
     exp = PRINTED["arithmetic_mean"]
     assert printed(r.x_star, exp["x"]) and printed(r.s_star, exp["s"])
@@ -135,6 +150,8 @@ def test_arithmetic_mean_reproduces_table_e5():
 
 def test_cross_check_against_pt13528():
     # Independent implementation of ISO 13528:2022 Annex C (PyPI pt13528).
+    """Algorithm A and Q/Hampel agree with an independent implementation of ISO 13528:2022 Annex
+    C (PyPI pt13528) on E.3 and three simulated rounds; skipped without it."""
     pt = pytest.importorskip("pt13528.robust")
     rng = np.random.default_rng(2024)
     samples = [E3, rng.integers(0, 8, 25).astype(float), np.round(rng.normal(5, 1, 17), 2)]
@@ -162,6 +179,8 @@ finite = st.floats(-100, 100, allow_nan=False, allow_infinity=False)
 )
 def test_algorithm_a_location_scale_equivariance(values, a, b):
     # x*(a + b x) = a + b x*(x), s*(a + b x) = b s*(x) for b > 0.
+    """Property (hypothesis): Algorithm A is location-scale equivariant, x*(a + b x) = a + b
+    x*(x) and s*(a + b x) = b s*(x) for b > 0."""
     x = np.asarray(values)
     assume(peer.made(x).s_star > 1e-3)
     r = peer.algorithm_a(x, tol=1e-13)
@@ -176,6 +195,8 @@ def test_algorithm_a_location_scale_equivariance(values, a, b):
 def test_algorithm_a_ignores_how_far_a_gross_outlier_lies(values, sign):
     # Any data: one gross outlier is winsorised at x* +- 1.5 s*, so whether it lies
     # at 1e6 or at 1e9 does not change x* or s*.
+    """Property (hypothesis): one gross outlier is winsorised at x* +- 1.5 s* (ISO 13528:2022
+    C.3), so placing it at 1e6 or 1e9 leaves x* and s* unchanged."""
     x = np.asarray(values)
     assume(peer.made(x).s_star > 1e-3)
     far = peer.algorithm_a(np.append(x, sign * 1e6))
@@ -196,6 +217,8 @@ def test_algorithm_a_insensitive_to_one_gross_outlier(seed, p, mu, sigma, sign):
     # A regular round (12+ normal results) plus one gross error: x* moves by less than
     # one clean s* and s* less than triples, while the mean moves by ~1e6/p. (Over
     # 1500 simulated rounds per p the worst seen were 0.42 s* and 1.9x for p = 12.)
+    """Property (hypothesis): with 12+ normal results and one gross error x* moves less than one
+    clean s* and s* less than triples, while the mean moves by about 1e6/p."""
     x = np.random.default_rng(seed).normal(mu, sigma, p)
     clean = peer.algorithm_a(x)
     bad = np.append(x, mu + sign * 1e6 * sigma)
@@ -209,11 +232,14 @@ def test_algorithm_a_insensitive_to_one_gross_outlier(seed, p, mu, sigma, sign):
 
 
 def test_algorithm_a_identical_results_are_degenerate():
+    """Identical results: s* = 0 and u(x_pt) = 0, flagged degenerate (hand case: x* = 5)."""
     r = peer.algorithm_a([5.0, 5.0, 5.0, 5.0])
     assert r.degenerate and r.s_star == 0.0 and r.x_star == 5.0 and r.u_x_pt == 0.0
 
 
 def test_algorithm_a_made_zero_starts_from_sample_sd():
+    """When MADe is 0 (most results equal) Algorithm A starts from the sample SD instead, and
+    says so in its settings (hand case)."""
     x = [1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 3.0]
     r = peer.algorithm_a(x)
     assert r.settings["start_scale"].startswith("sample sd")
@@ -221,12 +247,16 @@ def test_algorithm_a_made_zero_starts_from_sample_sd():
 
 
 def test_algorithm_a_warns_when_max_iter_reached():
+    """Stopping after max_iter iterations without meeting the stopping rule gives a
+    ConvergenceWarning and converged = False."""
     with pytest.warns(ConvergenceWarning, match="did not meet its stopping rule"):
         r = peer.algorithm_a(E3, max_iter=2)
     assert not r.converged and r.iterations == 2
 
 
 def test_result_summary_and_json():
+    """The Algorithm A result's JSON carries x*, the 1.134 factor and k = 1.5 (ISO 13528:2022
+    C.3.1); summary text/HTML and the iteration history are complete."""
     r = peer.algorithm_a(pd.Series(E3))
     d = json.loads(r.to_json())
     assert d["x_star"] == r.x_star and d["settings"]["factor"] == 1.134
@@ -245,11 +275,14 @@ def test_result_summary_and_json():
     "fn", [peer.algorithm_a, peer.q_hampel, peer.median_niqr, peer.made, peer.arithmetic_mean]
 )
 def test_nan_results_are_refused(fn):
+    """DESIGN.md validation: a non-finite result is a DataError naming its position, for every
+    consensus estimator."""
     with pytest.raises(DataError, match=r"non-finite result\(s\) at position\(s\) \[2\]"):
         fn([0.1, 0.2, np.nan, 0.3])
 
 
 def test_nan_result_named_by_participant():
+    """A non-finite result in a Series is reported with the participant's label."""
     s = pd.Series([0.1, np.nan, 0.3, 0.2], index=["P1", "P2", "P3", "P4"])
     with pytest.raises(DataError, match="participant.*'P2'"):
         peer.algorithm_a(s)
@@ -257,11 +290,15 @@ def test_nan_result_named_by_participant():
 
 @pytest.mark.parametrize("fn", [peer.algorithm_a, peer.q_hampel, peer.median_niqr, peer.made])
 def test_fewer_than_three_participants_are_refused(fn):
+    """The robust consensus estimators refuse rounds of fewer than 3 participants with a
+    DataError."""
     with pytest.raises(DataError, match="at least 3 participants, got 2"):
         fn([0.1, 0.2])
 
 
 def test_bad_settings_are_refused():
+    """Bad Algorithm A/Hampel settings (stopping rule, tol, max_iter, 2-D data, s* = 0) raise
+    pvcal errors naming the setting."""
     with pytest.raises(PvcalError, match="stopping"):
         peer.algorithm_a(E3, stopping="sometimes")
     with pytest.raises(PvcalError, match="tol must be > 0"):
@@ -276,11 +313,15 @@ def test_bad_settings_are_refused():
 
 @pytest.mark.parametrize("sigma", [0.0, -0.1, [0.1, 0.0, 0.1]])
 def test_sigma_pt_must_be_positive(sigma):
+    """ISO 13528:2022 9.4: z = (x - x_pt)/sigma_pt needs sigma_pt > 0; zero or negative values
+    are refused."""
     with pytest.raises(PvcalError, match="sigma_pt must be > 0"):
         peer.performance([0.1, 0.2, 0.3], 0.2, sigma)
 
 
 def test_performance_mismatched_lengths():
+    """performance() refuses uncertainties and assigned values whose shape or index do not match
+    the results."""
     with pytest.raises(DataError, match=r"u_x has shape \(2,\) but x has 3 participant"):
         peer.performance([0.1, 0.2, 0.3], 0.2, 0.1, u_x_pt=0.01, u_x=[0.01, 0.02])
     with pytest.raises(DataError, match="x_pt has shape"):
@@ -291,6 +332,8 @@ def test_performance_mismatched_lengths():
 
 
 def test_performance_bad_values():
+    """performance() names the participant with a missing result, refuses negative u_x and a zero
+    combined uncertainty for zeta."""
     with pytest.raises(DataError, match=r"participant\(s\) \['b'\]"):
         peer.performance(pd.Series([0.1, np.nan], index=["a", "b"]), 0.2, 0.1)
     with pytest.raises(PvcalError, match="u_x must be >= 0"):
@@ -304,6 +347,8 @@ def test_performance_bad_values():
 
 def test_performance_formulas():
     # ISO 13528:2022 9.4-9.7, formulas written out by hand.
+    """ISO 13528:2022 9.4-9.7 z, z', zeta and En written out by hand for two participants (zeta
+    NaN without u_x)."""
     x = pd.Series([0.30, 0.20], index=["A", "B"])
     out = peer.performance(
         x, 0.25, 0.04, u_x_pt=0.01, u_x=[0.02, np.nan], U_x=[0.04, 0.06], U_x_pt=0.02
@@ -319,6 +364,7 @@ def test_performance_formulas():
 
 
 def test_performance_missing_inputs_give_nan_columns():
+    """Statistics whose uncertainties are not given (z', zeta, En) come out NaN, z always."""
     out = peer.performance([0.3, 0.2, 0.25], 0.25, 0.05)
     assert out["z"].notna().all()
     assert out[["z_prime", "zeta", "En"]].isna().all().all()
@@ -332,6 +378,8 @@ def test_performance_missing_inputs_give_nan_columns():
 def test_grade_two_sided_boundaries_closed():
     # |z| <= 1 Excellent, <= 2 Good, <= 3 Pass, else Fail; a score on a cut gets
     # the better grade (ISO 13528:2022 9.4.2: |z| <= 2 satisfactory).
+    """Grading |z| <= 1, 2, 3 as Excellent, Good, Pass, else Fail; a value on a cut gets the
+    better grade (ISO 13528:2022 9.4.2: |z| <= 2 satisfactory); NaN stays missing."""
     z = [0.0, 1.0, -1.0000001, 2.0, -2.5, 3.0, -3.0000001, np.nan]
     g = peer.grade(z)
     assert g.tolist()[:7] == ["Excellent", "Excellent", "Good", "Good", "Pass", "Pass", "Fail"]
@@ -340,6 +388,8 @@ def test_grade_two_sided_boundaries_closed():
 
 
 def test_grade_boundary_open():
+    """With the open boundary a value on a cut gets the worse grade: |z| = 3 fails (ISO
+    13528:2022 9.4.2: |z| >= 3 is an action signal)."""
     cfg = {
         "statistic": "z",
         "one_sided": False,
@@ -351,6 +401,8 @@ def test_grade_boundary_open():
 
 
 def test_grade_one_sided():
+    """One-sided grading (low, or true with unfavourable high) judges only the unfavourable side,
+    hand-checked on five z values."""
     z = [-3.5, -1.5, 0.0, 1.5, 3.5]
     low = {"statistic": "z", "one_sided": "low", "cuts": {"excellent": 1, "good": 2, "pass": 3}}
     assert peer.grade(z, low).tolist() == ["Fail", "Good", "Excellent", "Excellent", "Excellent"]
@@ -359,6 +411,8 @@ def test_grade_one_sided():
 
 
 def test_grade_uses_configured_statistic_column():
+    """grade() reads the statistic the config names (zeta ~ 35 fails) and z by default (|z| = 1
+    is Excellent)."""
     perf = peer.performance([0.3, 0.2], 0.25, 0.05, u_x=[0.001, 0.001], u_x_pt=0.001)
     cfg = {"statistic": "zeta", "cuts": {"excellent": 1.0, "good": 2.0, "pass": 3.0}}
     assert peer.grade(perf, cfg).tolist() == ["Fail", "Fail"]  # |zeta| ~ 35
@@ -380,6 +434,8 @@ def test_grade_uses_configured_statistic_column():
     ],
 )
 def test_grade_bad_config(cfg, msg):
+    """Bad grading configs (unknown statistic or key, unordered or missing cuts, one_sided
+    without side, boundary, non-mapping) raise SchemaError naming the key."""
     with pytest.raises(SchemaError, match=msg):
         peer.grade([0.0], cfg)
 
@@ -402,6 +458,9 @@ def _round_frame() -> pd.DataFrame:
 
 
 def test_assess_round_per_sample():
+    """assess() per sample: the E.3 sample's x_pt and sigma_pt are Algorithm A's (printed x* =
+    0.2570, ISO 13528:2022 E.3), z by hand for the first row, row order, counts, summary and
+    JSON."""
     df = _round_frame()
     rnd = peer.assess(df, "result", sample_col="sample", u_col="u")
     assert list(rnd.assigned.index) == ["E3", "S2"]
@@ -424,6 +483,8 @@ def test_assess_round_per_sample():
 
 
 def test_assess_single_sample_fixed_sigma_and_method():
+    """A single sample with the Q/Hampel consensus and a given sigma_pt: z = (x - x_pt)/0.5 by
+    hand, the outlier 12.5 fails."""
     df = pd.DataFrame(
         {"participant": list("ABCDEFG"), "result": [10.1, 9.8, 10.0, 10.3, 9.9, 12.5, 10.2]}
     )
@@ -435,6 +496,8 @@ def test_assess_single_sample_fixed_sigma_and_method():
 
 
 def test_assess_plot_returns_axes_and_figure():
+    """The round's plot draws one bar per participant for a sample and one axes per sample for
+    the whole round."""
     import matplotlib.pyplot as plt
 
     rnd = peer.assess(_round_frame(), "result", sample_col="sample")
@@ -446,6 +509,8 @@ def test_assess_plot_returns_axes_and_figure():
 
 
 def test_assess_bad_input():
+    """assess() refuses missing columns, NaN results, duplicate participants, small samples, bad
+    or incomplete sigma_pt, unknown methods and missing sample ids, naming rows."""
     df = _round_frame()
     with pytest.raises(DataError, match="missing column"):
         peer.assess(df, "score")
@@ -474,6 +539,8 @@ def test_assess_bad_input():
 
 def test_assess_en_with_expanded_uncertainties():
     # ISO 13528:2022 9.7: En = (x - x_pt)/sqrt(U(x)^2 + U(x_pt)^2), U(x_pt) = k u(x_pt).
+    """ISO 13528:2022 9.7: En = (x - x_pt)/sqrt(U(x)^2 + U(x_pt)^2) with U(x_pt) = k u(x_pt),
+    checked by hand for one E.3 participant."""
     df = _round_frame()
     df["U"] = 0.02
     cfg = {"statistic": "En", "cuts": {"excellent": 0.5, "good": 0.8, "pass": 1.0}}
@@ -487,6 +554,8 @@ def test_assess_en_with_expanded_uncertainties():
 
 
 def test_degenerate_consensus_cannot_score():
+    """A round of identical results has sigma_pt = 0 (degenerate consensus): assess() refuses to
+    score it rather than divide by zero."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         df = pd.DataFrame({"participant": list("ABC"), "result": [1.0, 1.0, 1.0]})
