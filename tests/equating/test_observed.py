@@ -62,6 +62,8 @@ def kbneat():
 
 def test_actmath_equipercentile_kb_table_2_7(actmath):
     # Kolen & Brennan (2014) Table 2.7, unsmoothed equipercentile, to 1e-3.
+    """Kolen & Brennan (2014) Table 2.7, ACT Mathematics random groups: unsmoothed equipercentile
+    X->Y gives 1 -> 0.9796, 20 -> 19.1647, 40 -> 39.9006 (to 1e-3)."""
     fx, fy = actmath
     eq = equate(fx, fy, method="equipercentile")
     assert eq.table.loc[1, "y_equiv"] == pytest.approx(0.9796, abs=1e-3)
@@ -72,6 +74,8 @@ def test_actmath_equipercentile_kb_table_2_7(actmath):
 
 def test_actmath_mean_equating_intercept(actmath):
     # Kolen & Brennan (2014) chapter 2: mean equating intercept -0.8726.
+    """Kolen & Brennan (2014) ch. 2, ACT Mathematics: mean equating has slope 1 and intercept
+    -0.8726, from frequency tables and from raw scores alike."""
     fx, fy = actmath
     eq = equate(fx, fy, method="mean")
     assert eq.slope == 1.0
@@ -91,6 +95,8 @@ def test_actmath_mean_equating_intercept(actmath):
 )
 def test_kbneat_linear_methods_kb_chapter_4(kbneat, method, slope, intercept):
     # Kolen & Brennan (2014) chapter 4, w1 = w2 = 0.5, population moments.
+    """Kolen & Brennan (2014) ch. 4 NEAT example (internal 12-item anchor, w = 0.5): Tucker
+    1.0292/0.5378, Levine 1.0110/0.2514, chained linear 1.0213/0.3937."""
     x, vx, y, vy = kbneat
     eq = equate(x, y, method=method, anchor=(vx, vy), w=0.5)
     assert eq.slope == pytest.approx(slope, abs=1e-4)
@@ -102,6 +108,8 @@ def test_kbneat_linear_methods_kb_chapter_4(kbneat, method, slope, intercept):
 def test_kb_hypothetical_example_chapter_2():
     # K&B (2014) chapter 2 hypothetical 0-4 example: cumulative proportions
     # X .2 .5 .7 .9 1, Y .1 .3 .5 .8 1 give 0.5, 1.75, 2.8333, 3.5, 4.25.
+    """Kolen & Brennan (2014) ch. 2 hypothetical 0-4 example: the equipercentile function gives
+    0.5, 1.75, 2.8333, 3.5, 4.25."""
     s = np.arange(5)
     px = np.diff(np.r_[0, 0.2, 0.5, 0.7, 0.9, 1.0])
     py = np.diff(np.r_[0, 0.1, 0.3, 0.5, 0.8, 1.0])
@@ -115,6 +123,8 @@ def test_kb_hypothetical_example_chapter_2():
 
 def test_equipercentile_analytic_se_agrees_with_bootstrap(actmath):
     # K&B (2014) eq. 7.12 against 1000 bootstrap replications, mid-range scores.
+    """The delta-method SE of equipercentile equating (Kolen & Brennan 2014, ch. 7) agrees with
+    1000 bootstrap replications within 20 % at mid-range ACT Mathematics scores."""
     fx, fy = actmath
     analytic = equate(fx, fy, method="equipercentile")
     boot = equate(fx, fy, method="equipercentile", se="bootstrap", n_boot=1000, seed=11)
@@ -126,6 +136,8 @@ def test_equipercentile_analytic_se_agrees_with_bootstrap(actmath):
 
 
 def test_linear_analytic_se_agrees_with_bootstrap():
+    """Simulated binomial scores: the delta-method SEs of mean and linear equating (Kolen &
+    Brennan 2014, ch. 7) agree with the bootstrap within 20 %."""
     rng = np.random.default_rng(3)
     x = rng.binomial(40, 0.55, 3000)
     y = rng.binomial(40, 0.6, 3000)
@@ -137,6 +149,8 @@ def test_linear_analytic_se_agrees_with_bootstrap():
 
 
 def test_bootstrap_is_seeded(kbneat):
+    """DESIGN.md conventions: the same seed gives bit-identical bootstrap SEs, another seed
+    different ones."""
     x, vx, y, vy = kbneat
     kw = dict(method="tucker", anchor=(vx, vy), se="bootstrap", n_boot=50)
     a, b = equate(x, y, seed=5, **kw), equate(x, y, seed=5, **kw)
@@ -150,6 +164,8 @@ def test_bootstrap_is_seeded(kbneat):
     ["levine", "levine-true", "chained-linear", "frequency-estimation", "chained-equipercentile"],
 )
 def test_every_neat_method_has_bootstrap_se(kbneat, method):
+    """Every NEAT method (Levine, chained, frequency estimation; Kolen & Brennan 2014 ch. 4-5)
+    gives finite, positive bootstrap and delta-method SEs on the K&B NEAT example."""
     x, vx, y, vy = kbneat
     eq = equate(x, y, method=method, anchor=(vx, vy), se="bootstrap", n_boot=30, seed=1)
     se = eq.table["se"].loc[5:30]
@@ -165,6 +181,8 @@ def test_every_neat_method_has_bootstrap_se(kbneat, method):
 def test_frequency_estimation_close_to_tucker_and_chained(kbneat):
     # Sanity across methods (K&B ch. 5: FE and chained results lie near the
     # linear ones for this example) and presmoothing is recorded.
+    """Kolen & Brennan (2014) ch. 5: on their NEAT example, presmoothed frequency-estimation and
+    chained equipercentile lie within 1 point of Tucker and increase."""
     x, vx, y, vy = kbneat
     tucker = equate(x, y, method="tucker", anchor=(vx, vy))
     for method in ("frequency-estimation", "chained-equipercentile"):
@@ -179,6 +197,8 @@ def test_frequency_estimation_with_identical_groups_is_plain_equipercentile():
     # When both groups have the same anchor distribution (here: the same
     # examinees), the conditional distributions reproduce the observed
     # marginals, so FE equals single-group equipercentile equating (K&B ch. 5).
+    """Hand derivation (Kolen & Brennan 2014 ch. 5): with the same anchor distribution in both
+    groups, frequency estimation equals single-group equipercentile equating."""
     rng = np.random.default_rng(0)
     v = rng.binomial(10, 0.5, 4000)
     x = v + rng.binomial(20, 0.5, 4000)
@@ -189,6 +209,8 @@ def test_frequency_estimation_with_identical_groups_is_plain_equipercentile():
 
 
 def test_frequency_estimation_gap_needs_presmoothing():
+    """An anchor score observed in one group only leaves frequency estimation's conditional
+    distribution undefined: a DataError asks for presmoothing."""
     x = np.array([3, 4, 5, 6, 7, 8])
     vx = np.array([1, 1, 2, 2, 3, 3])
     y = np.array([3, 4, 5, 6, 7, 8])
@@ -198,6 +220,8 @@ def test_frequency_estimation_gap_needs_presmoothing():
 
 
 def test_external_anchor_changes_levine_only(kbneat):
+    """Kolen & Brennan (2014) ch. 4: Tucker's formulas do not depend on whether the anchor is
+    internal or external, Levine's do."""
     x, vx, y, vy = kbneat
     kw = dict(anchor=(vx, vy))
     assert equate(x, y, "tucker", external=True, **kw).slope == pytest.approx(
@@ -213,6 +237,8 @@ def test_external_anchor_changes_levine_only(kbneat):
 
 def test_loglinear_preserves_moments(actmath):
     # Holland & Thayer (2000): a degree-C log-linear fit keeps C moments.
+    """Holland & Thayer (2000): a degree-C log-linear presmoothing keeps the first C moments of
+    the ACT Mathematics distribution (mean, sd, skew at C = 3), not the 4th."""
     fx, _ = actmath
     sm = loglinear_smooth(fx, degree=3)
     s = fx.index.to_numpy(float)
@@ -227,6 +253,8 @@ def test_loglinear_preserves_moments(actmath):
 
 
 def test_presmoothed_equipercentile_close_to_unsmoothed(actmath):
+    """Log-linear presmoothing (degree 6) moves the ACT Mathematics equipercentile equivalents by
+    less than 0.3 and switches to delta-method SEs over the log-linear parameters."""
     fx, fy = actmath
     raw = equate(fx, fy, "equipercentile")
     sm = equate(fx, fy, "equipercentile", presmooth="loglinear", degree=6)
@@ -244,6 +272,8 @@ counts = st.lists(st.integers(1, 200), min_size=3, max_size=25)
 @settings(max_examples=40, deadline=None)
 @given(c=counts)
 def test_equating_a_form_to_itself_is_identity(c):
+    """Property (hypothesis): equating a distribution to itself is the identity for mean, linear
+    and equipercentile equating (Kolen & Brennan 2014, ch. 1)."""
     f = pd.Series(c, index=np.arange(len(c)))
     for method in ("mean", "linear", "equipercentile"):
         eq = equate(f, f, method=method)
@@ -256,6 +286,8 @@ def test_equating_a_form_to_itself_is_identity(c):
     cy=st.lists(st.integers(0, 100), min_size=3, max_size=30),
 )
 def test_equipercentile_is_monotone_and_in_range(cx, cy):
+    """Property (hypothesis): equipercentile equivalents never decrease and stay within -0.5..max
+    + 0.5 of the Y scale (Kolen & Brennan 2014, ch. 2)."""
     if sum(cx) == 0 or sum(cy) == 0:
         return
     fx = pd.Series(cx, index=np.arange(len(cx)))
@@ -271,6 +303,8 @@ def test_equipercentile_is_monotone_and_in_range(cx, cy):
 def test_equipercentile_and_linear_are_symmetric(cx, cy):
     # e_X(e_Y(x)) = x for distributions without zero frequencies (K&B ch. 1
     # symmetry property); the linear function's inverse is the Y->X function.
+    """Property (hypothesis): the symmetry property of Kolen & Brennan (2014) ch. 1: e_X(e_Y(x))
+    = x without zero frequencies, and the linear Y->X function inverts X->Y."""
     xs, ys = np.arange(len(cx)), np.arange(len(cy))
     px, py = np.array(cx) / sum(cx), np.array(cy) / sum(cy)
     ey = equipercentile_function(xs, px, ys, py)
@@ -282,6 +316,8 @@ def test_equipercentile_and_linear_are_symmetric(cx, cy):
 
 
 def test_tucker_is_symmetric_with_swapped_weights(kbneat):
+    """Tucker equating Y->X with the weights swapped (0.7 for 0.3) is the inverse of X->Y (Kolen
+    & Brennan 2014, ch. 4)."""
     x, vx, y, vy = kbneat
     fwd = equate(x, y, "tucker", anchor=(vx, vy), w=0.3)
     bwd = equate(y, x, "tucker", anchor=(vy, vx), w=0.7)
@@ -295,6 +331,8 @@ def test_tucker_is_symmetric_with_swapped_weights(kbneat):
 def test_zero_frequencies_use_upper_inverse():
     # Score 2 of X has zero frequency: its percentile rank is flat, and the
     # equivalent stays inside the score range (K&B eq. 2.14, 2.18).
+    """Kolen & Brennan (2014) ch. 2 percentile rank and inverse by hand: a zero-frequency score
+    keeps rank 50 and P = 100 maps to 4.5; equivalents stay finite."""
     fx = pd.Series([5, 10, 0, 10, 5], index=range(5))
     fy = pd.Series([5, 10, 10, 10, 5], index=range(5))
     e = equate(fx, fy, "equipercentile")
@@ -304,6 +342,8 @@ def test_zero_frequencies_use_upper_inverse():
 
 
 def test_forms_of_different_length():
+    """Forms of 30 and 45 items: the table covers 0..30, stays on the Y scale, keeps Y's mean;
+    the linear slope is the ratio of population SDs (ddof = 0)."""
     rng = np.random.default_rng(2)
     x = rng.binomial(30, 0.6, 5000)
     y = rng.binomial(45, 0.6, 5000)
@@ -317,6 +357,8 @@ def test_forms_of_different_length():
 
 
 def test_population_moments_not_sample_moments():
+    """Hand case: y = 2x gives slope 2, and the reported SD is the population SD (ddof = 0, as
+    Kolen & Brennan 2014 use)."""
     x = np.array([0, 1, 2, 3])
     y = np.array([0, 2, 4, 6])
     e = equate(x, y, "linear", x_scores=6, y_scores=6)
@@ -326,6 +368,8 @@ def test_population_moments_not_sample_moments():
 
 
 def test_single_group_design_bootstraps_pairs():
+    """The single-group design bootstraps (x, y) pairs, so its SE is well below the random-groups
+    SE for correlated scores; no analytic SE is offered for it."""
     rng = np.random.default_rng(4)
     t = rng.normal(size=2000)
     x = np.clip(np.round(20 + 5 * t + rng.normal(size=2000)), 0, 40).astype(int)
@@ -340,6 +384,8 @@ def test_single_group_design_bootstraps_pairs():
 
 
 def test_result_presentation(actmath):
+    """The Equating result: JSON table and method, summary text/HTML, a plot, calling it at a
+    score, and the pvcal.equate alias (DESIGN.md public API)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -358,11 +404,14 @@ def test_result_presentation(actmath):
 
 
 def test_negative_counts_rejected():
+    """DESIGN.md validation: a negative frequency is a DataError naming the score."""
     with pytest.raises(DataError, match="negative or missing count -3.0 at score 2"):
         equate(pd.Series([1, 2, -3], index=[0, 1, 2]), pd.Series([1, 2, 3], index=[0, 1, 2]))
 
 
 def test_nan_scores_rejected():
+    """DESIGN.md conventions: missing or non-integer raw scores are DataErrors with the count or
+    value."""
     with pytest.raises(DataError, match="x has 1 missing or non-finite score"):
         equate(np.array([1.0, np.nan, 3.0]), np.array([1, 2, 3]))
     with pytest.raises(DataError, match="non-integer score 1.5"):
@@ -370,11 +419,14 @@ def test_nan_scores_rejected():
 
 
 def test_scores_outside_declared_range():
+    """A score above the declared maximum is a DataError naming the range."""
     with pytest.raises(DataError, match="outside the declared score range 0..3"):
         equate(np.array([0, 2, 5]), np.array([1, 2, 3]), x_scores=3)
 
 
 def test_neat_input_errors(kbneat):
+    """NEAT misuse is refused: anchor length mismatch, NEAT method without an anchor, random-
+    groups method with one, w outside [0, 1], anchor above the total, unknown method."""
     x, vx, y, vy = kbneat
     with pytest.raises(DataError, match="anchor vx has 3 scores"):
         equate(x, y, "tucker", anchor=(vx[:3], vy))
@@ -396,6 +448,8 @@ def test_neat_input_errors(kbneat):
 def test_kernel_continuisation_keeps_mean_and_variance(actmath):
     # von Davier, Holland & Thayer (2004), eq. 4.8-4.9: the Gaussian-kernel
     # continuisation has the discrete distribution's mean and variance.
+    """von Davier, Holland & Thayer (2004) ch. 4: the Gaussian-kernel continuisation integrates
+    to 1 and keeps the discrete distribution's mean and variance (numerical integration)."""
     fx, _ = actmath
     s = fx.index.to_numpy(float)
     p = fx.to_numpy(float) / fx.sum()
@@ -411,6 +465,8 @@ def test_kernel_continuisation_keeps_mean_and_variance(actmath):
 
 def test_kernel_large_bandwidth_is_linear_and_small_near_equipercentile(actmath):
     # von Davier et al. (2004) section 4.1: h -> infinity gives linear equating.
+    """von Davier, Holland & Thayer (2004) section 4.1: a huge bandwidth gives linear equating;
+    the PEN1-selected one stays within 0.05 of equipercentile."""
     fx, fy = actmath
     lin = equate(fx, fy, "linear")
     wide = equate(fx, fy, "kernel", bandwidth=1000.0)
@@ -425,6 +481,8 @@ def test_kernel_large_bandwidth_is_linear_and_small_near_equipercentile(actmath)
 
 
 def test_kernel_identity_and_bootstrap():
+    """Kernel equating of a form to itself is the identity; its bootstrap SEs are finite and
+    positive; a negative bandwidth is refused."""
     f = pd.Series([3, 8, 15, 20, 14, 9, 4], index=range(7))
     eq = equate(f, f, "kernel")
     np.testing.assert_allclose(eq.table["y_equiv"], np.arange(7), atol=1e-8)
