@@ -11,18 +11,12 @@
 #     name: pvcal
 # ---
 
-# %% [markdown]
-# # Industry report (Art. 19)
-#
-# Across disciplines and periods, from the registry's published results:
-# grade distributions, pass-rate trends with their uncertainty, and comparisons
-# by region and employer. Candidates are pseudonymised; only aggregates are shown.
-
 # %% tags=["parameters"]
 registry = "../../../reports/registry.sqlite"
 out_dir = "."
 min_group = 50
 n_extreme = 10
+lang = "zh-CN"  # page language: "zh-CN" or "en"
 
 # %%
 import matplotlib.pyplot as plt
@@ -31,6 +25,21 @@ from IPython.display import Markdown, display
 
 from pvcal.registry import Registry
 from pvcal.report import plots
+from pvcal.report.i18n import translator
+from pvcal.report.style import use_style
+
+_ = translator(lang).gettext
+use_style()
+display(Markdown("# " + _("Industry report (Art. 19)")))
+display(
+    Markdown(
+        _(
+            "Across disciplines and periods, from the registry's published results: "
+            "grade distributions, pass-rate trends with their uncertainty, and comparisons "
+            "by region and employer. Candidates are pseudonymised; only aggregates are shown."
+        )
+    )
+)
 
 with Registry(registry) as reg:
     results = reg.results()
@@ -38,22 +47,29 @@ with Registry(registry) as reg:
 results["discipline · period"] = results["discipline"] + " · " + results["period"]
 display(
     Markdown(
-        f"{len(results):,} published results in {results['discipline'].nunique()} "
-        f"disciplines and {results['period'].nunique()} periods."
+        _("%(n)s published results in %(d)s disciplines and %(p)s periods.")
+        % {
+            "n": f"{len(results):,}",
+            "d": results["discipline"].nunique(),
+            "p": results["period"].nunique(),
+        }
     )
 )
 
-# %% [markdown]
-# ## Benchmark indices
-#
-# The pass-line index is 60 in every period by construction (the standard score
-# is anchored at the pass cut); the θ cut on the base scale and the raw pass mark
-# of each form (the cut through the form's test characteristic curve) say what
-# it stands for.
-
 # %%
+display(Markdown("## " + _("Benchmark indices")))
+display(
+    Markdown(
+        _(
+            "The pass-line index is 60 in every period by construction (the standard score "
+            "is anchored at the pass cut); the θ cut on the base scale and the raw pass mark "
+            "of each form (the cut through the form's test characteristic curve) say what "
+            "it stands for."
+        )
+    )
+)
 rows = []
-for _, r in indices.iterrows():
+for _i, r in indices.iterrows():
     rec = r["record"]
     u = rec["uncertainty"]
     rows.append(
@@ -79,77 +95,89 @@ for _, r in indices.iterrows():
     )
 display(pd.DataFrame(rows).set_index(["discipline", "period"]).round(3))
 
-# %% [markdown]
-# ## Grade distributions
-
 # %%
-plots.plot_grade_distribution(results, by="discipline · period")
+display(Markdown("## " + _("Grade distributions")))
+plots.plot_grade_distribution(results, by="discipline · period", lang=lang)
 plt.xticks(rotation=20, ha="right")
 plt.show()
 
-# %% [markdown]
-# ## Pass-rate trends (95% Wilson bands)
-
 # %%
+display(Markdown("## " + _("Pass-rate trends (95% Wilson bands)")))
 trend = plots.rate_table(results, ["discipline", "period"]).reset_index()
 display(trend.round(3))
-plots.plot_rate_trend(trend, line="discipline")
+plots.plot_rate_trend(trend, line="discipline", lang=lang)
 plt.show()
 
-# %% [markdown]
-# ## Exam only vs final, after peer comparison
-#
-# Where a discipline has a peer-comparison part (lab assessors), two pass rates
-# are shown: on the **exam only**, and the **final** rate after the peer
-# comparison (the lower of the two grades). Each series' error bars (95% Wilson)
-# are drawn in the series' own colour.
-
 # %%
-two = plots.exam_final_rates(results)
+display(Markdown("## " + _("Exam only vs final, after peer comparison")))
+display(
+    Markdown(
+        _(
+            "Where a discipline has a peer-comparison part (lab assessors), two pass rates "
+            "are shown: on the **exam only**, and the **final** rate after the peer "
+            "comparison (the lower of the two grades). Each series' error bars (95% Wilson) "
+            "are drawn in the series' own colour."
+        )
+    )
+)
+two = plots.exam_final_rates(results, lang=lang)
 if len(two):
     display(two.set_index(["discipline", "period", "series"]).round(3))
-    plots.plot_rate_trend(two, line="series")
-    plt.title("pass rate: exam only vs final, after peer comparison")
+    plots.plot_rate_trend(two, line="series", lang=lang)
+    plt.title(_("pass rate: exam only vs final, after peer comparison"))
     plt.show()
 else:
-    display(Markdown("No discipline with a peer-comparison part has results."))
-
-# %% [markdown]
-# ## By region
+    display(Markdown(_("No discipline with a peer-comparison part has results.")))
 
 # %%
+display(Markdown("## " + _("By region")))
 by_region = plots.rate_table(results, ["discipline", "region"])
 display(by_region.round(3))
-plots.plot_rates(by_region, title="pass rate by discipline and region")
+plots.plot_rates(by_region, title=_("pass rate by discipline and region"), lang=lang)
 plt.show()
 
-# %% [markdown]
-# ## By employer
-#
-# Employers with at least `min_group` results; the plot shows the `n_extreme`
-# lowest and highest pass rates with their 95% Wilson intervals.
-
 # %%
+display(Markdown("## " + _("By employer")))
+display(
+    Markdown(
+        _(
+            "Employers with at least %(min)s results; the plot shows the %(n)s lowest and "
+            "highest pass rates with their 95%% Wilson intervals."
+        )
+        % {"min": min_group, "n": n_extreme}
+    )
+)
 by_emp = plots.rate_table(results, ["discipline", "employer"])
 big = by_emp[by_emp["n"] >= min_group].sort_values("rate")
-display(Markdown(f"{len(big)} of {len(by_emp)} employer groups have ≥ {min_group} results."))
+display(
+    Markdown(
+        _("%(big)s of %(all)s employer groups have ≥ %(min)s results.")
+        % {"big": len(big), "all": len(by_emp), "min": min_group}
+    )
+)
 if len(big):
     display(big.round(3))
     ends = (
         big if len(big) <= 2 * n_extreme else pd.concat([big.head(n_extreme), big.tail(n_extreme)])
     )
-    plots.plot_rates(ends, title=f"lowest and highest employer pass rates (n ≥ {min_group})")
+    title = _("lowest and highest employer pass rates (n ≥ %(min)s)") % {"min": min_group}
+    plots.plot_rates(ends, title=title, lang=lang)
     plt.show()
-
-# %% [markdown]
-# ## Targeted training demand (Art. 17)
-#
-# Candidates advised to take each training module: their domain was confidently
-# below the pass level (the whole 95% interval below the cut). By discipline and
-# region, and for the `n_extreme` employers with most candidates in training.
 
 # %%
 from pvcal.diagnosis import training_from_results
+
+display(Markdown("## " + _("Targeted training demand (Art. 17)")))
+display(
+    Markdown(
+        _(
+            "Candidates advised to take each training module: their domain was confidently "
+            "below the pass level (the whole 95%% interval below the cut). By discipline and "
+            "region, and for the %(n)s employers with most candidates in training."
+        )
+        % {"n": n_extreme}
+    )
+)
 
 demand = training_from_results(results, by=["discipline", "region"])
 if len(demand):
@@ -168,4 +196,4 @@ if len(demand):
         .round(1)
     )
 else:
-    display(Markdown("No published result carries a diagnosis yet."))
+    display(Markdown(_("No published result carries a diagnosis yet.")))
