@@ -48,6 +48,8 @@ def lsat7():
 
 
 def test_lsat7_2pl_matches_mirt(lsat7):
+    """LSAT7 (Bock & Lieberman 1970) 2PL against R mirt (IRT parameterisation, D = 1): a, b to
+    0.005 and logLik -2658.805, 10 parameters."""
     cal = pvcal.calibrate(lsat7, model="2PL")
     a = [0.988, 1.081, 1.706, 0.765, 0.736]
     b = [-1.879, -0.748, -1.058, -0.635, -2.520]
@@ -59,6 +61,8 @@ def test_lsat7_2pl_matches_mirt(lsat7):
 
 
 def test_lsat6_rasch_free_variance_matches_mirt(lsat6):
+    """LSAT6 (Bock & Lieberman 1970) Rasch with unit slopes and free latent variance against R
+    mirt: b to 0.005, variance 0.572, logLik -2466.938."""
     cal = pvcal.calibrate(lsat6, model="Rasch")
     np.testing.assert_allclose(cal.items["b"], [-2.731, -0.999, -0.240, -1.307, -2.100], atol=0.005)
     np.testing.assert_array_equal(cal.items["a"], 1.0)
@@ -68,6 +72,8 @@ def test_lsat6_rasch_free_variance_matches_mirt(lsat6):
 
 
 def test_lsat6_rasch_fixed_variance_matches_ltm(lsat6):
+    """LSAT6 Rasch with the latent variance fixed at 1 against R ltm (Rizopoulos 2006): b to
+    0.005, logLik -2473.054."""
     cal = pvcal.calibrate(lsat6, model="Rasch", latent_variance=1.0)
     np.testing.assert_allclose(cal.items["b"], [-2.872, -1.063, -0.258, -1.388, -2.219], atol=0.005)
     assert cal.loglik == pytest.approx(-2473.054, abs=0.01)
@@ -75,6 +81,8 @@ def test_lsat6_rasch_fixed_variance_matches_ltm(lsat6):
 
 
 def test_lsat6_2pl_estimates_and_observed_se_match_ltm(lsat6):
+    """LSAT6 2PL against R ltm (Rizopoulos 2006, IRT.param = TRUE): difficulties, discriminations
+    and their observed-information SEs, logLik -2466.653."""
     cal = pvcal.calibrate(lsat6, model="2PL", se="observed", tol=1e-6)
     it = cal.items
     np.testing.assert_allclose(it["b"], [-3.3597, -1.3696, -0.2799, -1.8659, -3.1236], atol=0.005)
@@ -134,6 +142,8 @@ def _rmse(x, y):
 
 
 def test_recovery_2pl_with_calibrated_standard_errors():
+    """Recovery on simulated data with known truth (25 2PL items, N = 5000): RMSE of a and b <
+    0.06, and the SEs match the actual errors (mean squared z near 1)."""
     rng = np.random.default_rng(20261127)
     true = _items_2pl(rng, 25)
     x, _ = simulate(true, 5000, seed=1)
@@ -148,6 +158,8 @@ def test_recovery_2pl_with_calibrated_standard_errors():
 
 
 def test_recovery_3pl_with_default_prior():
+    """Recovery of 20 simulated 3PL items (N = 10000) under the default Beta(5, 17) prior on c:
+    RMSE bounds and SEs that match the actual errors."""
     rng = np.random.default_rng(3)
     J = 20
     true = pd.DataFrame(
@@ -175,6 +187,8 @@ def test_recovery_3pl_with_default_prior():
 
 @pytest.mark.parametrize("model", ["GRM", "GPCM"])
 def test_recovery_polytomous(model):
+    """Recovery of 15 simulated GRM or GPCM items (N = 4000): converged, RMSE of the slope and
+    each threshold < 0.07."""
     rng = np.random.default_rng(7)
     true = _items_poly(rng, 15, model)
     x, _ = simulate(true, 4000, seed=3)
@@ -186,6 +200,8 @@ def test_recovery_polytomous(model):
 
 
 def test_recovery_mixed_format_with_missing_responses():
+    """Recovery of a mixed 2PL/GRM/GPCM test with 10 % responses missing at random: models kept
+    per item, RMSE bounds, per-item n below N."""
     rng = np.random.default_rng(11)
     true = pd.concat([_items_2pl(rng, 15), _items_poly(rng, 5, "GRM"), _items_poly(rng, 5, "GPCM")])
     x, _ = simulate(true, 5000, seed=4)
@@ -200,6 +216,8 @@ def test_recovery_mixed_format_with_missing_responses():
 
 
 def test_missing_responses_are_ignored_not_scored_wrong():
+    """DESIGN.md conventions: with 30 % missing at random the difficulties stay unbiased (mean
+    error < 0.08); scoring missing as wrong would shift them up."""
     rng = np.random.default_rng(5)
     true = _items_2pl(rng, 10)
     x, _ = simulate(true, 3000, seed=6)
@@ -218,6 +236,8 @@ def girth():
 
 
 def test_2pl_agrees_with_girth(girth):
+    """2PL MML estimates agree with the independent Python implementation girth (twopl_mml) on
+    simulated data to 0.005; skipped without girth."""
     rng = np.random.default_rng(21)
     true = _items_2pl(rng, 15)
     x, _ = simulate(true, 2000, seed=22)
@@ -228,6 +248,8 @@ def test_2pl_agrees_with_girth(girth):
 
 
 def test_grm_agrees_with_girth(girth):
+    """GRM MML estimates agree with girth (grm_mml) on simulated data (slopes 0.01, thresholds
+    0.02); skipped without girth."""
     rng = np.random.default_rng(23)
     true = _items_poly(rng, 8, "GRM")
     x, _ = simulate(true, 2000, seed=24)
@@ -241,6 +263,8 @@ def test_grm_agrees_with_girth(girth):
 
 
 def test_same_input_same_output(lsat7):
+    """DESIGN.md conventions: the same input gives bit-identical item parameters and log-
+    likelihood."""
     a = pvcal.calibrate(lsat7)
     b = pvcal.calibrate(lsat7)
     pd.testing.assert_frame_equal(a.items, b.items)
@@ -248,6 +272,8 @@ def test_same_input_same_output(lsat7):
 
 
 def test_convergence_warning_when_iterations_run_out(lsat7):
+    """Running out of EM iterations gives a ConvergenceWarning, converged = False and NOT
+    CONVERGED in the summary."""
     with pytest.warns(ConvergenceWarning, match="did not converge"):
         cal = pvcal.calibrate(lsat7, max_iter=2)
     assert not cal.converged
@@ -255,6 +281,8 @@ def test_convergence_warning_when_iterations_run_out(lsat7):
 
 
 def test_json_round_trip(lsat7, tmp_path):
+    """Issue 9 item 3: a Calibration written to JSON reloads with the same items, log-likelihood
+    and settings; foreign JSON is refused."""
     cal = pvcal.calibrate(lsat7)
     path = tmp_path / "cal.json"
     cal.to_json(path)
@@ -266,6 +294,8 @@ def test_json_round_trip(lsat7, tmp_path):
 
 
 def test_summary_text_and_html(lsat7):
+    """The summary shows the LSAT7 log-likelihood (-2658.8051, as R mirt) and the item table in
+    text and HTML."""
     s = pvcal.calibrate(lsat7).summary()
     text = s.as_text()
     assert "Log-likelihood" in text and "-2658.8051" in text and "Q3" in text
@@ -275,12 +305,16 @@ def test_summary_text_and_html(lsat7):
 
 
 def test_aic_bic(lsat7):
+    """Hand formulas: AIC = -2 logL + 2k and BIC = -2 logL + k log N with k = 10 parameters and N
+    = 1000 for LSAT7 2PL."""
     cal = pvcal.calibrate(lsat7)
     assert cal.aic == pytest.approx(-2 * cal.loglik + 20)
     assert cal.bic == pytest.approx(-2 * cal.loglik + 10 * np.log(1000))
 
 
 def test_information_and_plots(lsat7):
+    """Hand check of the 2PL test information I(θ) = Σ a² P (1 - P) at θ = 0; ICC and information
+    plots draw lines."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -298,48 +332,57 @@ def test_information_and_plots(lsat7):
 
 
 def test_bad_input_non_integer_score():
+    """DESIGN.md conventions: a fractional score is a DataError naming the item and the value."""
     x = pd.DataFrame({"Q1": [0, 1, 0.5], "Q2": [1, 0, 1]})
     with pytest.raises(DataError, match=r"item 'Q1'.*0\.5"):
         pvcal.calibrate(x)
 
 
 def test_bad_input_negative_score():
+    """DESIGN.md conventions: a negative score is a DataError naming the item and the value."""
     x = pd.DataFrame({"Q1": [0, 1, -1], "Q2": [1, 0, 1]})
     with pytest.raises(DataError, match=r"item 'Q1'.*-1"):
         pvcal.calibrate(x)
 
 
 def test_bad_input_polytomous_item_in_dichotomous_model():
+    """A score of 2 under a dichotomous model is a ModelError naming the item and the model."""
     x = pd.DataFrame({"Q1": [0, 1, 2, 1], "Q2": [1, 0, 1, 0]})
     with pytest.raises(ModelError, match=r"item 'Q1'.*scores up to 2.*2PL"):
         pvcal.calibrate(x, model="2PL")
 
 
 def test_bad_input_item_answered_by_nobody():
+    """An item nobody answered cannot be calibrated: a DataError naming it."""
     x = pd.DataFrame({"Q1": [0, 1, 1], "Q2": [np.nan] * 3})
     with pytest.raises(DataError, match=r"\['Q2'\] answered by nobody"):
         pvcal.calibrate(x)
 
 
 def test_bad_input_single_category_item():
+    """An item with one observed category is not identified: a DataError naming it."""
     x = pd.DataFrame({"Q1": [0, 1, 1], "Q2": [1, 1, 1]})
     with pytest.raises(DataError, match=r"item 'Q2'.*only one observed category"):
         pvcal.calibrate(x)
 
 
 def test_bad_input_unobserved_middle_category():
+    """A polytomous item whose middle category is never observed is a DataError naming the
+    category."""
     x = pd.DataFrame({"Q1": [0, 3, 3, 0, 1], "Q2": [1, 0, 1, 0, 1]})
     with pytest.raises(DataError, match=r"item 'Q1'.*categories \[2\] are never observed"):
         pvcal.calibrate(x, model={"Q1": "GRM", "Q2": "2PL"})
 
 
 def test_bad_input_person_without_responses():
+    """A person with no response is a DataError naming the row label."""
     x = pd.DataFrame({"Q1": [0, 1, np.nan, 1], "Q2": [1, 0, np.nan, 0]}, index=list("abcd"))
     with pytest.raises(DataError, match=r"1 person\(s\) with no responses.*\['c'\]"):
         pvcal.calibrate(x)
 
 
 def test_bad_input_empty_and_wrong_type():
+    """Empty data and a bare array (not a wide DataFrame, DESIGN.md public API) are DataErrors."""
     with pytest.raises(DataError, match="empty response data"):
         pvcal.calibrate(pd.DataFrame())
     with pytest.raises(DataError, match="wide pandas DataFrame"):
@@ -347,6 +390,8 @@ def test_bad_input_empty_and_wrong_type():
 
 
 def test_bad_input_unknown_model_and_mapping(lsat7):
+    """An unknown model, a model mapping missing an item, and Rasch mixed with 2PL are
+    ModelErrors naming the problem."""
     with pytest.raises(ModelError, match="unknown item model '4PL'"):
         pvcal.calibrate(lsat7, model="4PL")
     with pytest.raises(ModelError, match=r"no entry for item\(s\) \['Q5'\]"):
@@ -356,6 +401,8 @@ def test_bad_input_unknown_model_and_mapping(lsat7):
 
 
 def test_bad_input_settings(lsat7):
+    """Bad settings (SE method, prior on an unknown parameter, tol <= 0, latent_variance outside
+    Rasch/PCM) are refused by name."""
     with pytest.raises(PvcalError, match="se='fisher' is not one of"):
         pvcal.calibrate(lsat7, se="fisher")
     with pytest.raises(PvcalError, match="priors: unknown parameter 'b'"):
@@ -367,6 +414,8 @@ def test_bad_input_settings(lsat7):
 
 
 def test_errors_are_value_errors():
+    """Issue 9 / team rules: pvcal's exceptions are ValueError subclasses, so callers catching
+    ValueError see them."""
     assert issubclass(DataError, ValueError) and issubclass(ModelError, ValueError)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -419,6 +468,8 @@ def test_fixed_parameter_calibration_puts_new_items_on_the_base_scale():
 
 
 def test_bad_input_groups_and_fixed(lsat7):
+    """Multiple-group and fixed-parameter misuse (group labels of the wrong length, unknown
+    reference group, no fixed item in the data, wrong model, Rasch groups) is refused by name."""
     with pytest.raises(DataError, match="one label per response row"):
         pvcal.calibrate(lsat7, groups=["a"] * 10)
     with pytest.raises(DataError, match="reference_group 'z' is not among"):
