@@ -70,6 +70,9 @@ def _mixed_items(seed=0, n_dich=6, n_grm=3, n_gpcm=3):
 @pytest.mark.parametrize("method", list(PLINK))
 def test_kolen_brennan_chapter6_matches_plink(method):
     # Weeks (2010) plink results for K&B (2014) chapter 6 data, to 1e-4.
+    """Kolen & Brennan (2014) ch. 6 3PL common items linked X onto Y as Weeks (2010, plink)
+    reports: mean/mean, mean/sigma, Haebara and Stocking-Lord A and B to 1e-4 (D = 1, 40 θ
+    points)."""
     base, new = _kb_forms()
     lk = link(base, new, method=method, D=1.0)
     A, B = PLINK[method]
@@ -82,6 +85,8 @@ def test_kolen_brennan_chapter6_matches_plink(method):
 def test_chapter6_needs_D1_not_D17():
     # The published plink constants are reproduced with D = 1 (recorded in the
     # README); D = 1.7 gives visibly different characteristic-curve constants.
+    """The plink constants of Kolen & Brennan ch. 6 hold with D = 1 (shared reference README); D
+    = 1.7 moves Haebara's A by more than 0.01 and is recorded."""
     base, new = _kb_forms()
     lk = link(base, new, method="haebara", D=1.7)
     assert abs(lk.A - PLINK["haebara"][0]) > 0.01
@@ -93,6 +98,8 @@ def test_chapter6_needs_D1_not_D17():
 def test_mixed_format_recovers_known_constants(method, symmetric):
     # New parameters are the base ones put on another scale by a known (A, B):
     # every method must recover it exactly (criterion zero at the truth).
+    """Hand construction: new = base put on another scale by a known (A, B) = (1.3, -0.4);
+    Haebara and Stocking-Lord (plain and symmetric) recover it exactly, criterion 0."""
     base = _mixed_items()
     A, B = 1.3, -0.4
     new = transform_items(base, 1 / A, -B / A)
@@ -104,6 +111,8 @@ def test_mixed_format_recovers_known_constants(method, symmetric):
 
 @pytest.mark.parametrize("method", ["mean-mean", "mean-sigma"])
 def test_moment_methods_mixed_format_exact(method):
+    """Hand construction: mean/mean and mean/sigma recover a known (A, B) = (0.8, 0.5) exactly on
+    mixed 3PL/GRM/GPCM items."""
     base = _mixed_items(seed=3)
     new = transform_items(base, 1 / 0.8, -0.5 / 0.8)
     lk = link(base, new, method=method)
@@ -113,6 +122,8 @@ def test_moment_methods_mixed_format_exact(method):
 @pytest.mark.parametrize("method", ["haebara", "stocking-lord"])
 @pytest.mark.parametrize("forward", [True, False])
 def test_analytic_gradient_matches_finite_differences(method, forward):
+    """The analytic gradient of the Haebara and Stocking-Lord criteria (both directions) agrees
+    with central finite differences."""
     base = _mixed_items(seed=5)
     rng = np.random.default_rng(1)
     new = base.copy()
@@ -129,6 +140,8 @@ def test_analytic_gradient_matches_finite_differences(method, forward):
 
 
 def test_settings_recorded_and_weights_change_result():
+    """Grid, weights and symmetry are recorded in the JSON/summary, and other weights give other
+    constants than plink's uniform-weight ones."""
     base, new = _kb_forms()
     theta = np.linspace(-3, 3, 31)
     w = np.exp(-0.5 * theta**2)
@@ -144,6 +157,8 @@ def test_settings_recorded_and_weights_change_result():
 
 
 def test_latent_grid_uses_calibration_quadrature():
+    """theta='latent' uses the calibrations' quadrature nodes and weights (same A, B as passing
+    them by hand); without quadrature it is a DataError."""
     base, new = _kb_forms()
 
     class Cal:  # duck-typed calibration
@@ -167,6 +182,8 @@ def test_latent_grid_uses_calibration_quadrature():
 
 
 def test_anchor_subset_and_excluded_recorded():
+    """Linking with a subset of the 12 Kolen & Brennan ch. 6 common items records the anchors
+    used and the 6 excluded."""
     base, new = _kb_forms()
     subset = [f"C{i}" for i in (3, 6, 9, 12, 15, 18)]
     lk = link(base, new, method="mean-sigma", anchors=subset)
@@ -175,6 +192,8 @@ def test_anchor_subset_and_excluded_recorded():
 
 
 def test_transform_rules_and_persons():
+    """Hand check of θ* = Aθ + B: a/A, Ab + B, c unchanged, thresholds moved, se_a/A, A·se_b,
+    persons' θ and SE transformed (Kolen & Brennan 2014, ch. 6)."""
     items = pd.DataFrame(
         {
             "model": ["3PL", "GRM"],
@@ -207,6 +226,8 @@ def test_transform_rules_and_persons():
     b=st.lists(st.floats(-3, 3), min_size=2, max_size=6),
 )
 def test_link_then_inverse_is_identity(A, B, b):
+    """Property (hypothesis): transforming items and θ by a link and then by its inverse gives
+    them back."""
     items = pd.DataFrame(
         {"a": np.linspace(0.5, 2, len(b)), "b": b, "c": 0.1}, index=[f"Q{i}" for i in range(len(b))]
     )
@@ -220,6 +241,8 @@ def test_link_then_inverse_is_identity(A, B, b):
 def test_symmetric_criterion_is_symmetric():
     # With the symmetric criterion, linking base->new gives exactly the inverse
     # of new->base (Haebara's symmetric loss is invariant to the direction).
+    """With the symmetric criterion, linking base->new is exactly the inverse of new->base (A ->
+    1/A, B -> -B/A) on the Kolen & Brennan ch. 6 data."""
     base, new = _kb_forms()
     for method in ("haebara", "stocking-lord"):
         fwd = link(base, new, method=method, symmetric=True)
@@ -229,6 +252,8 @@ def test_symmetric_criterion_is_symmetric():
 
 
 def test_chain_composes_constants():
+    """Hand check: a chain of two links transforms θ as the two applied in turn; its JSON lists
+    the components; non-links and empty chains are refused."""
     l32 = Linking(A=1.1, B=0.2, method="haebara")
     l21 = Linking(A=0.9, B=-0.3, method="haebara")
     lk = chain([l32, l21])
@@ -246,6 +271,8 @@ def test_chain_composes_constants():
 
 def test_chain_of_estimated_links_matches_direct_link():
     # Three periods on scales related by known constants: chain == direct.
+    """Three periods on scales related by known constants: the chain of estimated Stocking-Lord
+    links equals the direct link to 1e-6."""
     p1 = _mixed_items(seed=7)
     p2 = transform_items(p1, 1 / 1.2, 0.3)  # p2 scale
     p3 = transform_items(p2, 1 / 0.9, -0.2)
@@ -257,6 +284,8 @@ def test_chain_of_estimated_links_matches_direct_link():
 
 
 def test_screening_flags_a_drifting_anchor():
+    """A planted drift (+1.5 logits on anchor C15 of the Kolen & Brennan ch. 6 data) is flagged
+    by the robust-z and displacement screens and left out of the link."""
     base, new = _kb_forms()
     drifted = new.copy()
     drifted.loc["C15", "b"] += 1.5  # a drifted anchor (harder in the new period)
@@ -275,6 +304,7 @@ def test_screening_flags_a_drifting_anchor():
 
 
 def test_plots_return_axes():
+    """The TCC, anchor and screening plots return axes."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -286,6 +316,7 @@ def test_plots_return_axes():
 
 
 def test_top_level_export():
+    """DESIGN.md public API: pvcal.link returns a pvcal.Linking."""
     base, new = _kb_forms()
     assert isinstance(pvcal.link(base, new, method="mean-mean"), pvcal.Linking)
 
@@ -294,18 +325,22 @@ def test_top_level_export():
 
 
 def test_anchor_missing_from_one_calibration():
+    """An anchor absent from one calibration is a DataError naming the item."""
     base, new = _kb_forms()
     with pytest.raises(DataError, match=r"anchor item\(s\) \['Y_old-1'\] missing from the new"):
         link(base, new, anchors=["C3", "Y_old-1"])
 
 
 def test_no_shared_items():
+    """Calibrations without a common item cannot be linked: a DataError."""
     base, new = _kb_forms()
     with pytest.raises(DataError, match="share no item id"):
         link(base, new.rename(index=lambda i: f"N{i}"))
 
 
 def test_mismatched_models():
+    """An anchor calibrated under different models in the two periods is a ModelError naming the
+    item."""
     base = _mixed_items()
     new = base.copy()
     new.loc["I7", "model"] = "GPCM"  # a GRM anchor turned GPCM
@@ -314,6 +349,8 @@ def test_mismatched_models():
 
 
 def test_bad_arguments():
+    """Unknown method, D <= 0, weights of the wrong length, a non-calibration, a negative slope
+    and equal b's for mean/sigma are refused by name."""
     base, new = _kb_forms()
     with pytest.raises(PvcalError, match="method="):
         link(base, new, method="robust")
@@ -335,6 +372,8 @@ def test_link_real_calibrations_recovers_population_shift():
     # made by data/make_sample.py): 2PL + GRM, 10 anchors, 2025H2 population
     # N(0.15, 1) on the 2025H1 scale. Each period is calibrated with θ ~ N(0, 1),
     # so the linked 2025H2 latent mean is B and its SD is A.
+    """End to end on the simulated food-safety sample (data/make_sample.py, 2025H2 ~ N(0.15, 1)):
+    the link of two calibrations recovers B ≈ 0.15 and A ≈ 1 with 10 anchors."""
     root = Path(__file__).resolve().parents[2] / "data" / "sample" / "food-safety-inspector"
     if not (root / "responses.parquet").exists():
         pytest.skip("sample data not present")
