@@ -81,6 +81,9 @@ def _simulate(rng, n1, n2):
 def test_kbneat_analytic_se_agrees_with_bootstrap(kbneat, method):
     # K&B (2014) ch. 7: delta-method SEs against 1000 seeded bootstrap
     # replications (groups resampled separately), within 15 % at x = 10, 20, 30.
+    """Kolen & Brennan (2014) ch. 7: delta-method SEs of Tucker, Levine, Levine true-score and
+    chained linear agree with 1000 seeded bootstrap replications within 15 % on their ch. 4
+    NEAT example."""
     x, vx, y, vy = kbneat
     a = equate(x, y, method=method, anchor=(vx, vy), se="analytic")
     b = equate(x, y, method=method, anchor=(vx, vy), se="bootstrap", n_boot=1000, seed=20)
@@ -95,6 +98,8 @@ def test_kbneat_analytic_se_agrees_with_bootstrap(kbneat, method):
 
 
 def test_auto_gives_delta_method_se_and_none_gives_none(kbneat):
+    """se='auto' gives the delta-method SEs for NEAT linear methods, se=None none, and the JSON
+    table carries one SE per score."""
     x, vx, y, vy = kbneat
     auto = equate(x, y, method="tucker", anchor=(vx, vy))
     analytic = equate(x, y, method="tucker", anchor=(vx, vy), se="analytic")
@@ -113,6 +118,8 @@ def test_analytic_se_matches_empirical_sd_over_simulated_samples():
     # Monte Carlo check of the delta method (K&B 2014, s. 7.3): over 300
     # independent NEAT samples (n = 600 per group), the mean analytic SE of e(x)
     # is within 15 % of the empirical SD of the estimated e(x).
+    """Monte Carlo check of the delta method (Kolen & Brennan 2014, ch. 7): over 300 simulated
+    NEAT samples the mean analytic SE is within 15 % of the empirical SD of e(x)."""
     rng = np.random.default_rng(2024)
     pts = np.array([10, 20, 30])
     reps = 300
@@ -131,6 +138,8 @@ def test_analytic_se_matches_empirical_sd_over_simulated_samples():
 
 def test_analytic_se_shrinks_like_one_over_root_n():
     # Quadrupling both groups halves the SE (asymptotic variance ~ 1/n).
+    """Asymptotic theory: 4x larger independent samples halve the linear NEAT SEs, and the same
+    data replicated 4 times give exactly half."""
     rng = np.random.default_rng(7)
     small = _simulate(rng, 2500, 2200)
     big = _simulate(rng, 10000, 8800)
@@ -152,6 +161,8 @@ def test_analytic_se_shrinks_like_one_over_root_n():
 def test_moment_map_reproduces_published_constants(kbneat):
     # K&B (2014) ch. 4 constants (w = 0.5) from the pure moment -> (slope,
     # intercept) map used by both the estimate and the SE.
+    """Kolen & Brennan (2014) ch. 4 NEAT constants (w = 0.5: Tucker 1.0292/0.5378, Levine
+    1.0110/0.2514, chained 1.0213/0.3937) from the moment map the SE differentiates."""
     x, vx, y, vy = kbneat
     m = _neat_moments(x, vx, y, vy)
     assert m.size == len(NEAT_MOMENTS)
@@ -167,6 +178,8 @@ def test_moment_map_reproduces_published_constants(kbneat):
 
 def test_chained_linear_se_does_not_depend_on_w(kbneat):
     # chained linear does not use the synthetic population (K&B 2014, s. 4.3)
+    """Kolen & Brennan (2014) ch. 4: chained linear equating uses no synthetic population, so its
+    SE is the same for w = 0.5 and 0.9 while Tucker's changes."""
     x, vx, y, vy = kbneat
     a = equate(x, y, "chained-linear", anchor=(vx, vy), w=0.5).se
     b = equate(x, y, "chained-linear", anchor=(vx, vy), w=0.9).se
@@ -180,6 +193,7 @@ def test_chained_linear_se_does_not_depend_on_w(kbneat):
 
 
 def test_constant_anchor_rejected():
+    """A constant anchor gives no regression on it: the analytic SE refuses it with a DataError."""
     x = np.array([5, 6, 7, 8])
     y = np.array([5, 7, 8, 9])
     v = np.array([2, 2, 2, 2])
@@ -190,6 +204,8 @@ def test_constant_anchor_rejected():
 def test_external_anchor_levine_se_agrees_with_bootstrap(kbneat):
     # Levine with the external-anchor γ (K&B 2014, ch. 4) goes through the
     # same moment map; treating the KBneat anchor as external, check vs bootstrap.
+    """Levine with the external-anchor γ (Kolen & Brennan 2014, ch. 4): the delta-method SE
+    agrees with 600 bootstrap replications within 15 %."""
     x, vx, y, vy = kbneat
     kw = dict(method="levine", anchor=(vx, vy), external=True)
     a = equate(x, y, se="analytic", **kw)
@@ -207,6 +223,9 @@ def test_kbneat_equipercentile_analytic_se_agrees_with_bootstrap(kbneat, method)
     # delta method against 1000 seeded bootstrap replications (groups resampled
     # separately; K&B 2014 s. 7.2), within 20 % at x = 10, 20, 30.
     # Measured ratios bootstrap/analytic: FE 1.020, 1.029, 0.963; CE 0.981, 1.060, 1.036.
+    """Multinomial delta method (Jarjoura & Kolen 1985; von Davier, Holland & Thayer 2004, ch. 5)
+    for FE and chained equipercentile against 1000 bootstrap replications, within 20 %, on the
+    K&B NEAT example."""
     x, vx, y, vy = kbneat
     a = equate(x, y, method=method, anchor=(vx, vy), se="analytic")
     b = equate(x, y, method=method, anchor=(vx, vy), se="bootstrap", n_boot=1000, seed=20)
@@ -227,6 +246,8 @@ def test_kbneat_equipercentile_analytic_se_agrees_with_bootstrap(kbneat, method)
 @pytest.mark.parametrize("method", EQUIPERCENTILE)
 def test_equipercentile_se_halves_when_data_replicated_four_times(kbneat, method):
     # Var e(x) ~ 1/N: the same proportions with 4x the persons give half the SE.
+    """Var e(x) ~ 1/N: the K&B NEAT data replicated 4 times give half the FE and chained
+    equipercentile SEs."""
     x, vx, y, vy = kbneat
     once = equate(x, y, method, anchor=(vx, vy)).se
     four = equate(np.tile(x, 4), np.tile(y, 4), method, anchor=(np.tile(vx, 4), np.tile(vy, 4))).se
@@ -240,6 +261,8 @@ def test_equipercentile_se_shrinks_like_one_over_root_n_in_new_samples():
     # noisy (equipercentile SEs follow the local score densities; 0.25-0.72
     # seen over seeds), so the mean ratio over x = 8..30 must lie within 10 %
     # of 0.5 (seed 11: FE 0.517, CE 0.499).
+    """Asymptotic theory: independent simulated samples 4x as large halve the equipercentile NEAT
+    SEs on average over x = 8..30."""
     rng = np.random.default_rng(11)
     small = _simulate(rng, 2000, 2000)
     big = _simulate(rng, 8000, 8000)
@@ -254,6 +277,8 @@ def test_equipercentile_se_shrinks_like_one_over_root_n_in_new_samples():
 def test_equipercentile_tables_map_is_the_estimate(kbneat):
     # The pure (table, table) -> e(x) map the SE differentiates is the one the
     # estimate uses, and it reads counts or proportions alike.
+    """The (table, table) -> e(x) map the SE differentiates is exactly the estimate, and reads
+    counts or proportions alike."""
     x, vx, y, vy = kbneat
     xs, vs = np.arange(37), np.arange(13)
     j1, j2 = _joint(x, vx, xs, vs), _joint(y, vy, xs, vs)
@@ -267,6 +292,8 @@ def test_equipercentile_tables_map_is_the_estimate(kbneat):
 def test_chained_equipercentile_se_does_not_depend_on_w(kbneat):
     # chained equipercentile has no synthetic population (K&B 2014, ch. 5);
     # frequency estimation does
+    """Kolen & Brennan (2014) ch. 5: chained equipercentile has no synthetic population (SE
+    independent of w); frequency estimation's SE depends on w."""
     x, vx, y, vy = kbneat
     xs, vs = np.arange(37), np.arange(13)
     ce = [
@@ -283,6 +310,8 @@ def test_chained_equipercentile_se_does_not_depend_on_w(kbneat):
 
 def test_equipercentile_se_nan_where_percentile_rank_is_0_or_100():
     # As K&B eq. 7.12 for random groups: no interpolation, no SE, at the extremes.
+    """As Kolen & Brennan (2014, ch. 7) for random groups: no SE where the percentile rank is 0
+    or 100 (scores above the observed maximum), SEs in the middle."""
     rng = np.random.default_rng(3)
     x, vx, y, vy = _simulate(rng, 800, 800)
     eq = equate(x, y, "frequency-estimation", anchor=(vx, vy), x_scores=(0, 40), y_scores=40)
@@ -299,6 +328,9 @@ def test_presmoothed_equipercentile_analytic_se_agrees_with_bootstrap(kbneat, me
     # Davier et al. 2004, ch. 3-5), against 300 seeded bootstrap replications
     # that refit the smoothing, within 20 % at x = 10, 20, 30.
     # Measured vs 1000 replications: FE 0.995, 1.027, 0.987; CE 0.998, 1.024, 0.966.
+    """von Davier, Holland & Thayer (2004, ch. 3-5): delta method over log-linear parameters
+    against 300 bootstrap replications that refit the smoothing, within 20 %; smoothing lowers
+    the SE."""
     x, vx, y, vy = kbneat
     kw = dict(method=method, anchor=(vx, vy), presmooth="loglinear", degree=4)
     a = equate(x, y, se="analytic", **kw)
@@ -313,6 +345,8 @@ def test_presmoothed_equipercentile_analytic_se_agrees_with_bootstrap(kbneat, me
 
 def test_frequency_estimation_gap_still_rejected_with_analytic_se():
     # an anchor score seen in one group only: FE undefined, whatever the SE
+    """An anchor score seen in one group only leaves frequency estimation undefined: a DataError
+    whatever SE is asked for."""
     x = np.array([3, 4, 5, 6, 7, 8])
     vx = np.array([1, 1, 2, 2, 3, 3])
     vy = np.array([1, 1, 2, 2, 4, 4])
@@ -322,6 +356,8 @@ def test_frequency_estimation_gap_still_rejected_with_analytic_se():
 
 def test_analytic_se_still_unavailable_for_presmoothed_single_group():
     # random groups now have delta-method SEs (test_rg_se.py); paired data do not
+    """Presmoothed single-group (paired) equating has no analytic SE implemented: asking for one
+    is refused by name."""
     rng = np.random.default_rng(0)
     x, y = rng.binomial(30, 0.5, 500), rng.binomial(30, 0.55, 500)
     with pytest.raises(PvcalError, match="no analytic standard error is implemented"):
