@@ -51,6 +51,9 @@ def test_actmath_analytic_se_agrees_with_bootstrap(actmath, case):
     # at x = 10, 20, 30. Measured bootstrap/analytic with 1000 replications
     # (seed 7): presmoothed equipercentile 1.046, 1.033, 1.047; kernel 1.069,
     # 1.034, 1.066; presmoothed kernel 1.051, 1.026, 1.039.
+    """Delta method of Holland, King & Thayer (1989) / von Davier, Holland & Thayer (2004, ch. 5)
+    on the K&B ACT Mathematics data against 300 seeded bootstrap replications, within 20 % at
+    x = 10, 20, 30."""
     fx, fy = actmath
     kw = CASES[case]
     a = equate(fx, fy, se="analytic", **kw)
@@ -69,6 +72,8 @@ def test_actmath_analytic_se_agrees_with_bootstrap(actmath, case):
 def test_se_halves_when_data_replicated_four_times(actmath, case):
     # Var e(x) ~ 1/N: the same proportions with 4x the persons give half the SE
     # (degrees and bandwidths given, so the same fit is used).
+    """Var e(x) ~ 1/N: the ACT Mathematics frequencies times 4 (same fit and bandwidths) give
+    half the delta-method SE and the same equivalents."""
     fx, fy = actmath
     kw = CASES[case]
     once = equate(fx, fy, se="analytic", **kw)
@@ -85,6 +90,8 @@ def test_smoothing_lowers_the_se_in_the_middle(actmath):
     # presmoothing removes sampling noise (K&B 2014, ch. 3 and 7): smaller SEs
     # on average (measured 0.93x over x = 8..32) and a smooth SE curve instead
     # of the jagged eq. 7.12 one (which follows the observed frequencies)
+    """Kolen & Brennan (2014) ch. 3 and 7: log-linear presmoothing lowers the equipercentile SE
+    on average over x = 8..32 and makes the SE curve smooth."""
     fx, fy = actmath
     raw = equate(fx, fy, "equipercentile").se.loc[8:32]
     sm = equate(fx, fy, se="analytic", **CASES["equipercentile-presmoothed"]).se
@@ -98,6 +105,8 @@ def test_unsmoothed_multinomial_delta_method_matches_kb_eq_7_12(actmath):
     # K&B (2014) eq. 7.12 SEs to within 5 % at x = 10..30 (eq. 7.12 treats the
     # X percentile rank as continuous and is slightly larger; measured ratios
     # 0.97-0.99 there).
+    """The multinomial delta method on unsmoothed ACT Mathematics equipercentile equating agrees
+    within 5 % with the Kolen & Brennan (2014) ch. 7 random-groups SE formula at x = 10..30."""
     fx, fy = actmath
     xs = fx.index.to_numpy()
     cx, cy = fx.to_numpy(float), fy.to_numpy(float)
@@ -109,6 +118,8 @@ def test_unsmoothed_multinomial_delta_method_matches_kb_eq_7_12(actmath):
 
 
 def test_single_group_analytic_se_still_unavailable():
+    """Single-group kernel equating has no analytic SE implemented: asking for one is refused by
+    name."""
     rng = np.random.default_rng(0)
     t = rng.normal(size=400)
     x = np.clip(np.round(15 + 4 * t + rng.normal(size=400)), 0, 30).astype(int)
