@@ -76,6 +76,8 @@ def poly(n_items: int, model: str, rng, prefix) -> pd.DataFrame:
 
 
 def test_s_x2_matches_mirt_lsat7():
+    """R mirt's regression test on LSAT7 (test-01-mirtOne.R, itemfit): S-X² (Orlando & Thissen
+    2000) = 4.749, 14.451, 1.270, 5.237, 0.941 with 2 df each, p the chi² tail."""
     data = pd.read_csv(REF / "lsat7.csv", index_col=0)
     out = s_x2(lsat7_items(), data)
     assert list(out.columns) == ["S_X2", "df", "p"]
@@ -87,6 +89,8 @@ def test_s_x2_matches_mirt_lsat7():
 
 
 def test_s_x2_null_distribution_and_misfit_detection():
+    """Simulation with known 2PL parameters: S-X² p-values are about uniform under the model, and
+    an item generated as 3PL (c = 0.3) is flagged (p < 1e-6)."""
     rng = np.random.default_rng(2024)
     items = twopl(40, rng)
     true = rng.normal(size=3000)
@@ -107,6 +111,8 @@ def test_s_x2_null_distribution_and_misfit_detection():
 
 
 def test_s_x2_polytomous_and_mixed_under_true_model():
+    """Simulation with known mixed 2PL/GRM/GPCM items: S-X² holds its level under the model,
+    polytomous df as groups x (categories - 1), a flat-slope GRM item is flagged."""
     rng = np.random.default_rng(77)
     items = pd.concat(
         [twopl(10, rng).assign(model="2PL"), poly(6, "GRM", rng, "g"), poly(6, "GPCM", rng, "p")]
@@ -125,6 +131,8 @@ def test_s_x2_polytomous_and_mixed_under_true_model():
 
 
 def test_s_x2_uses_complete_persons_only_and_n_params():
+    """S-X² uses complete persons only (990 of LSAT7 when 10 miss Q1), and df = groups - 1 -
+    n_params (Rasch 3, or 2 as mirt charging the variance; per-item override)."""
     data = pd.read_csv(REF / "lsat7.csv", index_col=0).astype(float)
     data.iloc[:10, 0] = np.nan
     out = s_x2(lsat7_items(), data)
@@ -139,6 +147,8 @@ def test_s_x2_uses_complete_persons_only_and_n_params():
 
 
 def test_collapse_rule():
+    """The S-X² cell-collapsing rule: every possible cell reaches the minimum expected count,
+    totals kept, a hand-worked 4-group example, and everything merged gives df 0 and NaN."""
     rng = np.random.default_rng(9)
     E = rng.uniform(0.1, 6, (8, 3))
     E[0, 2] = 0.0  # structurally impossible cell: ignored
@@ -167,6 +177,8 @@ def test_collapse_rule():
 
 
 def test_infit_outfit_near_one_under_the_model_and_detect_misfit():
+    """Simulation with known Rasch/PCM items: infit and outfit mean squares (Wright & Masters)
+    near 1 at true or WLE θ, and a flat-slope item flagged (infit > 1.2, t > 4)."""
     rng = np.random.default_rng(31)
     items = pd.DataFrame({"a": 1.0, "b": rng.normal(0, 1, 30)}, index=[f"r{j}" for j in range(30)])
     pcm = poly(5, "PCM", rng, "pc").assign(a=1.0)
@@ -196,6 +208,8 @@ def test_infit_outfit_near_one_under_the_model_and_detect_misfit():
 
 
 def test_infit_outfit_hand_computed_two_items():
+    """Hand computation for two Rasch items and three persons (one missing): outfit = mean z²,
+    infit = Σ(x - P)²/Σ PQ."""
     items = pd.DataFrame({"a": [1.0, 1.0], "b": [0.0, 1.0]}, index=["Q1", "Q2"])
     resp = pd.DataFrame({"Q1": [1.0, 0.0, np.nan], "Q2": [0.0, 1.0, 1.0]})
     theta = np.array([0.5, -0.5, 0.0])
@@ -219,6 +233,8 @@ def test_infit_outfit_hand_computed_two_items():
 
 
 def test_lz_star_is_standard_normal_under_the_model_and_flags_random_responders():
+    """Simulation: lz* (Snijders 2001) is about N(0, 1) under the model at WLE or ML θ, plain lz
+    shrinks, and most random responders are flagged."""
     rng = np.random.default_rng(404)
     items = twopl(40, rng)
     true = rng.normal(size=2100)
@@ -270,6 +286,8 @@ def test_lz_star_equals_snijders_formula():
 
 
 def test_person_fit_polytomous_and_given_theta():
+    """Person fit with given WLE θ on mixed items: lz only (lz* is for dichotomous items, refused
+    by name otherwise)."""
     rng = np.random.default_rng(8)
     items = pd.concat([twopl(10, rng).assign(model="2PL"), poly(8, "GRM", rng, "g")])
     resp = simulate(items, rng.normal(size=800), rng)
@@ -283,6 +301,7 @@ def test_person_fit_polytomous_and_given_theta():
 
 
 def test_person_fit_blank_person_is_nan_and_not_flagged():
+    """A blank person has NaN lz and lz* and is not flagged; the others are scored."""
     items = lsat7_items()
     resp = pd.read_csv(REF / "lsat7.csv", index_col=0).astype(float).iloc[:20]
     resp.iloc[3] = np.nan
@@ -297,6 +316,8 @@ def test_person_fit_blank_person_is_nan_and_not_flagged():
 
 
 def test_information_criteria_published_models():
+    """AIC/BIC/SABIC/HQ/AICc by hand from the LSAT7 2PL logLik (R mirt, -2658.805), and ltm's
+    printed AIC 4956.108, BIC 4980.646 for LSAT6 Rasch (Rizopoulos 2006)."""
     ic = information_criteria(-2658.805, 10, 1000)
     assert ic["AIC"] == pytest.approx(5337.61, abs=1e-6)
     assert ic["BIC"] == pytest.approx(5317.61 + 10 * np.log(1000))
@@ -315,6 +336,8 @@ def test_information_criteria_published_models():
 
 
 def test_fit_bad_input():
+    """Misuse is refused by name: an item nobody answered, unknown items or n_params,
+    min_expected <= 0, unknown options, θ of the wrong length, non-finite or missing θ."""
     items = lsat7_items()
     data = pd.read_csv(REF / "lsat7.csv", index_col=0).astype(float)
     with pytest.raises(DataError, match="no such person"):

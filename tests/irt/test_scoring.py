@@ -91,6 +91,8 @@ def mixed_bank(rng) -> pd.DataFrame:
 
 
 def test_eapsum_table_matches_mirt_lsat7():
+    """R mirt's regression test on LSAT7 (test-01-mirtOne.R): fscores(method = "EAPsum") θ, SE
+    and expected counts per sum score, and the observed counts of the data."""
     table = sum_score_table(lsat7_items())
     np.testing.assert_allclose(table["theta"], EAPSUM["theta"], atol=2e-4)
     np.testing.assert_allclose(table["se"], EAPSUM["se"], atol=2e-4)
@@ -101,6 +103,8 @@ def test_eapsum_table_matches_mirt_lsat7():
 
 
 def test_pattern_eap_and_map_match_mirt_lsat7():
+    """R mirt's LSAT7 regression test: pattern EAP and MAP for the first six response patterns
+    (within mirt's stored precision), and EAP(00000) = EAPsum(0)."""
     pats = all_patterns(lsat7_items()).iloc[:6]
     eap = score(lsat7_items(), pats, "EAP")
     map_ = score(lsat7_items(), pats, "MAP")
@@ -112,6 +116,8 @@ def test_pattern_eap_and_map_match_mirt_lsat7():
 
 
 def test_ml_matches_mirt_equal_slope_model_and_extremes():
+    """R mirt's equal-slope LSAT7 test: ML θ of patterns 00001, 00011, 00100 = -2.783489,
+    -1.750890, -2.783489; all-0/all-1 at the bounds with SE NaN (mirt: -Inf/Inf)."""
     a = np.full(5, 1.011)
     d = np.array([1.868, 0.791, 1.461, 0.521, 1.993])
     items = pd.DataFrame({"a": a, "b": -d / a}, index=ITEMS5)
@@ -133,6 +139,8 @@ def test_ml_matches_mirt_equal_slope_model_and_extremes():
 
 
 def test_rasch_sum_score_eap_equals_pattern_eap():
+    """Derivation: under the Rasch model the sum score is sufficient, so pattern EAP equals the
+    sum-score EAP for complete persons (to 1e-10), and the score probabilities sum to 1."""
     rng = np.random.default_rng(11)
     items = pd.DataFrame({"a": 1.0, "b": rng.normal(0, 1, 12)}, index=[f"R{j}" for j in range(12)])
     items["model"] = "Rasch"
@@ -148,6 +156,8 @@ def test_rasch_sum_score_eap_equals_pattern_eap():
 
 
 def test_lord_wingersky_matches_enumeration_mixed_four_items():
+    """The Lord-Wingersky recursion equals brute-force enumeration of every response pattern of
+    four mixed 2PL/3PL/GRM/GPCM items (to 1e-14)."""
     items = pd.DataFrame(
         {
             "model": ["2PL", "3PL", "GRM", "GPCM"],
@@ -172,6 +182,8 @@ def test_lord_wingersky_matches_enumeration_mixed_four_items():
 
 
 def test_missing_responses_are_ignored_in_the_likelihood():
+    """DESIGN.md conventions: a NaN response drops out of the likelihood, so scoring with NaNs
+    equals scoring without those items, for EAP, MAP, ML and WLE."""
     rng = np.random.default_rng(3)
     items = mixed_bank(rng)
     resp = simulate(items, rng.normal(size=50), rng)
@@ -188,6 +200,7 @@ def test_missing_responses_are_ignored_in_the_likelihood():
 
 
 def test_column_order_does_not_matter():
+    """Scores do not depend on the order of the item columns (EAP, WLE)."""
     rng = np.random.default_rng(4)
     items = mixed_bank(rng)
     resp = simulate(items, rng.normal(size=30), rng)
@@ -197,6 +210,8 @@ def test_column_order_does_not_matter():
 
 
 def test_custom_quadrature_equals_default_grid():
+    """Passing the default 61-point N(0, 1) grid explicitly gives identical EAP scores and sum-
+    score table."""
     items = lsat7_items()
     pats = all_patterns(items)
     nodes = np.linspace(-6, 6, 61)
@@ -210,6 +225,8 @@ def test_custom_quadrature_equals_default_grid():
 
 
 def test_persons_without_responses():
+    """A blank person gets the prior (EAP/MAP: mean 0.5, SD 1.2) and NaN under ML and WLE, which
+    have no likelihood."""
     items = lsat7_items()
     resp = pd.DataFrame(np.nan, index=["blank"], columns=ITEMS5)
     resp = pd.concat([resp, all_patterns(items).iloc[[5]].astype(float)])
@@ -226,6 +243,8 @@ def test_persons_without_responses():
 
 
 def test_wle_is_finite_for_extreme_patterns_and_solves_warm_equation():
+    """Warm (1989) for the 2PL: the WLE solves Σ a(x - P) + Σ a³PQ(Q - P)/(2 Σ a²PQ) = 0, is
+    finite for all-0/all-1 patterns, SE = 1/sqrt(I(θ))."""
     items = lsat7_items()
     pats = all_patterns(items)
     wle = score(items, pats, "WLE")
@@ -245,6 +264,8 @@ def test_wle_is_finite_for_extreme_patterns_and_solves_warm_equation():
 
 @pytest.mark.parametrize("kind", ["2PL", "GRM", "GPCM", "mixed"])
 def test_recovery_of_true_theta(kind):
+    """Recovery against known θ (2PL, GRM, GPCM, mixed; N = 1500): correlation > 0.9, EAP/MAP
+    posterior SD ≈ RMSE, WLE nearly unbiased with SEs matching its RMSE."""
     rng = np.random.default_rng({"2PL": 1, "GRM": 2, "GPCM": 3, "mixed": 4}[kind])
     items = mixed_bank(rng) if kind == "mixed" else bank(kind, 40, rng)
     true = rng.normal(0, 1, 1500)
@@ -280,6 +301,8 @@ def test_eap_posterior_sd_tracks_error_by_region():
 
 
 def test_test_information_curve():
+    """The information curve equals the sum of item information with csem = 1/sqrt(I); hand check
+    of one 2PL item at θ = b: a²/4."""
     items = lsat7_items()
     theta = np.linspace(-3, 3, 7)
     curve = scoring.test_information_curve(items, theta)
@@ -298,11 +321,14 @@ def test_test_information_curve():
 
 
 def test_unknown_method():
+    """An unknown scoring method is refused, naming the allowed ones."""
     with pytest.raises(PvcalError, match="method='BME' is not one of"):
         score(lsat7_items(), all_patterns(lsat7_items()), "BME")
 
 
 def test_unknown_and_missing_items():
+    """Response columns not in the item table, and items without a column, are DataErrors naming
+    them."""
     items = lsat7_items()
     resp = all_patterns(items)
     with pytest.raises(DataError, match=r"unknown item\(s\) \['Q9'\]"):
@@ -312,6 +338,8 @@ def test_unknown_and_missing_items():
 
 
 def test_scores_out_of_range():
+    """DESIGN.md conventions: a score outside 0..max or a fractional one is a DataError naming
+    the row, item and value."""
     items = lsat7_items()
     resp = all_patterns(items).astype(float)
     resp.loc[4, "Q2"] = 2
@@ -325,6 +353,8 @@ def test_scores_out_of_range():
 
 
 def test_empty_and_malformed_inputs():
+    """Empty responses, a bare array, no items, reversed ML bounds, nodes without weights and sd
+    = 0 are refused by name."""
     items = lsat7_items()
     with pytest.raises(DataError, match="empty response data"):
         score(items, pd.DataFrame(columns=ITEMS5, dtype=float))
