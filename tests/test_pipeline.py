@@ -34,6 +34,8 @@ GRADES = {"Excellent", "Good", "Pass", "Fail"}
 
 # ----------------------------------------------------------------------------- pseudonyms
 def test_pseudonym_is_keyed_hmac_sha256():
+    """Art. 15 pseudonyms by hand: A-/C- + the first 16 hex digits of HMAC-SHA256(key,
+    "kind:id"), deterministic, key-dependent; unknown kinds and empty ids refused."""
     key = PseudonymKey(b"k1", "test")
     p = pseudonymise("QMS25H1-0001", "application", key)
     expected = hmac.new(b"k1", b"application:QMS25H1-0001", hashlib.sha256).hexdigest()[:16]
@@ -48,6 +50,8 @@ def test_pseudonym_is_keyed_hmac_sha256():
 
 
 def test_key_sources(tmp_path):
+    """The key-source order of pvcal.pseudonym (env key, key file, sample default), the key never
+    in repr, empty/missing files and a key file inside the repository refused."""
     if not Path("~/.config/pvcal/pseudonym.key").expanduser().exists():
         assert load_key({}).key == SAMPLE_KEY and load_key({}).source == "sample-default"
     assert load_key({"PVCAL_PSEUDONYM_KEY": "s3cret"}).key == b"s3cret"
@@ -67,6 +71,8 @@ def test_key_sources(tmp_path):
 
 
 def test_scrub_replaces_whole_tokens_only():
+    """scrub() replaces whole identifier tokens only (LAB25H2-00011 is not LAB25H2-0001), by
+    hand."""
     mapping = {"LAB25H2-0001": "A-1", "CLAB00001": "C-1"}
     text = "LAB25H2-0001 (candidate CLAB00001) and LAB25H2-00011 at row 3"
     assert scrub(text, mapping) == "A-1 (candidate C-1) and LAB25H2-00011 at row 3"
@@ -76,6 +82,8 @@ def test_scrub_replaces_whole_tokens_only():
 def test_wilson_interval_matches_newcombe_1998():
     # Newcombe, R. G. (1998). Two-sided confidence intervals for the single proportion.
     # Statistics in Medicine 17, 857-872, Table I, method 3 (Wilson score, no correction).
+    """Newcombe (1998, Statistics in Medicine 17, 857-872) Table I, method 3: Wilson score
+    intervals for 81/263, 15/148, 0/20, 1/29 to 5e-5."""
     lo, hi = plots.wilson_interval([81, 15, 0, 1], [263, 148, 20, 29])
     np.testing.assert_allclose(lo, [0.2553, 0.0624, 0.0, 0.0061], atol=5e-5)
     np.testing.assert_allclose(hi, [0.3662, 0.1605, 0.1611, 0.1718], atol=5e-5)
@@ -84,6 +92,7 @@ def test_wilson_interval_matches_newcombe_1998():
 
 
 def test_rate_table_counts_pass_or_better():
+    """Hand count: pass rate = share of Pass or better per group, inside its Wilson interval."""
     df = pd.DataFrame({"g": list("aaab"), "grade": ["Fail", "Pass", "Excellent", "Good"]})
     t = plots.rate_table(df, "g")
     assert t.loc["a", "n"] == 3 and t.loc["a", "passed"] == 2 and t.loc["b", "rate"] == 1.0
@@ -92,6 +101,8 @@ def test_rate_table_counts_pass_or_better():
 
 # ----------------------------------------------------------------------------- inputs
 def test_hash_inputs_ignores_truth_and_tracks_content(tmp_path, monkeypatch):
+    """Issue 9 item 2: the input hash ignores the true_* files, changes with the period, the data
+    content and the pvcal version."""
     folder = tmp_path / "d"
     shutil.copytree(LAB, folder)
     h1, files = publish.hash_inputs(folder, {"period": "2025H2"})
@@ -110,6 +121,8 @@ def test_hash_inputs_ignores_truth_and_tracks_content(tmp_path, monkeypatch):
 
 
 def test_discipline_periods_base_first():
+    """The sample disciplines are discovered in order and each lists its base period first
+    (rules.yml periods and base_period)."""
     name, base, periods = workflow.discipline_periods(ROOT / "data" / "sample" / "qms-auditor")
     assert (name, base, periods) == ("qms-auditor", "2025H1", ["2025H1", "2025H2"])
     assert [p.name for p in workflow.discover_disciplines(ROOT / "data" / "sample")] == [
@@ -120,6 +133,8 @@ def test_discipline_periods_base_first():
 
 
 def test_notebook_params_per_discipline():
+    """The notebook parameters of a discipline carry the default seed and at least 200 bootstrap
+    replications."""
     params = publish.notebook_params(publish.notebooks_dir(), "qms-auditor")
     assert params["seed"] == workflow.DEFAULT_SEED and params["n_boot"] >= 200
 
@@ -136,6 +151,8 @@ def lab_run(tmp_path_factory):
 
 
 def test_calibrate_step_scores_only_eligible(lab_run):
+    """Art. 6: the calibrate step scores only eligible applications; the base period is
+    calibrated unlinked and converged."""
     out, cal, _, _ = lab_run
     elig = cal.eligibility
     assert set(cal.scores.index) <= set(elig.index[elig["eligible"].astype(bool)])
@@ -145,6 +162,8 @@ def test_calibrate_step_scores_only_eligible(lab_run):
 
 
 def test_index_cuts_monotone_and_record_fields(lab_run):
+    """The published index record has every field, cuts increase, and the lab-assessor rules'
+    fixed standard-score cuts give Good 75, Excellent 90 and pass index 60."""
     out, _, setting, pub = lab_run
     cuts = [setting.index.cuts[g] for g in ("Pass", "Good", "Excellent")]
     assert np.all(np.diff(cuts) > 0)
@@ -169,6 +188,9 @@ def test_index_cuts_monotone_and_record_fields(lab_run):
 
 
 def test_publish_step_results(lab_run):
+    """Published results by hand: pseudonyms of the Art. 15 form, final grade = the lower of exam
+    and peer grade (combine: lower), standard score 60 + 10(θ - θ_pass) rounded half up, raw
+    score = item sum."""
     out, cal, _, pub = lab_run
     res = pub.results
     assert len(res) == len(cal.scores)
@@ -193,6 +215,8 @@ def test_publish_step_results(lab_run):
 
 
 def test_published_files_hold_no_raw_identifiers(lab_run):
+    """Art. 15: no raw application or candidate identifier appears in any published results or
+    index file."""
     out, cal, _, _ = lab_run
     raw = set(cal.candidates.index) | set(cal.candidates["candidate_id"])
     for name in ("results.csv", "results.json", "index.json", "ineligible.csv"):
@@ -233,6 +257,9 @@ def test_steps_hand_over_json_not_pickles(lab_run, tmp_path):
 
 # ----------------------------------------------------------------------------- tuner
 def test_tuner_evaluates_and_pass_rate_falls_with_the_cut(lab_run):
+    """The threshold tuner: pass rate = share not failing, distribution sums to 1, CSEM on the
+    score scale = scale x CSEM(θ), a higher pass cut lowers the pass rate, the pass line stays
+    60."""
     _, _, setting, _ = lab_run
     tuner = setting.tuner()
     base = tuner.evaluate()
@@ -328,6 +355,8 @@ def _stage(reports: Path, run_id: str) -> Path:
 
 
 def test_recover_rolls_committed_runs_forward_and_sets_others_apart(tmp_path):
+    """Staging recovery: a run committed in the registry is moved into place, an uncommitted one
+    set apart under _failed/, staging and trash cleaned."""
     reports = tmp_path / "reports"
     (reports / "d" / "2025H1").mkdir(parents=True)
     (reports / "d" / "2025H1" / "report.html").write_text("<html>old</html>")
@@ -353,6 +382,8 @@ def test_recover_rolls_committed_runs_forward_and_sets_others_apart(tmp_path):
 
 # ----------------------------------------------------------------------------- CLI
 def test_cli_reports_errors(tmp_path, capsys):
+    """The CLI exits with 2 and a clear message for an unknown discipline and a missing registry;
+    kernel_name follows its argument or PVCAL_KERNEL."""
     rc = cli.main(
         [
             "publish",
@@ -447,6 +478,9 @@ def _state(reports: Path) -> tuple[str, dict[str, bytes]]:
 
 
 def test_unit_failures_leave_everything_as_it_was(tmp_path, monkeypatch):
+    """DESIGN.md conventions: a failing run leaves registry and published files as they were, is
+    recorded in the audit log (or run.json when the registry cannot commit), and a rerun of
+    the same inputs is 'unchanged'."""
     reports = tmp_path / "reports"
     first = _unit(reports)
     assert first.outcome == "published"
@@ -490,6 +524,8 @@ def test_unit_failures_leave_everything_as_it_was(tmp_path, monkeypatch):
 
 
 def test_crash_after_commit_is_rolled_forward(tmp_path, monkeypatch):
+    """A process killed after the registry commit but before the move is rolled forward by
+    recover() on the next run."""
     reports = tmp_path / "reports"
 
     def die(stage, reports):
