@@ -70,6 +70,8 @@ def _publish(reg: Registry, apps: list[str], run_id: str = "r1", period: str = "
 
 
 def test_schema_created_and_versioned(reg, tmp_path):
+    """A new registry gets every table and the current schema version; reopening it migrates
+    nothing twice."""
     assert reg.schema_version == SCHEMA_VERSION
     tables = {r[0] for r in reg._con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"schema_version", "runs", "indices", "results"} <= tables
@@ -81,12 +83,15 @@ def test_schema_created_and_versioned(reg, tmp_path):
 
 
 def test_newer_schema_is_refused(reg):
+    """A registry written by a newer pvcal (higher schema version) is refused rather than
+    misread."""
     reg._con.execute("INSERT INTO schema_version VALUES (?, 'later')", (SCHEMA_VERSION + 1,))
     with pytest.raises(RegistryError, match="newer than this pvcal"):
         Registry(reg.path)
 
 
 def test_not_a_database_is_refused(tmp_path):
+    """A file that is not SQLite is refused with a RegistryError."""
     bad = tmp_path / "registry.sqlite"
     bad.write_text("this is not sqlite " * 100)
     with pytest.raises(RegistryError, match="not a usable pvcal registry"):
@@ -94,6 +99,8 @@ def test_not_a_database_is_refused(tmp_path):
 
 
 def test_one_result_per_application(reg):
+    """Art. 8: one published result per application; a second one is refused by the check and by
+    the database's UNIQUE constraint, and nothing is added."""
     index_id = _publish(reg, ["A-1", "A-2"])
     assert reg.results()["application"].tolist() == ["A-1", "A-2"]
     before = reg.dump()
@@ -117,6 +124,7 @@ def test_one_result_per_application(reg):
 
 
 def test_duplicate_application_in_one_batch_is_refused(reg):
+    """Art. 8: the same application twice in one batch is refused."""
     index_id = _publish(reg, ["A-1"])
     with pytest.raises(RegistryError, match="'A-9' appears twice"):
         reg.add_results(
@@ -129,6 +137,7 @@ def test_duplicate_application_in_one_batch_is_refused(reg):
 
 
 def test_grade_must_be_one_of_four(reg):
+    """Art. 12: a grade outside Excellent, Good, Pass, Fail is refused."""
     index_id = _publish(reg, ["A-1"])
     with pytest.raises(RegistryError, match="grade 'Merit' is not one of"):
         reg.add_results(
@@ -141,6 +150,8 @@ def test_grade_must_be_one_of_four(reg):
 
 
 def test_rows_are_append_only(reg):
+    """The registry is append-only: UPDATE or DELETE of results, indices and runs fails in the
+    database itself."""
     _publish(reg, ["A-1"])
     for sql in (
         "UPDATE results SET grade = 'Excellent'",
@@ -154,6 +165,8 @@ def test_rows_are_append_only(reg):
 
 
 def test_new_publication_supersedes_never_overwrites(reg):
+    """A new index for a period supersedes the old one (linked by supersedes), which stays
+    readable; current_index gives the newest."""
     first = _publish(reg, ["A-1"], run_id="r1")
     second = _publish(reg, ["A-2"], run_id="r2")
     rows = reg.indices("d")
@@ -166,6 +179,7 @@ def test_new_publication_supersedes_never_overwrites(reg):
 
 
 def test_transaction_rolls_back_everything(reg):
+    """A failed transaction leaves no row; transactions do not nest."""
     with pytest.raises(RuntimeError), reg.transaction():
         _run(reg, "r9")
         raise RuntimeError("crash")
@@ -176,6 +190,8 @@ def test_transaction_rolls_back_everything(reg):
 
 
 def test_failed_commit_leaves_nothing(reg, monkeypatch):
+    """A commit that fails (disk gone) leaves no run, index or result behind."""
+
     def boom(self):
         raise OSError("disk gone")
 
@@ -187,6 +203,8 @@ def test_failed_commit_leaves_nothing(reg, monkeypatch):
 
 
 def test_find_run_and_result(reg):
+    """Runs are found by command and input hash, results by application; unknown results, failed
+    runs given as published and duplicate run ids are refused."""
     _publish(reg, ["A-1"], run_id="r1")
     assert reg.find_run("publish", "h1", "d", "2025H1") == "r1"
     assert reg.find_run("publish", "other", "d", "2025H1") is None
