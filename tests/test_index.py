@@ -113,6 +113,8 @@ def test_standard_score_map_hand():
 
 
 def test_standard_score_map_bad_rules():
+    """A standard_score block without scale, with an unknown key, a negative scale or an unknown
+    rounding is refused with its key path (pvcal.rules.StandardScore)."""
     with pytest.raises(SchemaError, match="missing required key 'scale.standard_score.scale'"):
         StandardScoreMap.from_rules({"pass_score": 60}, pass_theta=0)
     with pytest.raises(SchemaError, match=r"unknown key\(s\) \['offset'\]"):
@@ -129,6 +131,9 @@ def test_standard_score_map_bad_rules():
 
 
 def test_index_contents(index, data):
+    """Hand checks of the index: the Angoff pass cut is TCC⁻¹ of the mean round-2 rating sum,
+    pass index 60, pass rate = share with reported score >= 60, Rudner accuracy, pass-index SE
+    = 10 x cut SE, CSEM = 1/sqrt(Σ a²P(1 - P))."""
     th, se = data
     assert index.pass_index == pytest.approx(60.0)  # anchored on the period's own pass cut
     assert index.cuts["Pass"] == pytest.approx(
@@ -173,6 +178,9 @@ def test_grades_and_on_cut(index):
 
 
 def test_record_round_trip(index):
+    """Issue 9 item 3: the index record is JSON-ready and reloads to the same record; method
+    options, half-up rounding, linking and sha256 input hashes are kept; foreign records
+    refused."""
     rec = index.to_record()
     text = json.dumps(rec)  # JSON-ready
     back = BenchmarkIndex.from_record(text)
@@ -187,6 +195,8 @@ def test_record_round_trip(index):
 
 
 def test_same_seed_same_record_and_hash_changes(data):
+    """DESIGN.md conventions: the same inputs and seed give the same record; a change of 1e-9 in
+    one θ changes the θ hash and nothing else."""
     th, _ = data
     kw = dict(items=ITEMS, panel=_panel(), bookmark=_bookmarks([4, 4, 5, 5, 4, 5]), n_boot=50)
     a = estimate_index(RULES, theta=th, seed=1, **kw).to_record()
@@ -224,6 +234,7 @@ def test_compare(index, data):
 
 
 def test_summary_and_plot(index):
+    """The index summary (text and HTML) and plot name the pass-line index and the grades."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -235,6 +246,9 @@ def test_summary_and_plot(index):
 
 
 def test_index_bad_input(data):
+    """Rules that do not validate (no scale, a missing cut, an unknown method, not a mapping),
+    too few panelists for the bootstrap, a bad linking record and misaligned SEs are refused
+    by name."""
     th, _ = data
     kw = dict(items=ITEMS, panel=_panel(), n_boot=20)
     no_scale = {k: v for k, v in RULES.items() if k != "scale"}
@@ -322,12 +336,17 @@ def _coverage_angoff(n_rep=200, n_pan=25, n_boot=400):
 
 @pytest.mark.slow  # repeated bootstraps: ~2 s
 def test_coverage_normative_bootstrap_over_candidates():  # measured coverage 0.965
+    """Efron & Tibshirani (1993, ch. 13): the 95 % percentile-bootstrap interval of the pass-line
+    index covers the true 60 + 10 Φ⁻¹(0.3) in 90-98 % of 200 simulated periods (normative
+    cut)."""
     cov = _coverage_normative()
     assert 0.90 <= cov <= 0.98, cov
 
 
 @pytest.mark.slow  # 12-40 s on the shared 2-core machine (measured coverage 0.94)
 def test_coverage_angoff_bootstrap_over_panelists():
+    """Efron & Tibshirani (1993, ch. 13): resampling panelists, the 95 % interval of an Angoff
+    pass-line index covers the true TCC⁻¹(Σ m_j) value in 90-98 % of 200 simulated panels."""
     cov = _coverage_angoff()
     assert 0.90 <= cov <= 0.98, cov
 
