@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -150,5 +151,5 @@ def test_publication_issues_certificates_and_a_revocation_shows(reports_copy, ca
     texts += [p.read_text(encoding="utf-8") for p in reports_copy.rglob("cases.json")]
     texts += [p.read_text(encoding="utf-8") for p in (reports_copy / "cases").glob("*.html")]
     assert texts
-    blob = "\n".join(texts)
-    assert not [x for x in raw if x in blob]
+    tokens = set(re.findall(r"[A-Za-z0-9_.\-]+", "\n".join(texts)))
+    assert not tokens & set(raw)

@@ -380,6 +380,16 @@ def test_screen_result_round_trip_and_summary():
     assert "<table" in res.summary().as_html()
     with pytest.raises(SchemaError):
         Screening.from_json('{"pvcal_type": "Other"}')
+    # compact: the flagged pairs and each person's strongest pair, nothing else
+    small = res.compact()
+    assert small.pairs["flagged"].sum() == res.pairs["flagged"].sum()
+    best = small.pairs.merge(
+        res.candidates["partner"].rename("source").reset_index(),
+        left_on=["copier", "source"],
+        right_on=["person", "source"],
+    )
+    assert len(best) == len(res.candidates)
+    assert len(small.pairs) <= res.pairs["flagged"].sum() + len(res.candidates)
 
 
 def test_screen_requires_site_and_session_for_every_person():

@@ -909,6 +909,28 @@ class Screening:
         people = self.candidates[self.candidates["review"]]
         return people.sort_values(["flag_copying", "W_max"], ascending=[False, False])
 
+    def compact(self) -> Screening:
+        """The same screening keeping only the pairs that matter for review.
+
+        Keeps the flagged pairs and, for every person, the strongest pair as
+        copier (the ``partner`` of :attr:`candidates`); the counts of pairs
+        screened stay in ``settings``. This is what a publication stores (all
+        ordered pairs of a period run to 10⁵-10⁶ rows).
+
+        Returns
+        -------
+        Screening
+        """
+        p = self.pairs
+        tested = p[np.isfinite(p["W"].to_numpy(dtype=float))]
+        best = tested.groupby("copier")["W"].idxmax() if len(tested) else pd.Series(dtype=int)
+        keep = p["flagged"].to_numpy().copy()
+        keep[p.index.get_indexer(best.to_numpy())] = True
+        settings = dict(self.settings)
+        settings["pairs_kept"] = "flagged and each person's strongest"
+        pairs = p[keep].reset_index(drop=True)
+        return Screening(pairs=pairs, candidates=self.candidates.copy(), settings=settings)
+
     def relabel(self, label: Any) -> Screening:
         """The same screening with every person label mapped by ``label`` (e.g. to pseudonyms).
 

@@ -8,7 +8,8 @@ register), with the rules' ``integrity`` settings (``alpha``, ``control``,
 step),
 
 - ``integrity.json``: the screening (:class:`pvcal.integrity.Screening`) with
-  every person shown by application pseudonym;
+  every person shown by application pseudonym, keeping the flagged pairs and
+  each person's strongest pair (:meth:`~pvcal.integrity.Screening.compact`);
 - ``cases.json``: one record per person marked for review (application and
   candidate pseudonyms, kind, evidence), which the publishing run turns into
   integrity cases in the registry (:mod:`pvcal.publish.certify`).
@@ -132,7 +133,7 @@ def integrity_step(out_dir: str | Path = ".", *, n_sim: int = _N_SIM) -> Integri
                 "evidence": case_evidence(result, person, pseudonym=pseudo, responses=wide),
             }
         )
-    published = result.relabel(pseudo)
+    published = result.compact().relabel(pseudo)
     (out / INTEGRITY_FILE).write_text(published.to_json(), encoding="utf-8")
     (out / CASES_FILE).write_text(dumps(cases), encoding="utf-8")
     return IntegrityStep(published, cases)
