@@ -23,6 +23,7 @@ LSAT7 = Path(__file__).resolve().parent / "reference" / "lsat7.csv"
 
 
 def test_all_is_unique_and_is_what_star_import_gives():
+    """pvcal.__all__ has no duplicates and 'from pvcal import *' gives every name in it."""
     assert len(set(pvcal.__all__)) == len(pvcal.__all__)
     namespace: dict = {}
     exec("from pvcal import *", namespace)
@@ -31,12 +32,15 @@ def test_all_is_unique_and_is_what_star_import_gives():
 
 @pytest.mark.parametrize("name", [n for n in pvcal.__all__ if not n.startswith("__")])
 def test_every_public_name_is_documented(name):
+    """Team rules (numpydoc): every public name of pvcal has a docstring of at least a few words."""
     obj = getattr(pvcal, name)
     doc = inspect.getdoc(obj) or ""
     assert len(doc.split()) >= 3, f"pvcal.{name} has no docstring"
 
 
 def test_version_is_the_installed_distribution_version():
+    """pvcal.__version__ is the installed distribution's version (importlib.metadata), the one
+    recorded in input hashes."""
     assert pvcal.__version__ == importlib.metadata.version("pvcal")
 
 
@@ -49,6 +53,8 @@ def _defaults(fn) -> dict:
 
 
 def test_link_and_equate_signatures():
+    """DESIGN.md public API contract: pvcal.link and pvcal.equate argument order and defaults
+    (stocking-lord, D = 1, 40 θ points in [-4, 4]; equipercentile, w = 0.5)."""
     link = _defaults(pvcal.link)
     assert link["method"] == "stocking-lord"
     assert link["anchors"] is None and link["weights"] is None
@@ -61,6 +67,8 @@ def test_link_and_equate_signatures():
 
 
 def test_peer_signatures():
+    """DESIGN.md public API contract: peer.performance(x, x_pt, sigma_pt, u_x_pt, u_x, U_x,
+    U_x_pt) with optional uncertainties, standards.classification(theta, se, cuts)."""
     perf = inspect.signature(pvcal.peer.performance).parameters
     assert list(perf) == ["x", "x_pt", "sigma_pt", "u_x_pt", "u_x", "U_x", "U_x_pt"]
     assert all(perf[a].default is None for a in ("u_x_pt", "u_x", "U_x", "U_x_pt"))
@@ -104,6 +112,9 @@ def test_calibration_result_shape():
 
 
 def test_linking_equating_peer_and_classification_results():
+    """DESIGN.md result shapes on hand-made inputs: a known mean/sigma link (A = B = 0.5) and its
+    transform back, equating table, Algorithm A fields, z/z'/zeta/En columns, classification
+    by cut."""
     items = pd.DataFrame({"a": [1.0, 1.2, 0.8], "b": [-1.0, 0.0, 1.0]}, index=["i1", "i2", "i3"])
     moved = items.assign(a=items["a"] / 2.0, b=(items["b"] - 0.5) * 2.0)
     lk = pvcal.link(items, moved, method="mean-sigma")
@@ -130,6 +141,7 @@ def test_linking_equating_peer_and_classification_results():
 
 
 def test_errors_are_value_errors():
+    """Issue 9 / team rules: every pvcal exception is a ValueError and a PvcalError."""
     for name in ("PvcalError", "DataError", "SchemaError", "ModelError", "RegistryError"):
         assert issubclass(getattr(pvcal, name), ValueError)
         assert issubclass(getattr(pvcal, name), pvcal.PvcalError)
