@@ -76,6 +76,9 @@ def failure_audit(reports: Path, run_id: str) -> dict:
 
 # ----------------------------------------------------------------------------- a whole run
 def test_every_unit_published(published):
+    """A whole `make run` on the sample data publishes every discipline-period unit and the
+    industry report, with every page and file and no papermill exception, staging or failure
+    left behind."""
     reports, outcomes = published
     got = {(o.discipline, o.period): o.outcome for o in outcomes}
     for unit in UNITS:
@@ -101,6 +104,9 @@ def test_every_unit_published(published):
 
 
 def test_index_records_and_registry_rows(published):
+    """After a whole run the registry matches the published files: increasing cuts, pass index =
+    pass score, one result per application (Art. 8), later periods linked (Stocking-Lord) to
+    the base cuts, runs audited with input hash and version."""
     reports, _ = published
     with Registry(reports / "registry.sqlite") as reg:
         indices = reg.indices()
@@ -145,6 +151,8 @@ def test_index_records_and_registry_rows(published):
 
 
 def test_no_raw_identifier_in_published_files(published):
+    """Art. 15: no raw application or candidate identifier of the sample data appears in any
+    published HTML, JSON, CSV or notebook."""
     reports, _ = published
     raw = raw_identifiers()
     assert len(raw) > 10_000
@@ -155,6 +163,8 @@ def test_no_raw_identifier_in_published_files(published):
 
 
 def test_publishing_the_same_inputs_twice_adds_nothing(reports_copy, kernel):
+    """Publishing the same inputs again records 'unchanged' runs and changes no file, index or
+    result."""
     before_files = snapshot(reports_copy)
     with Registry(reports_copy / "registry.sqlite") as reg:
         n_idx, n_res = len(reg.indices()), len(reg.results())
@@ -168,6 +178,9 @@ def test_publishing_the_same_inputs_twice_adds_nothing(reports_copy, kernel):
 
 # ----------------------------------------------------------------------------- appeal sheets
 def test_appeal_sheet_from_registry(published, tmp_path):
+    """`pvcal appeal` builds a candidate's sheet from the registry: raw id shown to the
+    candidate, grade and linking method, embedded plot; another discipline's application is
+    refused."""
     reports, _ = published
     cands = pd.read_csv(SAMPLE / "qms-auditor" / "candidates.csv", dtype=str)
     res = pd.read_csv(reports / "qms-auditor" / "2025H2" / "results.csv")
@@ -224,6 +237,8 @@ def _lab_copy(tmp_path: Path) -> Path:
 
 
 def test_corrupt_response_file_changes_nothing(reports_copy, tmp_path, kernel):
+    """DESIGN.md conventions: a corrupt response file fails the unit naming the file and value,
+    changes no published file or registry row, and is audited with pseudonymised identifiers."""
     folder = _lab_copy(tmp_path)
     lines = (folder / "responses.csv").read_text().splitlines()
     head = lines[0].split(",")
@@ -248,6 +263,8 @@ def test_corrupt_response_file_changes_nothing(reports_copy, tmp_path, kernel):
 
 
 def test_notebook_that_raises_changes_nothing(reports_copy, tmp_path, kernel):
+    """A notebook that raises fails the unit, names the notebook, changes nothing published, and
+    keeps the executed notebook under _failed/ for diagnosis."""
     nbs = tmp_path / "notebooks"
     shutil.copytree(NOTEBOOKS, nbs)
     nb = nbformat.read(nbs / "publish_index.ipynb", as_version=4)
@@ -271,6 +288,8 @@ def test_notebook_that_raises_changes_nothing(reports_copy, tmp_path, kernel):
 
 
 def test_crash_before_commit_changes_nothing_and_rerun_succeeds(reports_copy, kernel, monkeypatch):
+    """A crash before the registry commit changes nothing; a rerun publishes a superseding index
+    while published results stay final (Art. 8)."""
     files, dump = snapshot(reports_copy), registry_dump(reports_copy)
 
     def crash(self):
@@ -302,6 +321,8 @@ def test_crash_before_commit_changes_nothing_and_rerun_succeeds(reports_copy, ke
 
 
 def test_threshold_notebook_shows_the_tuner_when_interactive(tmp_path, kernel):
+    """The threshold-setting notebook shows the tuner widget when run interactively and leaves
+    rules.yml untouched."""
     import papermill as pm
 
     out = tmp_path / "threshold_setting.ipynb"
