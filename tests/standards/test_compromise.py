@@ -120,6 +120,8 @@ def test_beuk_against_brute_force():
 
 
 def test_compromise_bad_input():
+    """Hofstee with f_min >= f_max or k_min >= k_max, Beuk with pass rates outside [0, 1], and an
+    unknown fail_if are refused by name."""
     with pytest.raises(PvcalError, match="f_min < f_max"):
         hofstee(SCORES, k_min=3, k_max=7, f_min=0.5, f_max=0.1)
     with pytest.raises(PvcalError, match="k_min < k_max"):
@@ -131,6 +133,8 @@ def test_compromise_bad_input():
 
 
 def test_compromise_plot():
+    """The Hofstee plot is titled with its cut (5 for the hand example), the Beuk plot shows the
+    pass rate."""
     import matplotlib
 
     matplotlib.use("Agg")

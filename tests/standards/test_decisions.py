@@ -154,6 +154,8 @@ def test_near_cut():
 
 
 def test_decisions_bad_input():
+    """Classification refuses cuts that do not increase, SE <= 0, θ and SE of different lengths,
+    and summed-score cuts outside (0, 1]."""
     with pytest.raises(PvcalError, match="cuts must be strictly increasing"):
         classification([0.0, 1.0], [0.3, 0.3], [1.0, 0.5])
     with pytest.raises(DataError, match="se must be > 0"):

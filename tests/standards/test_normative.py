@@ -57,6 +57,8 @@ def test_robust_against_iso13528_e3():
 
 
 def test_vectorised_matches_rowwise():
+    """The vectorised robust location/scale (MAD, nIQR, Algorithm A, classical) along an axis
+    equals the row-by-row computation."""
     rng = np.random.default_rng(0)
     x = rng.standard_t(3, size=(6, 40))
     for method in ("mad", "niqr", "algorithm_a", "classical"):
@@ -68,6 +70,8 @@ def test_vectorised_matches_rowwise():
 
 
 def test_normative_bad_input():
+    """normative_cut needs exactly one of percentile or k, a percentile in (0, 100) and a known
+    robust method; others are refused by name."""
     with pytest.raises(PvcalError, match="exactly one of percentile= or k="):
         normative_cut([1, 2, 3])
     with pytest.raises(PvcalError, match="exactly one"):

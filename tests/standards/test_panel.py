@@ -144,6 +144,8 @@ def test_angoff_polytomous_score_and_proportion():
     ],
 )
 def test_angoff_bad_ratings(change, match):
+    """An Angoff rating outside 0..1 or for an item not in the bank is a DataError naming the
+    row, panelist and item."""
     r = _long({1: (0.5, 0.6, 0.7), 2: (0.6, 0.7, 0.8)})
     for col, v in change.items():
         r.loc[0, col] = v
@@ -152,6 +154,8 @@ def test_angoff_bad_ratings(change, match):
 
 
 def test_angoff_incomplete_and_duplicate():
+    """Angoff ratings missing an item for a panelist and round, duplicated, or without a rating
+    column are DataErrors naming them."""
     r = _long({1: (0.5, 0.6, 0.7), 2: (0.6, 0.7, 0.8)})
     with pytest.raises(
         DataError, match=r"panelist 2 in round 1 has no rating for item\(s\) \['Q3'\]"
@@ -251,6 +255,8 @@ def test_bookmark_given_booklet():
 
 
 def test_bookmark_bad_pages():
+    """Bookmark pages outside the booklet, a bookmark on page 1 (no page before it) and two
+    bookmarks of one panelist in a round are refused; contrasting_groups refuses a bad rp."""
     items = pd.DataFrame({"a": 1.0, "b": [0.0, 1.0, 2.0]}, index=list("ABC"))
     pl = pd.DataFrame({"panelist": [1, 2], "round": 1, "page": [2, 5]})
     with pytest.raises(DataError, match=r"page 5 .* is not a page number 2\.\.3"):
@@ -319,6 +325,8 @@ def test_contrasting_groups_against_direct_mle():
 
 
 def test_panel_plots():
+    """The Angoff plot shows each panelist and the panel across rounds; the Bookmark plot is
+    titled Bookmark."""
     import matplotlib
 
     matplotlib.use("Agg")

@@ -86,6 +86,9 @@ def test_raw_scale_method_goes_through_tcc():
 
 
 def test_cut_column_selects_rows_and_judgments_frame():
+    """A panel file holding several cuts is split by its cut column (Good: ratings 0.75 x 4 ->
+    TCC⁻¹(3.0)), and a judgments frame column feeds the borderline-group cut as
+    borderline_group itself gives."""
     panel = pd.concat([_panel(cut="Pass"), _panel(seed=1, cut="Good").assign(rating=0.75)])
     judg = pd.DataFrame({"Excellent": np.where(THETA > 1.8, "borderline", "no")})
     rules = {
@@ -102,6 +105,8 @@ def test_cut_column_selects_rows_and_judgments_frame():
 
 
 def test_bad_rules():
+    """Grade specs with an unknown method, missing or unknown options, normative without
+    percentile/k, or no method are refused with the grade and the option named."""
     with pytest.raises(SchemaError, match="'Pass' names unknown standard-setting method 'delphi'"):
         set_cuts({"Pass": {"method": "delphi"}}, theta=THETA)
     with pytest.raises(SchemaError, match=r"missing option\(s\) \['f_max', 'f_min'\]"):
@@ -115,11 +120,15 @@ def test_bad_rules():
 
 
 def test_cuts_not_increasing():
+    """Cuts must increase from Pass to Excellent; fixed cuts 1.0 > 0.5 are refused with both
+    values."""
     with pytest.raises(PvcalError, match=r"cuts must increase .* Pass=1, Good=0\.5"):
         set_cuts({"Pass": 1.0, "Good": 0.5, "Excellent": 2.0})
 
 
 def test_missing_data_for_method():
+    """A method without the data it needs (Angoff ratings, item parameters, rows for its cut) is
+    a DataError naming what is missing."""
     with pytest.raises(DataError, match="uses angoff but no angoff ratings"):
         set_cuts({"Pass": {"method": "angoff"}}, items=ITEMS)
     with pytest.raises(DataError, match="needs item parameters"):
@@ -155,6 +164,8 @@ def test_bootstrap_seeded_and_recomputes():
 
 
 def test_bootstrap_too_few_panelists():
+    """The panel bootstrap needs at least min_panelists (default 5) panelists: 3 are refused
+    unless the minimum is lowered."""
     cs = set_cuts({"Pass": {"method": "bookmark"}}, items=ITEMS, bookmark=_bookmarks([2, 3, 4]))
     with pytest.raises(DataError, match=r"3 panelist\(s\) .* needs >= 5"):
         cs.bootstrap(20, seed=1)
