@@ -94,11 +94,15 @@ def test_placeholders_survive_translation():
     ],
 )
 def test_glossary_terms(english, chinese):
+    """Each English term translates to the regulation's zh-CN glossary term (regulation.zh.txt,
+    Art. 9 and 11-13) and stays itself in English."""
     assert i18n.gettext(english, "zh-CN") == chinese
     assert i18n.gettext(english, "en") == english
 
 
 def test_glossary_phrases_inside_longer_messages():
+    """The glossary terms (合格线指数, 基准指数, 结果申诉) are used inside longer zh-CN
+    messages too, not only alone."""
     _ = i18n.translator("zh-CN").gettext
     assert "合格线指数" in _("Pass-line index: %(index)s (%(level)s interval %(lo)s – %(hi)s).")
     assert "基准指数" in _("4. Benchmark index and grade cuts")
@@ -106,6 +110,8 @@ def test_glossary_phrases_inside_longer_messages():
 
 
 def test_grade_labels_and_language_tags():
+    """The four grades of Art. 12 carry the regulation's zh-CN labels (优秀, 良好, 合格,
+    不合格); language tags are normalised (default zh-CN) and unknown ones refused."""
     assert [i18n.grade_label(g) for g in ("Excellent", "Good", "Pass", "Fail")] == [
         "优秀",
         "良好",
@@ -121,6 +127,8 @@ def test_grade_labels_and_language_tags():
 
 
 def test_babel_formats_numbers_and_dates_per_locale():
+    """Dates, decimals and percentages follow CLDR's zh-CN and en patterns through Babel (values
+    written out by hand); NaN shows as a dash."""
     when = dt.datetime(2026, 12, 4, 14, 5, tzinfo=dt.UTC)
     assert i18n.format_datetime(when, "zh-CN") == "2026年12月4日 14:05:00 UTC"
     assert i18n.format_datetime(when, "en") == "Dec 4, 2026, 2:05:00\u202fPM UTC"

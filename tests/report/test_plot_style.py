@@ -51,6 +51,8 @@ def _results() -> pd.DataFrame:
 
 
 def test_the_style_puts_the_cjk_font_first(cjk):
+    """The one plot style puts Noto Sans CJK SC (fonts-noto-cjk) before DejaVu Sans,
+    idempotently."""
     assert cjk == "Noto Sans CJK SC"
     with style():
         assert matplotlib.rcParams["font.sans-serif"][:2] == ["Noto Sans CJK SC", "DejaVu Sans"]
@@ -59,6 +61,8 @@ def test_the_style_puts_the_cjk_font_first(cjk):
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
 def test_every_plot_helper_draws_chinese_labels_without_missing_glyphs(cjk, lang):
+    """Every plot helper draws Chinese titles and labels in both page languages without
+    matplotlib's missing-glyph warning."""
     res = _results()
     with style():
         ax = plots.plot_grade_distribution(res, by="period", lang=lang)
@@ -77,6 +81,8 @@ def test_every_plot_helper_draws_chinese_labels_without_missing_glyphs(cjk, lang
 
 
 def test_labels_are_translated(cjk):
+    """zh-CN plots carry the catalogue's labels (标准分, θ（基准量尺）, the grade names of
+    Art. 12 in the legend)."""
     with style():
         ax = plots.plot_standard_score_map(
             {"pass": -0.5}, lambda t: 60 + 10 * (np.asarray(t) + 0.5), lang="zh-CN"
@@ -91,6 +97,8 @@ def test_labels_are_translated(cjk):
 
 
 def test_negative_control_without_the_cjk_font_the_check_fires():
+    """Negative control: without the CJK font the missing-glyph check does fire, so the tests
+    above can fail."""
     with matplotlib.rc_context(rc(None) | {"font.sans-serif": ["DejaVu Sans"]}):
         fig, ax = plt.subplots()
         ax.set_title("标准分")
