@@ -169,6 +169,8 @@ def publish_step(out_dir: str | Path = ".", *, registry: str | Path | None = Non
     record["pass_line"] = pass_line_from_step(step, index)  # what the pass line stands for
     record["method_text"] = method_text(step, index) + " " + record["pass_line"]["meaning"]
     record["key_fingerprint"] = key.fingerprint
+    record.setdefault("title", step.rules.title or step.discipline)
+    record["locale"] = step.rules.locale  # page language of appeal sheets from this index
     _write_json(out / INDEX_FILE, {"record": record, "pass_index": index.pass_index})
     (out / RESULTS_FILE).write_text(
         json.dumps(results.to_dict("records"), indent=1, default=str), encoding="utf-8"
