@@ -55,6 +55,8 @@ def _visible_text(dom: str) -> str:
 
 
 def test_reviewer_report_renders(published, chromium, tmp_path):
+    """Headless Chromium renders the published reviewer report: visible text with the pass-line
+    index, embedded plots, no traceback, no raw identifier (Art. 15), not blank."""
     reports, _ = published
     page = reports / "qms-auditor" / "2025H2" / "report.html"
     png = tmp_path / "report.png"
@@ -77,6 +79,8 @@ def test_reviewer_report_renders(published, chromium, tmp_path):
     [("en", ("Standard score", "Peer comparison")), ("zh-CN", ("标准分", "同行比对"))],
 )
 def test_appeal_sheet_renders(published, chromium, tmp_path, lang, words):
+    """Headless Chromium renders the appeal sheet in English and zh-CN: the candidate's raw id,
+    the localised headings, <html lang>, an embedded plot, not blank."""
     from pvcal.report.appeal import write_appeal_sheet
     from pvcal.report.pseudonym import pseudonymise
 

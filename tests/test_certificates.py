@@ -152,6 +152,9 @@ def test_verification_code_is_hmac_of_the_record(reg):
 
 
 def test_verify_valid_wrong_unknown_expired_revoked(reg):
+    """Certificate verification by hand: a valid code (any case or dashes), a wrong code, an
+    unknown number, an altered record (other key), expiry after the rules' validity (36
+    months) and revocation each give their status."""
     row = _issue(reg).iloc[0]
     number, code = row["number"], row["verification_code"]
     v = certs.verify(reg, number, code.lower().replace("-", ""), key=CERT_KEY, today="2026-01-01")
@@ -195,6 +198,9 @@ def test_certificate_records_are_append_only(reg):
 
 
 def test_revocation_needs_a_reason_and_a_confirmed_case(reg):
+    """Revocation needs a reason (also a database constraint); revoking on a case needs it
+    confirmed and for the same application, only once; the public notice shows the fraud
+    category and the chosen fields."""
     issued = _issue(reg)
     number = issued["number"].iloc[0]
     with pytest.raises(RegistryError, match="reason"):
@@ -308,6 +314,8 @@ def _screened(reg: Registry):
 
 
 def test_cases_opened_from_screening_carry_pseudonymised_evidence(reg):
+    """Cases opened from an integrity screening of planted copying carry pseudonymised evidence
+    (partner, pairs with W > 3, 30 items), and opening them again adds nothing."""
     res, ids, apps, cands = _screened(reg)
     assert res.candidates.loc[apps[0], "flag_copying"]
     assert len(ids) == int(res.candidates["review"].sum()) >= 1

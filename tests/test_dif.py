@@ -257,6 +257,8 @@ def test_logistic_lr_and_nagelkerke_by_hand():
 
 
 def test_logistic_rejects_polytomous_items():
+    """Logistic-regression DIF (dichotomous items only here) refuses polytomous items, naming
+    them."""
     wide = pd.DataFrame({"a": [0, 1, 2, 1], "b": [0, 1, 1, 0]}, dtype=float)
     with pytest.raises(DataError, match=r"items \['a'\] are polytomous"):
         dif.logistic(wide, ["F", "M", "F", "M"], "F")
@@ -338,6 +340,8 @@ def test_more_than_two_groups():
 
 
 def test_input_errors():
+    """DIF misuse is refused by name: an unknown focal level, persons without a group, labels of
+    the wrong length, unknown anchors, fractional scores, an unknown kind, reference = focal."""
     wide, group = hand_data()
     with pytest.raises(DataError, match=r"focal='X' is not a level"):
         dif.mantel_haenszel(wide, group, "X")

@@ -288,6 +288,7 @@ def test_person_fit_polytomous_uses_lz():
 
 
 def test_person_fit_rejects_tiny_n_sim():
+    """Simulated person-fit critical values need enough draws: n_sim = 5 is refused."""
     with pytest.raises(PvcalError, match="n_sim"):
         person_fit(_bank(5, 1), simulate(_bank(5, 1), 5, seed=1)[0], n_sim=5)
 
@@ -393,6 +394,8 @@ def test_screen_result_round_trip_and_summary():
 
 
 def test_screen_requires_site_and_session_for_every_person():
+    """The integrity screen needs a site and session for every person (copying is screened within
+    a sitting) and a known multiple-testing control."""
     bank, x, cands, _, _ = _sittings_with_copiers(61, n_sittings=2, size=5, n_items=12)
     with pytest.raises(DataError, match="session"):
         screen(bank, x, cands.drop(columns="session"), n_sim=20)

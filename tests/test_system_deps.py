@@ -11,11 +11,14 @@ from _system import require_system
 
 
 def test_present_dependency_is_returned(monkeypatch):
+    """Issue 9 item 5: a system dependency that is present is returned, also under CI."""
     monkeypatch.setenv("CI", "true")
     assert require_system("thing", lambda: "/usr/bin/thing") == "/usr/bin/thing"
 
 
 def test_missing_dependency_skips_outside_ci(monkeypatch):
+    """Issue 9 item 5: outside CI a missing system dependency skips the test with 'run make
+    setup'."""
     monkeypatch.delenv("CI", raising=False)
     with pytest.raises(pytest.skip.Exception, match=r"needs thing: run `make setup`"):
         require_system("thing", lambda: None)
@@ -23,6 +26,8 @@ def test_missing_dependency_skips_outside_ci(monkeypatch):
 
 @pytest.mark.parametrize("value", ["true", "1", "TRUE"])
 def test_missing_dependency_fails_under_ci(monkeypatch, value):
+    """Issue 9 item 5: under CI=true (any case or 1) a missing system dependency fails the test
+    with the same message."""
     monkeypatch.setenv("CI", value)
     with pytest.raises(pytest.fail.Exception, match=r"needs thing: run `make setup`"):
         require_system("thing", lambda: None)

@@ -29,6 +29,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.notebook]
 
 
 def test_publish_from_a_folder_outside_the_repository(tmp_path):
+    """Issue 9 item 2: `python -m pvcal.cli publish` run from a folder outside the repository
+    publishes with the packaged notebooks and writes nothing into the checkout."""
     data = tmp_path / "input" / "data"
     shutil.copytree(LAB, data / "lab-assessor")
     cwd = tmp_path / "elsewhere"
@@ -51,6 +53,8 @@ def test_publish_from_a_folder_outside_the_repository(tmp_path):
 
 
 def test_built_wheel_ships_the_notebooks(tmp_path):
+    """Issue 9 item 2: a wheel built offline from the sources contains every notebook and params
+    file as package data."""
     setuptools = pytest.importorskip("setuptools")
     major = int(setuptools.__version__.split(".")[0])
     if major < 77:  # pyproject's build backend; an isolated build would need the network

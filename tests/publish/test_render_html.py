@@ -22,6 +22,8 @@ def _notebook(path):
 
 
 def test_render_html_marks_the_language_and_adds_phone_and_print_rules(tmp_path):
+    """Rendered notebook pages carry <html lang>, one viewport tag, the print and page CSS, the
+    zh-CN term 合格线指数, and the code hidden (the code cell source does not show)."""
     nb = _notebook(tmp_path / "n.ipynb")
     zh = render_html(nb, tmp_path / "zh.html").read_text(encoding="utf-8")
     assert '<html lang="zh-CN">' in zh

@@ -169,6 +169,8 @@ def _not_blank(png: Path) -> None:
     ],
 )
 def test_page_in_both_languages_fits_a_phone_and_prints(chromium, tmp_path, lang, words):
+    """Headless Chromium: the appeal page in zh-CN and en shows its localised words on desktop
+    and phone, fits the phone width with long Chinese labels, and uses the print stylesheet."""
     page_file = tmp_path / f"appeal-{lang}.html"
     page_file.write_text(_html.render("appeal.html.j2", **_context(lang)), encoding="utf-8")
     facts = _shoot(chromium, page_file, tmp_path)

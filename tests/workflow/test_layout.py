@@ -49,15 +49,19 @@ def _modules(*areas: str) -> list[Path]:
 
 @pytest.mark.parametrize("path", _modules("workflow"), ids=lambda p: p.name)
 def test_workflow_never_imports_the_runner(path):
+    """DESIGN.md data flow: no module of workflow/ imports publish/ or the CLI."""
     assert not _imports(path) & {"publish", "cli", "cli_integrity", "cli_monitor"}
 
 
 @pytest.mark.parametrize("path", _modules("report"), ids=lambda p: p.name)
 def test_report_reads_results_never_the_runner(path):
+    """DESIGN.md data flow: no module of report/ imports workflow/, publish/ or the CLI."""
     assert not _imports(path) & set(UPPER)
 
 
 def test_nothing_below_imports_workflow_publish_or_cli():
+    """DESIGN.md data flow: no module outside workflow/, publish/, the CLI and notebooks imports
+    any of them."""
     below = [
         p
         for p in sorted(PACKAGE.rglob("*.py"))
