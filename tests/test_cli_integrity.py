@@ -104,6 +104,8 @@ def test_cli_certificate_commands(reg, reports, capsys, monkeypatch):
 
 
 def test_cli_cases_decide_and_show(reg, reports, capsys):
+    """`pvcal cases decide` refuses skipping a step (open -> cleared), accepts under_review, and
+    `cases list/show` give the case with its reviewer and reason."""
     _, ids, _, _ = _screened(reg)
     r = ["--reports", str(reports)]
     assert main(["cases", "decide", str(ids[0]), "--status", "cleared", "--reviewer", "R",

@@ -16,6 +16,8 @@ pytestmark = pytest.mark.notebook
 
 
 def test_published_pages_are_zh_cn_with_viewport_and_print_css(published):
+    """Every page `make run` publishes is in the sample rules' locale (<html lang="zh-CN">, issue
+    14) with a phone viewport and print CSS."""
     reports, _ = published
     pages = sorted(p for p in reports.rglob("*.html") if "appeals" not in p.parts)
     assert len(pages) >= 4
@@ -27,6 +29,8 @@ def test_published_pages_are_zh_cn_with_viewport_and_print_css(published):
 
 
 def test_no_plot_in_the_publishing_notebooks_misses_a_glyph(published):
+    """No publishing notebook's output carries matplotlib's 'missing from font' message: every
+    label's glyphs are in the configured fonts."""
     reports, _ = published
     notebooks = sorted(reports.rglob("notebooks/*.ipynb"))
     assert notebooks

@@ -137,6 +137,9 @@ def _grade_table(page) -> dict[str, float]:
 
 
 def test_tuner_in_voila_moves_the_pass_cut_and_saves_a_proposal(voila, chromium, tmp_path):
+    """Headless Chromium on the Voilà tuner: moving the pass cut +0.30 shows the pass rate and
+    grade table pvcal computes for those cuts (a higher cut lowers the rate), and saving
+    writes a proposal beside rules.yml, which stays unchanged."""
     from playwright.sync_api import sync_playwright
 
     from pvcal import workflow
