@@ -214,3 +214,26 @@ def test_localise_page_sets_lang_viewport_and_print_css_once():
     assert '<html lang="en" class="x">' in i18n.localise_page(zh, "en")
     kept = '<html><head><meta name="viewport" content="width=500"></head></html>'
     assert i18n.localise_page(kept, "en").count("viewport") == 1
+
+
+def test_translate_summary_translates_labels_not_values():
+    import pandas as pd
+
+    from pvcal._summary import Summary
+
+    table = pd.DataFrame({"method": ["angoff"], "theta": [-0.77]}, index=["Pass"])
+    s = Summary(
+        "Benchmark index: lab 2025H2",
+        {"pass-line index": 60.0, "unknown label": 1},
+        (("Cuts (θ, base scale)", table),),
+        ("a note",),
+    )
+    zh = i18n.translate_summary(s, "zh-CN")
+    assert zh.title == "基准指数: lab 2025H2"
+    assert zh.facts == {"合格线指数": 60.0, "unknown label": 1}
+    caption, t = zh.tables[0]
+    assert caption == "分界（θ，基准量尺）"
+    assert list(t.columns) == ["测算方式", "θ"] and list(t.index) == ["合格"]
+    assert t.iloc[0, 1] == -0.77 and zh.notes == ("a note",)
+    assert s.facts == {"pass-line index": 60.0, "unknown label": 1}  # the original is unchanged
+    assert i18n.translate_summary(s, "en").facts == s.facts

@@ -30,7 +30,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from pvcal import workflow
-from pvcal.report.i18n import translator
+from pvcal.report.i18n import translate_summary, translator
 from pvcal.report.style import use_style
 
 _ = translator(lang).gettext
@@ -74,7 +74,7 @@ if step.warnings:
 
 # %%
 display(Markdown("## " + _("Calibration")))
-display(cal.summary())
+display(translate_summary(cal.summary(), lang))
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")

@@ -37,7 +37,7 @@ from IPython.display import Markdown, display
 
 from pvcal import workflow
 from pvcal.report import plots
-from pvcal.report.i18n import grade_label, translator
+from pvcal.report.i18n import grade_label, translate_summary, translator
 from pvcal.report.style import use_style
 
 _ = translator(lang).gettext
@@ -68,7 +68,7 @@ display(
 )
 
 # %%
-display(index.summary())
+display(translate_summary(index.summary(), lang))
 index.plot()
 plt.show()
 

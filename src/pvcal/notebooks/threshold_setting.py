@@ -32,7 +32,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from pvcal import workflow
-from pvcal.report.i18n import translator
+from pvcal.report.i18n import translate_summary, translator
 from pvcal.report.style import use_style
 
 _ = translator(lang).gettext
@@ -78,7 +78,7 @@ for note in setting.plan.notes:
     display(Markdown(f"- {note}"))
 
 # %%
-display(index.summary())
+display(translate_summary(index.summary(), lang))
 index.plot()
 plt.show()
 

@@ -60,6 +60,8 @@ __all__ = [
     "grade_label",
     "environment",
     "localise_page",
+    "translate_summary",
+    "SUMMARY_LABELS",
     "format_decimal",
     "format_percent",
     "format_datetime",
@@ -186,6 +188,80 @@ def environment(lang: str | None = None) -> Any:
     ``percent`` and ``datetime`` (Babel, for ``lang``).
     """
     return _environment(normalise(lang))
+
+
+#: Labels of the result summaries shown on the published pages (facts, table captions,
+#: columns), translated by :func:`translate_summary`; the result objects keep English.
+SUMMARY_LABELS = (
+    N_("discipline"),
+    N_("period"),
+    N_("N"),
+    N_("pass-line index"),
+    N_("index se"),
+    N_("pass rate"),
+    N_("pass rate se"),
+    N_("bootstrap"),
+    N_("seed"),
+    N_("Benchmark index"),
+    N_("Cuts (θ, base scale)"),
+    N_("Grade distribution"),
+    N_("Classification (Rudner)"),
+    N_("share"),
+    N_("method"),
+    N_("theta"),
+    N_("theta_se"),
+    N_("standard_score"),
+    N_("csem"),
+    N_("accuracy"),
+    N_("consistency"),
+    N_("all cuts"),
+    N_("grade"),
+    N_("Model"),
+    N_("Persons"),
+    N_("Items"),
+    N_("Parameters"),
+    N_("Log-likelihood"),
+    N_("Converged"),
+    N_("EM cycles"),
+    N_("Latent var"),
+    N_("Quadrature"),
+    N_("SE method"),
+)
+
+
+def translate_summary(summary: Any, lang: str | None = None) -> Any:
+    """A result's :class:`~pvcal._summary.Summary` with its labels in ``lang``.
+
+    Fact names, table captions, column and row labels (and the part of the
+    title before ": ") are translated where the catalogue has them; values and
+    notes are unchanged. The result objects themselves keep English labels.
+    """
+    import dataclasses
+
+    import pandas as pd
+
+    _ = translator(lang).gettext
+
+    def label(x: Any) -> Any:
+        return _(x) if isinstance(x, str) and x else x
+
+    def table(t: Any) -> Any:
+        if not isinstance(t, pd.DataFrame):
+            return t
+        out = t.copy()
+        out.columns = [label(c) for c in out.columns]
+        out.index = [label(i) for i in out.index]
+        if t.index.name:
+            out.index.name = label(t.index.name)
+        return out
+
+    head, sep, rest = str(summary.title).partition(": ")
+    return dataclasses.replace(
+        summary,
+        title=label(head) + sep + rest,
+        facts={label(k): v for k, v in summary.facts.items()},
+        tables=tuple((label(c), table(t)) for c, t in summary.tables),
+    )
 
 
 def localise_page(page: str, lang: str | None = None) -> str:
