@@ -833,7 +833,7 @@ def fit_em(
     history: list[float] = []
     n_iter = 0
 
-    def em_map(st, single=single):
+    def em_map(st):
         nonlocal n_iter
         n_iter += 1
         par, lat = st[:-1], st[-1]
@@ -883,17 +883,6 @@ def fit_em(
                 if np.isfinite(lpp) and lpp >= lp1 - 1e-9 * abs(lp1):
                     candidate = snew
         state = candidate if candidate is not None else s2
-    if converged and single:
-        # float32 sums depend on how the patterns are chunked (in-memory vs Dask partitions);
-        # plain float64 EM steps from the float32 solution (each contracts a difference by
-        # the EM rate) make the estimate independent of that rounding
-        for _ in range(3):
-            lp0, s1 = em_map(state, False)
-            history.append(lp0)
-            change = float(np.max(np.abs(_flatten(s1) - _flatten(state))))
-            state = s1
-            if change < tol:
-                break
     params, latent = state[:-1], state[-1]
     ll = e_step(design, params, nodes, latent_log_weights(latent, nodes))[0]
     if not converged:
