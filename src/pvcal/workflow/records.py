@@ -184,63 +184,107 @@ def publish_step(out_dir: str | Path = ".", *, registry: str | Path | None = Non
 
 
 def method_text(step: CalibrationStep, index: Any) -> str:
-    """Plain-language account of how results of this period were reached (Art. 13)."""
+    """Plain-language account of how results of this period were reached (Art. 13).
+
+    In the rules' ``locale`` (:mod:`pvcal.report.i18n`); the notes it quotes from
+    the index's uncertainty stay as those steps wrote them.
+    """
+    from ..report.i18n import grade_label, translator
+
     rules = step.rules
+    lang = rules.locale
+    _ = translator(lang).gettext
     cal = step.calibration
     conv = index.conversion
     model = (
         rules.model
         if rules.model != "mixed"
-        else "mixed (per item: "
-        + ", ".join(sorted(set(map(str, step.bank.loc[step.wide.columns, "model"]))))
-        + ")"
+        else _("mixed (per item: %(models)s)")
+        % {"models": ", ".join(sorted(set(map(str, step.bank.loc[step.wide.columns, "model"]))))}
     )
     parts = [
-        f"Responses of {len(step.wide):,} eligible applications of {step.period} "
-        f"(study hours >= {rules.min_study_hours:g}; Art. 6) were calibrated with the {model} "
-        f"IRT model by marginal maximum likelihood (EM; converged: {cal.converged}, "
-        f"{cal.n_iter} cycles). Missing responses (not presented, not reached or omitted) "
-        "are ignored, not scored as wrong.",
+        _(
+            "Responses of %(n)s eligible applications of %(period)s (study hours >= %(hours)s; "
+            "Art. 6) were calibrated with the %(model)s IRT model by marginal maximum likelihood "
+            "(EM; converged: %(converged)s, %(cycles)s cycles). Missing responses (not presented, "
+            "not reached or omitted) are ignored, not scored as wrong."
+        )
+        % {
+            "n": f"{len(step.wide):,}",
+            "period": step.period,
+            "hours": f"{rules.min_study_hours:g}",
+            "model": model,
+            "converged": cal.converged,
+            "cycles": cal.n_iter,
+        },
     ]
     if step.linking is not None:
         lk = step.linking
-        parts.append(
-            f"The period was put on the base scale of {step.base_period} by {lk.method} linking "
-            f"through {len(lk.anchors)} anchor items (θ_base = {lk.A:.4f} · θ + {lk.B:.4f})"
-            + (
-                f"; drifting anchors left out: {', '.join(map(str, lk.excluded))}"
-                if lk.excluded
-                else ""
-            )
-            + "."
-        )
+        text = _(
+            "The period was put on the base scale of %(base)s by %(method)s linking through "
+            "%(n)s anchor items (θ_base = %(A)s · θ + %(B)s)"
+        ) % {
+            "base": step.base_period,
+            "method": lk.method,
+            "n": len(lk.anchors),
+            "A": f"{lk.A:.4f}",
+            "B": f"{lk.B:.4f}",
+        }
+        if lk.excluded:
+            text += _("; drifting anchors left out: %(items)s") % {
+                "items": ", ".join(map(str, lk.excluded))
+            }
+        parts.append(text + _("."))
     else:
-        parts.append(f"{step.period} is the base period: its calibration fixes the θ scale.")
+        parts.append(
+            _("%(period)s is the base period: its calibration fixes the θ scale.")
+            % {"period": step.period}
+        )
     parts.append(
-        "Ability θ is the expected a posteriori (EAP) estimate with its posterior SD as SE."
+        _("Ability θ is the expected a posteriori (EAP) estimate with its posterior SD as SE.")
     )
-    cuts = "; ".join(
-        f"{g}: θ = {index.cuts[g]:.3f} ({index.methods[g].get('method', '?')})" for g in CUT_GRADES
+    cuts = _("; ").join(
+        f"{grade_label(g, lang)}: θ = {index.cuts[g]:.3f} ({index.methods[g].get('method', '?')})"
+        for g in CUT_GRADES
     )
-    parts.append(f"Grade cuts on the base scale: {cuts}.")
+    parts.append(_("Grade cuts on the base scale: %(cuts)s.") % {"cuts": cuts})
     parts.extend(index.uncertainty.get("notes", []))
     parts.append(
-        f"Standard score = {conv.pass_score:g} + {conv.scale:g} × (θ − {conv.anchor_theta:.4f}), "
-        f"rounded half up to {conv.decimals} decimals and clipped to "
-        f"[{conv.lower:g}, {conv.upper:g}]; the pass-line index is {index.pass_index:.2f}. "
-        "A score on a cut's standard score belongs to the upper grade "
-        f"(cuts at {', '.join(f'{g} {v:.2f}' for g, v in index.cut_scores.items())})."
+        _(
+            "Standard score = %(pass)s + %(scale)s × (θ − %(anchor)s), rounded half up to "
+            "%(decimals)s decimals and clipped to [%(lower)s, %(upper)s]; the pass-line index is "
+            "%(index)s. A score on a cut's standard score belongs to the upper grade (cuts at "
+            "%(cuts)s)."
+        )
+        % {
+            "pass": f"{conv.pass_score:g}",
+            "scale": f"{conv.scale:g}",
+            "anchor": f"{conv.anchor_theta:.4f}",
+            "decimals": conv.decimals,
+            "lower": f"{conv.lower:g}",
+            "upper": f"{conv.upper:g}",
+            "index": f"{index.pass_index:.2f}",
+            "cuts": ", ".join(
+                f"{grade_label(g, lang)} {v:.2f}" for g, v in index.cut_scores.items()
+            ),
+        }
     )
     if rules.peer is not None:
         final = {
-            "lower": "the lower of the exam and peer grades",
-            "exam": "the exam grade (the peer grade is reported beside it)",
-            "peer": "the peer grade",
+            "lower": _("the lower of the exam and peer grades"),
+            "exam": _("the exam grade (the peer grade is reported beside it)"),
+            "peer": _("the peer grade"),
         }[rules.combine]
         parts.append(
-            "Peer comparison (ISO 13528): assigned value by the robust consensus "
-            f"({rules.peer.method}) of all participants per sample; "
-            f"the worst |{rules.peer.grading.statistic}| over samples "
-            f"is graded; the final grade is {final}."
+            _(
+                "Peer comparison (ISO 13528): assigned value by the robust consensus "
+                "(%(method)s) of all participants per sample; the worst |%(statistic)s| over "
+                "samples is graded; the final grade is %(final)s."
+            )
+            % {
+                "method": rules.peer.method,
+                "statistic": rules.peer.grading.statistic,
+                "final": final,
+            }
         )
     return " ".join(parts)
