@@ -52,7 +52,8 @@ def test_index_records_carry_the_pass_line(published):
             assert f["n_items"] == len(on_form)
             mark = float(tcc(items.loc[on_form], [pl["theta"]["value"]])[0])
             assert f["raw_pass_mark"] == pytest.approx(mark, rel=1e-10)
-        assert "by construction" in pl["meaning"] and pl["meaning"] in rec["method_text"]
+        # the sample rules' locale is zh-CN: "reads 60 in every period by construction"
+        assert "按构造" in pl["meaning"] and pl["meaning"] in rec["method_text"]
         page = (unit / "report.html").read_text(encoding="utf-8")  # the rules' locale: zh-CN
         assert gettext("What the pass line means", "zh-CN") in page
     html = (reports / "industry" / "industry_report.html").read_text(encoding="utf-8")

@@ -73,6 +73,7 @@ def pass_line(
     max_scores: Mapping[str, float] | None = None,
     anchor_theta: float | None = None,
     D: float = 1.0,
+    lang: str | None = "en",
 ) -> dict[str, Any]:
     """The ``pass_line`` entry of a published index record.
 
@@ -103,6 +104,9 @@ def pass_line(
         The θ the standard-score map is anchored at when fixed by the rules
         (``scale.standard_score.anchor_theta``); None: anchored at the pass cut.
     D : float, default 1.0
+    lang : {"en", "zh-CN"}, default "en"
+        Language of ``meaning`` (:mod:`pvcal.report.i18n`; the published record
+        uses the rules' ``locale``).
 
     Returns
     -------
@@ -165,32 +169,39 @@ def pass_line(
             "max_score": top,
             "n_items": len(ids),
         }
-    marks = "; ".join(
-        f"form {f}: {v['raw_pass_mark']:.1f} of {v['max_score']:g} points"
-        + (f" (SE {v['se']:.2f})" if v["se"] is not None else "")
+    from ..report.i18n import translator
+
+    _ = translator(lang).gettext
+    marks = _("; ").join(
+        _("form %(form)s: %(mark)s of %(max)s points")
+        % {"form": f, "mark": f"{v['raw_pass_mark']:.1f}", "max": f"{v['max_score']:g}"}
+        + (_(" (SE %(se)s)") % {"se": f"{v['se']:.2f}"} if v["se"] is not None else "")
         for f, v in out_forms.items()
     )
-    where = f" (set in {cuts_from})" if cuts_from else ""
-    unc = f", SE {se:.3f}" if se is not None else ""
+    where = _(" (set in %(source)s)") % {"source": cuts_from} if cuts_from else ""
+    unc = _(", SE %(se)s") % {"se": f"{se:.3f}"} if se is not None else ""
     if ci is not None:
-        unc += f", {level:.0%} interval {ci[0]:.3f} to {ci[1]:.3f}"
+        unc += _(", %(level)s interval %(lo)s to %(hi)s") % {
+            "level": f"{level:.0%}",
+            "lo": f"{ci[0]:.3f}",
+            "hi": f"{ci[1]:.3f}",
+        }
     if anchor_theta is None:
-        construction = (
-            f"A standard score of {pass_score:g} is the pass line: the standard score is "
-            f"{pass_score:g} + {scale:g} × (θ − θ_pass), anchored at the pass cut, so it reads "
-            f"{pass_score:g} in every period by construction and does not by itself say how "
+        construction = _(
+            "A standard score of %(pass)s is the pass line: the standard score is "
+            "%(pass)s + %(scale)s × (θ − θ_pass), anchored at the pass cut, so it reads "
+            "%(pass)s in every period by construction and does not by itself say how "
             "demanding the pass line is."
-        )
+        ) % {"pass": f"{pass_score:g}", "scale": f"{scale:g}"}
     else:
-        construction = (
-            f"The pass line is at a standard score of {pass_score:.2f}: the standard score is "
-            f"anchored at the fixed θ = {anchor_theta:.3f}, so the pass line moves with the "
-            "pass cut."
-        )
-    meaning = (
-        f"{construction} It stands for ability θ = {cut:.3f}{unc} on the base scale of "
-        f"{base_period}{where}; on this period's forms that is a raw score of about {marks}."
-    )
+        construction = _(
+            "The pass line is at a standard score of %(pass)s: the standard score is "
+            "anchored at the fixed θ = %(anchor)s, so the pass line moves with the pass cut."
+        ) % {"pass": f"{pass_score:.2f}", "anchor": f"{anchor_theta:.3f}"}
+    meaning = construction + " " + _(
+        "It stands for ability θ = %(cut)s%(unc)s on the base scale of %(base)s%(where)s; "
+        "on this period's forms that is a raw score of about %(marks)s."
+    ) % {"cut": f"{cut:.3f}", "unc": unc, "base": base_period, "where": where, "marks": marks}
     return {
         "standard_score": float(pass_score),
         "meaning": meaning,
@@ -244,4 +255,5 @@ def pass_line_from_step(step: Any, index: Any) -> dict[str, Any]:
         anchor_theta=(
             None if index.conversion.anchor == "pass_cut" else float(index.conversion.anchor_theta)
         ),
+        lang=getattr(getattr(step, "rules", None), "locale", "en"),
     )
