@@ -122,6 +122,41 @@ def test_cli_cases_decide_and_show(reg, reports, capsys):
     assert shown["status"] == "under_review" and "R. Li" in page and "assigned" in page
 
 
+
+def test_case_pages_and_notice_in_both_languages(reg, reports, tmp_path, capsys):
+    """DESIGN.md/issue 14: `cases show` and `certificate revoked --format html` write
+    zh-CN by default in the regulation's words (DOMAIN.md glossary, Art. 14: 证书撤销通报,
+    弄虚作假), English with --lang en; <html lang>; kind, status and reason category shown by
+    name, the registry keeping the ids."""
+    _, ids, _, _ = _screened(reg)
+    issued = _issue(reg)
+    certs.revoke(reg, issued["number"].iloc[0], reason="x", actor="a", category="fraud")
+    r = ["--reports", str(reports)]
+    pages = {}
+    for lang in ("zh-CN", "en"):
+        out = tmp_path / lang / "case.html"
+        extra = ["--lang", "en"] if lang == "en" else []  # zh-CN is the default
+        assert main(["cases", "show", str(ids[0]), "--out", str(out), *extra, *r]) == 0
+        assert json.loads(capsys.readouterr().out)["status"] == "open"  # the id, not a label
+        pages[lang] = out.read_text(encoding="utf-8"), (out.parent / "index.html").read_text(
+            encoding="utf-8"
+        )
+        argv = ["certificate", "revoked", "--format", "html", "--data", str(tmp_path), *extra]
+        assert main([*argv, *r]) == 0
+        pages[lang] += (capsys.readouterr().out,)
+    case_zh, list_zh, notice_zh = pages["zh-CN"]
+    case_en, list_en, notice_en = pages["en"]
+    assert all('<html lang="zh-CN">' in p for p in pages["zh-CN"])
+    assert all('<html lang="en">' in p for p in pages["en"])
+    assert f"<h1>诚信审查案件 {ids[0]}</h1>" in case_zh and "待审查" in case_zh
+    assert "疑似抄袭" in case_zh and "Integrity case" not in case_zh
+    assert f"<h1>Integrity case {ids[0]}</h1>" in case_en and "suspected copying" in case_en
+    assert "<h1>诚信审查案件</h1>" in list_zh and "<h1>Integrity cases</h1>" in list_en
+    assert "<h1>证书撤销通报</h1>" in notice_zh and "证书编号" in notice_zh
+    assert "<td>弄虚作假</td>" in notice_zh and "fraud" not in notice_zh
+    assert "<h1>Certificate revocation notice</h1>" in notice_en and "<td>fraud</td>" in notice_en
+    assert "Certificate number" in notice_en and "诚信" not in case_en + list_en + notice_en
+
 @pytest.mark.notebook
 def test_publication_issues_certificates_and_a_revocation_shows(reports_copy, capsys):
     """End to end on the published sample (``make run``): one certificate per passing

@@ -5,6 +5,9 @@ Registered on the ``pvcal`` parser by :mod:`pvcal.cli`; the work is
 
 Exit status: 0, or 1 with ``--check`` when there is an alert (for
 schedulers); 2 for a pvcal error (bad config, no registry), as every command.
+``monitoring.html`` is in ``--lang`` (default: the ``locale`` of the published
+rules when every unit has the same, else zh-CN); ``monitoring.json`` and the
+printed alerts are language-neutral (alert kinds, English messages).
 
 Examples
 --------
@@ -12,6 +15,7 @@ Examples
 
     $ pvcal monitor --reports reports                       # writes reports/monitoring/
     $ pvcal monitor --reports reports --check --config monitoring.yml
+    $ pvcal monitor --reports reports --lang en             # the page in English
 """
 
 from __future__ import annotations
@@ -40,6 +44,12 @@ def add_commands(sub: Any) -> None:
     mon.add_argument(
         "--check", action="store_true", help="exit 1 when there is an alert (for schedulers)"
     )
+    mon.add_argument(
+        "--lang",
+        choices=("zh-CN", "en"),
+        default=None,
+        help="language of monitoring.html (default: the published rules' locale, else zh-CN)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         config = reports / "monitoring.yml"
     result = monitor(reports, load_config(config))
     out = Path(args.out) if args.out else reports / "monitoring"
-    _, page = write_monitoring(result, out)
+    _, page = write_monitoring(result, out, lang=args.lang)
     for a in result.alerts:
         where = " ".join(x for x in (a.discipline, a.period) if x)
         print(f"alert {a.kind:<15} {where}: {a.message}")

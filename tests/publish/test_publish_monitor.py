@@ -204,7 +204,8 @@ def test_write_and_cli_check(planted, tmp_path, capsys):
     assert need <= set(data["runs"][0])
     assert {"kind", "discipline", "period", "message"} == set(data["alerts"][0])
     assert len(data["drift"]["item_drift"]) == 20
-    assert "Platform monitoring" in (out / "monitoring.html").read_text(encoding="utf-8")
+    page = (out / "monitoring.html").read_text(encoding="utf-8")
+    assert "平台运行情况监测" in page  # the default language: zh-CN
     clean = tmp_path / "clean"
     _clean(clean)
     assert main(["monitor", "--reports", str(clean), "--out", str(out), "--check"]) == 0
@@ -243,3 +244,58 @@ def test_volume_from_the_calibration_when_run_json_lacks_the_facts(planted):
     run.write_text(json.dumps(rec), encoding="utf-8")
     vol = [a for a in mon.monitor(planted).alerts if a.kind == "volume"]
     assert len(vol) == 1 and "400 persons calibrated against 1000" in vol[0].message
+
+
+def test_monitoring_page_language(planted, tmp_path):
+    """DESIGN.md/issue 14: ``pvcal monitor --lang``; zh-CN by default in the regulation's
+    words (Art. 20: 平台运行情况监测; DOMAIN.md glossary), English with ``--lang en``;
+    <html lang>, the phone viewport and page.css; monitoring.json the same in both."""
+    from pvcal.cli import main
+
+    zh_dir, en_dir = tmp_path / "zh", tmp_path / "en"
+    assert main(["monitor", "--reports", str(planted), "--out", str(zh_dir)]) == 0
+    assert main(["monitor", "--reports", str(planted), "--out", str(en_dir), "--lang", "en"]) == 0
+    zh = (zh_dir / "monitoring.html").read_text(encoding="utf-8")
+    en = (en_dir / "monitoring.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in zh and '<html lang="en">' in en
+    for page in (zh, en):
+        assert 'name="viewport" content="width=device-width, initial-scale=1"' in page
+        assert "@media print" in page  # page.css
+    assert "<h1>平台运行情况监测（第二十条）</h1>" in zh
+    assert "<h1>Platform monitoring (Art. 20)</h1>" in en
+    # the fixed part of an alert translated, its values kept (the planted 1000 -> 400 drop)
+    assert "本期参与校准 400 人，上期 1000 人（-60%；阈值 ±50%）" in zh
+    assert "400 persons calibrated against 1000 the period before" in en
+    assert "Platform monitoring" not in zh and "persons calibrated against" not in zh
+    assert "平台" not in en
+    js = [json.loads((d / "monitoring.json").read_text(encoding="utf-8")) for d in (zh_dir, en_dir)]
+    assert js[0]["alerts"] == js[1]["alerts"]  # language-neutral: English messages, same kinds
+    assert "400 persons calibrated against 1000 the period before (-60%; threshold ±50%)" in [
+        a["message"] for a in js[0]["alerts"]
+    ]
+
+
+def test_monitoring_page_follows_the_rules_locale(tmp_path):
+    """Without --lang the page takes the ``locale`` recorded with the published indexes
+    (as ``pvcal appeal`` does), else zh-CN; the alert text is msgid % params in English."""
+    _clean(tmp_path)
+    m = mon.monitor(tmp_path)
+    assert m.locales == ()  # the hand-built records carry no locale: zh-CN
+    _, page = mon.write_monitoring(m, tmp_path / "a")
+    assert '<html lang="zh-CN">' in page.read_text(encoding="utf-8")
+    for f in tmp_path.glob("qms/*/index.json"):  # the rules said locale: en
+        doc = json.loads(f.read_text(encoding="utf-8"))
+        doc["record"]["locale"] = "en"
+        f.write_text(json.dumps(doc), encoding="utf-8")
+    m_en = mon.monitor(tmp_path)
+    assert m_en.locales == ("en", "en")
+    _, page = mon.write_monitoring(m_en, tmp_path / "b")
+    assert '<html lang="en">' in page.read_text(encoding="utf-8")
+    mixed = mon.Monitoring(m.runs, m.alerts, m.config, m.generated_at, m.tables, ("en", "zh-CN"))
+    _, page = mon.write_monitoring(mixed, tmp_path / "c")
+    assert '<html lang="zh-CN">' in page.read_text(encoding="utf-8")
+    a = mon._alert("convergence", "qms", "P2", "EM did not converge (%(cycles)s cycles)", cycles=7)
+    assert a.message == "EM did not converge (7 cycles)" == a.text("en")
+    assert a.text("zh-CN") == "EM 未收敛（7 次迭代）"
+    assert a.to_dict() == {"kind": "convergence", "discipline": "qms", "period": "P2",
+                           "message": "EM did not converge (7 cycles)"}  # fmt: skip

@@ -51,6 +51,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .._validation import PvcalError, SchemaError
 from ..registry import Registry, registry_path, utcnow
+from ..report.i18n import N_
 
 __all__ = [
     "ALERT_SOURCES",
@@ -201,15 +202,42 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> MonitorConf
 # --------------------------------------------------------------------------- results
 @dataclasses.dataclass(frozen=True)
 class Alert:
-    """One alert: what kind, where, and a message a person can act on."""
+    """One alert: what kind, where, and a message a person can act on.
+
+    ``message`` is English (``monitoring.json``, the command's output);
+    ``msgid`` and ``params``, when given, let the page show it in another
+    language: ``message == msgid % params`` and the page shows
+    ``gettext(msgid) % params`` (:meth:`text`).
+    """
 
     kind: str
     discipline: str | None
     period: str | None
     message: str
+    msgid: str | None = dataclasses.field(default=None, compare=False, repr=False)
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """``{"kind", "discipline", "period", "message"}`` (the message in English)."""
+        return {
+            "kind": self.kind,
+            "discipline": self.discipline,
+            "period": self.period,
+            "message": self.message,
+        }
+
+    def text(self, lang: str | None = None) -> str:
+        """The message in ``lang`` (the fixed part translated, the values as they are)."""
+        if self.msgid is None:
+            return self.message
+        from ..report.i18n import gettext
+
+        return gettext(self.msgid, lang) % dict(self.params)
+
+
+def _alert(kind: str, discipline: Any, period: Any, msgid: str, **params: Any) -> Alert:
+    """An :class:`Alert` whose message is ``msgid % params`` (translatable on the page)."""
+    return Alert(kind, discipline, period, msgid % params, msgid=msgid, params=params)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -264,6 +292,8 @@ class Monitoring:
     config: MonitorConfig
     generated_at: str
     tables: Mapping[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
+    #: ``locale`` of the rules recorded with each published unit's index (page language).
+    locales: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -440,12 +470,17 @@ def _failures(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
         if len(later):
             continue  # the unit ran successfully afterwards
         out.append(
-            Alert(
+            _alert(
                 "failure",
                 r["discipline"],
                 r["period"],
-                f"run {r['run_id']} failed and nothing was published: {r['message']} "
-                f"(see reports/{_FAILED}/{r['run_id']}/)",
+                N_(
+                    "run %(run)s failed and nothing was published: %(message)s "
+                    "(see reports/%(folder)s/%(run)s/)"
+                ),
+                run=r["run_id"],
+                message=r["message"],
+                folder=_FAILED,
             )
         )
     return out
@@ -455,12 +490,17 @@ def _durations(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
     runs = ctx.runs
     slow = runs[pd.to_numeric(runs["duration_s"], errors="coerce") > cfg.max_duration_s]
     return [
-        Alert(
+        _alert(
             "duration",
             r["discipline"],
             r["period"],
-            f"run {r['run_id']} ({r['outcome']}) took {float(r['duration_s']):.0f} s, "
-            f"more than max_duration_s = {cfg.max_duration_s:g} s",
+            N_(
+                "run %(run)s (%(outcome)s) took %(seconds)s s, more than max_duration_s = %(max)s s"
+            ),
+            run=r["run_id"],
+            outcome=r["outcome"],
+            seconds=f"{float(r['duration_s']):.0f}",
+            max=f"{cfg.max_duration_s:g}",
         )
         for _, r in slow.iterrows()
     ]
@@ -489,11 +529,13 @@ def _volumes(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
             n = r.get("n_index")
             if n is not None and pd.notna(n) and int(n) < cfg.min_results:
                 out.append(
-                    Alert(
+                    _alert(
                         "volume",
                         d,
                         r["period"],
-                        f"{int(n)} candidates scored, fewer than min_results = {cfg.min_results}",
+                        N_("%(n)s candidates scored, fewer than min_results = %(min)s"),
+                        n=int(n),
+                        min=cfg.min_results,
                     )
                 )
             cur = r.get("n_persons")
@@ -502,12 +544,18 @@ def _volumes(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
                 change = cur / prev - 1
                 if abs(change) > cfg.volume_change:
                     out.append(
-                        Alert(
+                        _alert(
                             "volume",
                             d,
                             r["period"],
-                            f"{cur:.0f} persons calibrated against {prev:.0f} the period before "
-                            f"({change:+.0%}; threshold ±{cfg.volume_change:.0%})",
+                            N_(
+                                "%(now)s persons calibrated against %(before)s the period "
+                                "before (%(change)s; threshold ±%(threshold)s)"
+                            ),
+                            now=f"{cur:.0f}",
+                            before=f"{prev:.0f}",
+                            change=f"{change:+.0%}",
+                            threshold=f"{cfg.volume_change:.0%}",
                         )
                     )
             prev = cur if cur is not None else prev
@@ -522,16 +570,25 @@ def _convergence(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
         converged = rec.get("converged", cal.get("converged"))
         n_iter = rec.get("em_iterations", cal.get("n_iter"))
         if converged is False:
-            out.append(Alert("convergence", d, p, f"EM did not converge ({n_iter} cycles)"))
+            out.append(
+                _alert(
+                    "convergence",
+                    d,
+                    p,
+                    N_("EM did not converge (%(cycles)s cycles)"),
+                    cycles=n_iter,
+                )
+            )
         elif cfg.max_em_iterations is not None and n_iter is not None:
             if int(n_iter) >= cfg.max_em_iterations:
                 out.append(
-                    Alert(
+                    _alert(
                         "convergence",
                         d,
                         p,
-                        f"EM used {int(n_iter)} cycles (max_em_iterations = "
-                        f"{cfg.max_em_iterations})",
+                        N_("EM used %(cycles)s cycles (max_em_iterations = %(max)s)"),
+                        cycles=int(n_iter),
+                        max=cfg.max_em_iterations,
                     )
                 )
     return out
@@ -545,13 +602,18 @@ def _anchor_drift(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
         excluded = lk.get("excluded") or []
         if excluded:
             out.append(
-                Alert(
+                _alert(
                     "anchor_drift",
                     d,
                     p,
-                    f"the anchor drift screen left out {len(excluded)} of "
-                    f"{len(lk.get('anchors') or []) + len(excluded)} anchors when linking onto "
-                    f"{lk.get('base', 'the base period')}: {', '.join(map(str, excluded))}",
+                    N_(
+                        "the anchor drift screen left out %(out)s of %(total)s anchors when "
+                        "linking onto %(base)s: %(items)s"
+                    ),
+                    out=len(excluded),
+                    total=len(lk.get("anchors") or []) + len(excluded),
+                    base=lk.get("base", "the base period"),
+                    items=", ".join(map(str, excluded)),
                 )
             )
     return out
@@ -605,12 +667,18 @@ def _item_drift(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
         )
         same = (res["discipline"] == d) & (res["period_from"] == p0) & (res["period_to"] == p1)
         out.append(
-            Alert(
+            _alert(
                 "item_drift",
                 str(d),
                 str(p1),
-                f"{len(sub)} of {int(same.sum())} common items moved on the base scale since "
-                f"{p0}: {desc}",
+                N_(
+                    "%(moved)s of %(common)s common items moved on the base scale since %(since)s: "
+                    "%(items)s"
+                ),
+                moved=len(sub),
+                common=int(same.sum()),
+                since=p0,
+                items=desc,
             )
         )
     return out
@@ -637,13 +705,22 @@ def pass_rate_table(ctx: MonitorContext, cfg: MonitorConfig) -> pd.DataFrame:
 def _pass_rates(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
     res = pass_rate_table(ctx, cfg)
     return [
-        Alert(
+        _alert(
             "pass_rate",
             r.discipline,
             str(r.period_to),
-            f"pass rate {r.rate_from:.1%} in {r.period_from} -> {r.rate_to:.1%} "
-            f"({r.change:+.1%}, 95% interval {r.lo:+.1%} to {r.hi:+.1%}, p = {r.p_value:.2g}; "
-            f"threshold {cfg.pass_rate.threshold:.0%})",
+            N_(
+                "pass rate %(before)s in %(since)s -> %(now)s (%(change)s, 95%% interval "
+                "%(lo)s to %(hi)s, p = %(p)s; threshold %(threshold)s)"
+            ),
+            before=f"{r.rate_from:.1%}",
+            since=r.period_from,
+            now=f"{r.rate_to:.1%}",
+            change=f"{r.change:+.1%}",
+            lo=f"{r.lo:+.1%}",
+            hi=f"{r.hi:+.1%}",
+            p=f"{r.p_value:.2g}",
+            threshold=f"{cfg.pass_rate.threshold:.0%}",
         )
         for r in res[res["alert"].astype(bool)].itertuples()
     ]
@@ -680,13 +757,21 @@ def _score_drift(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
     res = score_drift_table(ctx, cfg)
     t = cfg.score_drift
     return [
-        Alert(
+        _alert(
             "score_drift",
             r.discipline,
             str(r.period_to),
-            f"θ distribution (base scale) moved since {r.period_from}: mean "
-            f"{r.mean_from:.2f} -> {r.mean_to:.2f}, SMD {r.smd:+.2f}, KS {r.ks:.2f} "
-            f"(thresholds {t.threshold_smd:g}, {t.threshold_ks:g})",
+            N_(
+                "θ distribution (base scale) moved since %(since)s: mean %(before)s -> %(now)s, "
+                "SMD %(smd)s, KS %(ks)s (thresholds %(t_smd)s, %(t_ks)s)"
+            ),
+            since=r.period_from,
+            before=f"{r.mean_from:.2f}",
+            now=f"{r.mean_to:.2f}",
+            smd=f"{r.smd:+.2f}",
+            ks=f"{r.ks:.2f}",
+            t_smd=f"{t.threshold_smd:g}",
+            t_ks=f"{t.threshold_ks:g}",
         )
         for r in res[res["alert"].astype(bool)].itertuples()
     ]
@@ -737,12 +822,14 @@ def _dif(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
             )
         )
         out.append(
-            Alert(
+            _alert(
                 "dif",
                 d,
                 p,
-                f"{len(items)} item(s) classed {'/'.join(cfg.dif_classes)} for DIF go to "
-                f"review: {detail}",
+                N_("%(n)s item(s) classed %(classes)s for DIF go to review: %(items)s"),
+                n=len(items),
+                classes="/".join(cfg.dif_classes),
+                items=detail,
             )
         )
     return out
@@ -758,13 +845,17 @@ def _cases(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
         if len(sub) > cfg.max_open_cases:
             kinds = sub["status"].value_counts().to_dict()
             out.append(
-                Alert(
+                _alert(
                     "integrity_cases",
                     str(d),
                     str(p),
-                    f"{len(sub)} integrity case(s) not decided "
-                    f"({', '.join(f'{n} {s}' for s, n in kinds.items())}; "
-                    f"max_open_cases = {cfg.max_open_cases})",
+                    N_(
+                        "%(n)s integrity case(s) not decided (%(statuses)s; "
+                        "max_open_cases = %(max)s)"
+                    ),
+                    n=len(sub),
+                    statuses=", ".join(f"{n} {s}" for s, n in kinds.items()),
+                    max=cfg.max_open_cases,
                 )
             )
     return out
@@ -845,80 +936,155 @@ def monitor(
         "pass_rate": pass_rate_table(ctx, cfg),
         "score_drift": score_drift_table(ctx, cfg),
     }
+    locales = tuple(
+        str(loc)
+        for d, p in units
+        if (loc := ((ctx.read_json(d, p, "index.json") or {}).get("record") or {}).get("locale"))
+    )
     return Monitoring(
-        runs=runs, alerts=tuple(alerts), config=cfg, generated_at=utcnow(), tables=tables
+        runs=runs,
+        alerts=tuple(alerts),
+        config=cfg,
+        generated_at=utcnow(),
+        tables=tables,
+        locales=locales,
     )
 
 
-def _html(m: Monitoring) -> str:
-    from html import escape
+#: Display names of the alert kinds on the page (monitoring.json keeps the ids).
+_KIND_LABELS = {
+    "failure": N_("failed run"),
+    "duration": N_("run duration"),
+    "volume": N_("data volume"),
+    "convergence": N_("EM convergence"),
+    "anchor_drift": N_("anchor drift"),
+    "item_drift": N_("item drift"),
+    "pass_rate": N_("pass-rate change"),
+    "score_drift": N_("score-distribution drift"),
+    "dif": N_("differential item functioning (DIF)"),
+    "integrity_cases": N_("integrity cases"),
+}
 
+#: Column labels of the page's tables (the frames and monitoring.json keep the ids).
+_COLUMN_LABELS = {
+    "run_id": N_("run"),
+    "command": N_("command"),
+    "discipline": N_("discipline"),
+    "period": N_("period"),
+    "started": N_("started"),
+    "duration_s": N_("duration (s)"),
+    "outcome": N_("outcome"),
+    "message": N_("message"),
+    "n_persons": N_("persons calibrated"),
+    "n_results": N_("results published"),
+    "n_responses": N_("responses answered"),
+    "n_items": N_("items"),
+    "em_iterations": N_("EM cycles"),
+    "converged": N_("converged"),
+    "code_version": N_("code version"),
+    "item": N_("item"),
+    "period_from": N_("from period"),
+    "period_to": N_("to period"),
+    "alert": N_("alert"),
+}
+
+_DRIFT_TITLES = {
+    "item_drift": N_("Item drift: every common item, consecutive periods, base scale"),
+    "pass_rate": N_("Pass-rate changes (two-proportion z, Newcombe interval)"),
+    "score_drift": N_("Score-distribution drift (θ, base scale: SMD, KS)"),
+}
+
+
+def _page_lang(m: Monitoring, lang: str | None) -> str:
+    """``lang``, else the one locale of every published unit's rules, else the default."""
+    from ..report.i18n import normalise
+
+    if lang is None and len(set(m.locales)) == 1:
+        lang = m.locales[0]
+    return normalise(lang)
+
+
+def _html(m: Monitoring, lang: str | None = None) -> str:
     from ..report.html import table
+    from ..report.i18n import environment, translator
+
+    tag = _page_lang(m, lang)
+    _ = translator(tag).gettext
+
+    def labelled(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.rename(columns={c: _(_COLUMN_LABELS[c]) for c in frame if c in _COLUMN_LABELS})
 
     runs = m.runs.drop(columns=["run_id", "message"]).copy()
     runs["started"] = runs["started"].astype(str).str.slice(0, 19)
     runs = runs.drop(columns=["finished"])
-    alerts = m.alert_frame()
-    status = (
-        "<p class='ok'>No alerts.</p>"
-        if m.ok
-        else f"<p class='alert'>{len(m.alerts)} alert(s).</p>" + table(alerts, index=False)
-    )
-    counts = alerts["kind"].value_counts() if len(alerts) else pd.Series(dtype=int)
-    kinds = "".join(
-        f"<tr><td>{escape(k)}</td><td>{int(counts.get(k, 0))}</td></tr>" for k in ALERT_SOURCES
-    )
+    counts = pd.Series([a.kind for a in m.alerts], dtype=object).value_counts()
     failed = m.runs[m.runs["outcome"] == "failed"]
-    fail_html = (
-        table(failed[["run_id", "discipline", "period", "started", "message"]], index=False)
-        if len(failed)
-        else "<p>None.</p>"
+    return (
+        environment(tag)
+        .get_template("monitoring.html.j2")
+        .render(
+            generated_at=m.generated_at,
+            alerts=[
+                {
+                    "label": _(_KIND_LABELS.get(a.kind, a.kind)),
+                    "discipline": a.discipline,
+                    "period": a.period,
+                    "text": a.text(tag),
+                }
+                for a in m.alerts
+            ],
+            kinds=[
+                {"kind": k, "label": _(_KIND_LABELS[k]), "n": int(counts.get(k, 0))}
+                for k in ALERT_SOURCES
+            ],
+            n_runs=len(m.runs),
+            runs_table=table(labelled(runs), index=False, float_format="{:.6g}"),
+            failed_table=(
+                table(
+                    labelled(failed[["run_id", "discipline", "period", "started", "message"]]),
+                    index=False,
+                )
+                if len(failed)
+                else None
+            ),
+            drift=[
+                {
+                    "title": _(_DRIFT_TITLES[k]) if k in _DRIFT_TITLES else k,
+                    "table": (
+                        table(labelled(v), index=False, float_format="{:.3f}") if len(v) else None
+                    ),
+                }
+                for k, v in m.tables.items()
+            ],
+            config=json.dumps(m.config.model_dump(mode="json"), indent=1, sort_keys=True),
+        )
     )
-    cfg = escape(json.dumps(m.config.model_dump(mode="json"), indent=1, sort_keys=True))
-    titles = {
-        "item_drift": "Item drift: every common item, consecutive periods, base scale",
-        "pass_rate": "Pass-rate changes (two-proportion z, Newcombe interval)",
-        "score_drift": "Score-distribution drift (θ, base scale: SMD, KS)",
-    }
-    drift_html = "".join(
-        f"<h2>{escape(titles.get(k, k))}</h2>"
-        + (table(v, index=False, float_format="{:.3f}") if len(v) else "<p>None.</p>")
-        for k, v in m.tables.items()
-    )
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>pvcal monitoring</title>
-<style>
-body {{ font-family: "Noto Sans CJK SC", "Noto Sans", sans-serif; margin: 2em auto;
-       max-width: 75em; color: #222; }}
-table {{ border-collapse: collapse; font-size: 90%; }}
-th, td {{ border-bottom: 1px solid #ccc; padding: .2em .6em; text-align: left; }}
-.ok {{ color: #1b7837; font-weight: bold; }} .alert {{ color: #c51b7d; font-weight: bold; }}
-</style></head><body>
-<h1>Platform monitoring (Art. 20)</h1>
-<p>Generated {escape(m.generated_at)} from the registry's run log, the failed runs and the
-published files. Thresholds are listed at the end.</p>
-<h2>Alerts</h2>
-{status}
-<h3>Alerts by kind</h3>
-<table><tr><th>kind</th><th>alerts</th></tr>{kinds}</table>
-<h2>Runs</h2>
-<p>{len(m.runs)} run(s): durations, outcomes, data volumes (persons calibrated, results
-published, responses answered) and EM convergence.</p>
-{table(runs, index=False, float_format="{:.6g}")}
-<h2>Failed runs</h2>
-{fail_html}
-{drift_html}
-<h2>Thresholds</h2>
-<pre>{cfg}</pre>
-</body></html>
-"""
 
 
-def write_monitoring(m: Monitoring, out_dir: str | Path) -> tuple[Path, Path]:
-    """Write ``monitoring.json`` and ``monitoring.html`` into ``out_dir``; returns both paths."""
+def write_monitoring(
+    m: Monitoring, out_dir: str | Path, *, lang: str | None = None
+) -> tuple[Path, Path]:
+    """Write ``monitoring.json`` and ``monitoring.html`` into ``out_dir``; returns both paths.
+
+    Parameters
+    ----------
+    m : Monitoring
+    out_dir : str or Path
+    lang : {"zh-CN", "en"}, optional
+        Language of the page (``pvcal monitor --lang``); default the ``locale``
+        of the published units' rules when they all agree, else zh-CN.
+        ``monitoring.json`` is language-neutral (alert kinds and English
+        messages) whatever the page language.
+
+    Returns
+    -------
+    (Path, Path)
+        ``monitoring.json`` and ``monitoring.html``.
+    """
+    tag = _page_lang(m, lang)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     js, page = out / "monitoring.json", out / "monitoring.html"
     js.write_text(m.to_json(), encoding="utf-8")
-    page.write_text(_html(m), encoding="utf-8")
+    page.write_text(_html(m, tag), encoding="utf-8")
     return js, page

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..registry import Registry
+from .i18n import N_, translator
 
 __all__ = [
     "render_case_page",
@@ -25,12 +26,47 @@ __all__ = [
 ]
 
 _NOTICE_LABELS = {
-    "number": "Certificate number",
-    "discipline": "Discipline",
-    "period": "Period",
-    "date": "Date of revocation",
-    "reason_category": "Reason",
+    "number": N_("Certificate number"),
+    "discipline": N_("Discipline"),
+    "period": N_("Period"),
+    "date": N_("Date of revocation"),
+    "reason_category": N_("Reason"),
 }
+
+#: Display names of the published reason categories (Art. 14: 弄虚作假 for fraud).
+_REASON_LABELS = {
+    "fraud": N_("fraud"),
+    "error": N_("error"),
+    "other": N_("other reason"),
+}
+
+#: Display names of a case's kind, status and pair role (the registry keeps the ids).
+_CASE_LABELS = {
+    "copying": N_("suspected copying"),
+    "aberrant": N_("aberrant responses"),
+    "copying+aberrant": N_("suspected copying and aberrant responses"),
+    "open": N_("open"),
+    "under_review": N_("under review"),
+    "cleared": N_("cleared"),
+    "confirmed": N_("confirmed"),
+    "copier": N_("copier"),
+    "source": N_("source"),
+}
+
+#: Display names of the sitting's fields on a case page.
+_SITTING_LABELS = {
+    "period": N_("period"),
+    "site": N_("site"),
+    "session": N_("session"),
+    "form": N_("form"),
+}
+
+
+def _label(value: Any, labels: dict[str, str], lang: str | None) -> Any:
+    """The display name of an id in ``lang`` (other values unchanged)."""
+    if isinstance(value, str) and value in labels:
+        return translator(lang).gettext(labels[value])
+    return value
 
 
 def _environment(lang: str | None):
@@ -80,6 +116,11 @@ def render_case_page(case: dict[str, Any], *, lang: str | None = None) -> str:
     """
     ev = case["evidence"]
     pairs = [{k: _fmt(v) for k, v in p.items()} for p in ev.get("pairs", [])]
+    for p in pairs:
+        p["role"] = _label(p.get("role"), _CASE_LABELS, lang)
+    events = case["events"].to_dict("records")
+    for e in events:
+        e["status"] = _label(e.get("status"), _CASE_LABELS, lang)
     fit = {k: _fmt(v) for k, v in ev.get("person_fit", {}).items()}
     return _render(
         "case.html.j2",
@@ -89,11 +130,11 @@ def render_case_page(case: dict[str, Any], *, lang: str | None = None) -> str:
         period=case["period"],
         application=case["application"],
         candidate=case["candidate"],
-        kind=case["kind"],
-        status=case["status"],
+        kind=_label(case["kind"], _CASE_LABELS, lang),
+        status=_label(case["status"], _CASE_LABELS, lang),
         opened_at=case["opened_at"],
-        events=case["events"].to_dict("records"),
-        sitting=ev.get("sitting", {}),
+        events=events,
+        sitting={_label(k, _SITTING_LABELS, lang): v for k, v in ev.get("sitting", {}).items()},
         theta=_fmt(ev.get("theta")),
         pairs=pairs,
         person_fit=fit,
@@ -105,7 +146,11 @@ def render_case_page(case: dict[str, Any], *, lang: str | None = None) -> str:
 
 def render_case_list(cases: pd.DataFrame, *, lang: str | None = None) -> str:
     """HTML list of cases (``Registry.cases()``), linking to ``case-<id>.html``."""
-    return _render("cases.html.j2", lang, cases=cases.to_dict("records"))
+    rows = cases.to_dict("records")
+    for r in rows:
+        for key in ("kind", "status"):
+            r[key] = _label(r.get(key), _CASE_LABELS, lang)
+    return _render("cases.html.j2", lang, cases=rows)
 
 
 def render_revocation_notice(
@@ -113,20 +158,13 @@ def render_revocation_notice(
 ) -> str:
     """HTML public revocation notice of :func:`pvcal.certificates.revocation_notice`."""
     fields = list(notice.columns) if fields is None else list(fields)
-    try:
-        from .i18n import translator
-
-        gettext = translator(lang).gettext
-    except ImportError:  # pragma: no cover
-        gettext = str
+    gettext = translator(lang).gettext
     labels = {f: gettext(_NOTICE_LABELS.get(f, f)) for f in fields}
-    return _render(
-        "revoked.html.j2",
-        lang,
-        fields=fields,
-        labels=labels,
-        rows=notice[fields].to_dict("records"),
-    )
+    rows = notice[fields].to_dict("records")
+    if "reason_category" in fields:
+        for r in rows:
+            r["reason_category"] = _label(r["reason_category"], _REASON_LABELS, lang)
+    return _render("revoked.html.j2", lang, fields=fields, labels=labels, rows=rows)
 
 
 def write_case_pages(
