@@ -157,6 +157,31 @@ def test_case_pages_and_notice_in_both_languages(reg, reports, tmp_path, capsys)
     assert "<h1>Certificate revocation notice</h1>" in notice_en and "<td>fraud</td>" in notice_en
     assert "Certificate number" in notice_en and "诚信" not in case_en + list_en + notice_en
 
+
+def test_case_page_and_notice_default_to_the_rules_locale(reg, reports, tmp_path, capsys):
+    """Without --lang, `cases show` takes the locale recorded with the case's index and
+    the notice the locale of the disciplines' rules.yml (as `pvcal appeal`/`publish`)."""
+    _, ids, _, _ = _screened(reg)
+    r = ["--reports", str(reports)]
+    reg.add_index(discipline="qms-auditor", period="2025H1", run_id="r1", input_hash="h2",
+                  record={"locale": "en"})  # fmt: skip
+    out = tmp_path / "case.html"
+    assert main(["cases", "show", str(ids[0]), "--out", str(out), *r]) == 0
+    assert '<html lang="en">' in out.read_text(encoding="utf-8")
+    assert main(["cases", "show", str(ids[0]), "--out", str(out), "--lang", "zh-CN", *r]) == 0
+    assert '<html lang="zh-CN">' in out.read_text(encoding="utf-8")
+    capsys.readouterr()
+    data = tmp_path / "data"
+    (data / "qms-auditor").mkdir(parents=True)
+    rules = (ROOT / "data" / "sample" / "qms-auditor" / "rules.yml").read_text(encoding="utf-8")
+    (data / "qms-auditor" / "rules.yml").write_text(rules + "\nlocale: en\n", encoding="utf-8")
+    _issue(reg)
+    argv = ["certificate", "revoked", "--format", "html", "--data"]
+    assert main([*argv, str(data), *r]) == 0
+    assert '<html lang="en">' in capsys.readouterr().out
+    assert main([*argv, str(tmp_path / "none"), *r]) == 0  # no rules: zh-CN
+    assert '<html lang="zh-CN">' in capsys.readouterr().out
+
 @pytest.mark.notebook
 def test_publication_issues_certificates_and_a_revocation_shows(reports_copy, capsys):
     """End to end on the published sample (``make run``): one certificate per passing

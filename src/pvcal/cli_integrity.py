@@ -82,7 +82,12 @@ def add_commands(sub: Any) -> None:
         default="data/sample",
         help="folder of discipline folders: rules.yml says which fields the notice shows",
     )
-    p.add_argument("--lang", choices=("zh-CN", "en"), default=None)
+    p.add_argument(
+        "--lang",
+        choices=("zh-CN", "en"),
+        default=None,
+        help="language of --format html (default: the rules' locale when all agree, else zh-CN)",
+    )
     reports(p)
 
     cases = sub.add_parser("cases", help="integrity cases: list, show, decide (Art. 14)")
@@ -101,7 +106,12 @@ def add_commands(sub: Any) -> None:
     )
     p.add_argument("case", type=int)
     p.add_argument("--out", default=None, help="output file (default reports/cases/case-N.html)")
-    p.add_argument("--lang", choices=("zh-CN", "en"), default=None)
+    p.add_argument(
+        "--lang",
+        choices=("zh-CN", "en"),
+        default=None,
+        help="page language (default: the rules' locale recorded with the index, else zh-CN)",
+    )
     reports(p)
 
     p = ksub.add_parser("decide", help="move a case: under_review, cleared or confirmed")
@@ -143,6 +153,24 @@ def _notice_fields(data: str, disciplines: list[str]) -> list[str]:
             continue
         allowed &= set(load_rules(rules).certificates.public_notice)
     return [f for f in NOTICE_FIELDS if f in allowed]
+
+
+def _notice_lang(data: str, disciplines: list[str]) -> str | None:
+    """The ``locale`` of the listed disciplines' rules when they all agree, else None."""
+    from .rules import load as load_rules
+
+    found = {
+        load_rules(Path(data) / d / "rules.yml").locale
+        for d in disciplines
+        if (Path(data) / d / "rules.yml").is_file()
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def _case_lang(reg, case: dict[str, Any]) -> str | None:
+    """The ``locale`` recorded with the case's published index (as ``pvcal appeal``)."""
+    idx = reg.current_index(case["discipline"], case["period"])
+    return None if idx is None else idx["record"].get("locale")
 
 
 def _emit(frame, fmt: str) -> None:
@@ -187,7 +215,8 @@ def run(args: argparse.Namespace) -> int:
             if args.format == "html":
                 from .report.case import render_revocation_notice
 
-                print(render_revocation_notice(notice, fields, lang=args.lang))
+                lang = args.lang or _notice_lang(args.data, present)
+                print(render_revocation_notice(notice, fields, lang=lang))
             else:
                 _emit(notice, args.format)
             return 0
@@ -205,10 +234,11 @@ def run(args: argparse.Namespace) -> int:
                 else Path(args.reports) / "cases" / f"case-{args.case}.html"
             )
             out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(render_case_page(case, lang=args.lang), encoding="utf-8")
+            lang = args.lang or _case_lang(reg, case)
+            out.write_text(render_case_page(case, lang=lang), encoding="utf-8")
             # the reviewers' list beside it (pseudonyms only, like the page)
             (out.parent / "index.html").write_text(
-                render_case_list(reg.cases(), lang=args.lang), encoding="utf-8"
+                render_case_list(reg.cases(), lang=lang), encoding="utf-8"
             )
             ev = case["evidence"]
             print(
