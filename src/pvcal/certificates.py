@@ -35,15 +35,14 @@ import calendar
 import datetime as _dt
 import hashlib
 import hmac
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from ._validation import PvcalError, RegistryError
+from .pseudonym import read_secret
 from .registry import CERTIFICATE_COLUMNS, REASON_CATEGORIES, Registry
 from .rules import CUT_GRADES, NOTICE_FIELDS
 
@@ -69,7 +68,6 @@ SAMPLE_CERTIFICATE_KEY = b"pvcal-sample-data-certificate-key (public; sample dat
 # NOTICE_FIELDS: fields a public revocation notice may show (``certificates.public_notice``
 # in rules.yml), defined in pvcal.rules.
 _PASSING = CUT_GRADES  # the grades that earn a certificate
-_REPO_ROOT = Path(__file__).resolve().parents[2]
 _RECORD_FIELDS = (
     "number",
     "discipline",
@@ -116,26 +114,12 @@ def load_certificate_key(env: Mapping[str, str] | None = None) -> CertificateKey
     PvcalError
         The key file is missing, empty or inside the repository.
     """
-    env = os.environ if env is None else env
-    if env.get("PVCAL_CERTIFICATE_KEY"):
-        return CertificateKey(env["PVCAL_CERTIFICATE_KEY"].encode(), "env:PVCAL_CERTIFICATE_KEY")
-    named = env.get("PVCAL_CERTIFICATE_KEY_FILE")
-    path = (
-        Path(named).expanduser() if named else Path("~/.config/pvcal/certificate.key").expanduser()
+    found = read_secret("PVCAL_CERTIFICATE_KEY", "certificate", env)
+    return (
+        CertificateKey(*found)
+        if found
+        else CertificateKey(SAMPLE_CERTIFICATE_KEY, "sample-default")
     )
-    if named or path.exists():
-        if not path.is_file():
-            raise PvcalError(f"certificate key file {str(path)!r} not found")
-        if path.resolve().is_relative_to(_REPO_ROOT) and (_REPO_ROOT / ".git").exists():
-            raise PvcalError(
-                f"certificate key file {str(path)!r} lies inside the repository; "
-                "keep the key outside the code"
-            )
-        key = path.read_bytes().strip()
-        if not key:
-            raise PvcalError(f"certificate key file {str(path)!r} is empty")
-        return CertificateKey(key, f"file:{path}")
-    return CertificateKey(SAMPLE_CERTIFICATE_KEY, "sample-default")
 
 
 def _key(key: CertificateKey | bytes | None) -> CertificateKey:

@@ -43,6 +43,7 @@ __all__ = [
     "load_key",
     "pseudonymise",
     "pseudonymise_series",
+    "read_secret",
     "scrub",
 ]
 
@@ -86,24 +87,57 @@ def load_key(env: dict[str, str] | None = None) -> PseudonymKey:
         If the key is empty, the key file is missing or empty, or the key file
         lies inside the repository.
     """
+    found = read_secret("PVCAL_PSEUDONYM_KEY", "pseudonym", env)
+    return PseudonymKey(*found) if found else PseudonymKey(SAMPLE_KEY, "sample-default")
+
+
+def read_secret(
+    variable: str, what: str, env: Mapping[str, str] | None = None
+) -> tuple[bytes, str] | None:
+    """Read an HMAC key from the environment or a key file, never from the repository.
+
+    The order: the value of ``$VARIABLE``; the file named by
+    ``$VARIABLE_FILE``; ``~/.config/pvcal/<what>.key``.  Used for the
+    pseudonym key and the certificate key alike.
+
+    Parameters
+    ----------
+    variable : str
+        The environment variable, e.g. ``"PVCAL_PSEUDONYM_KEY"``.
+    what : str
+        The key's name in messages and in the default file name.
+    env : mapping, optional
+        Environment to read (default ``os.environ``).
+
+    Returns
+    -------
+    (bytes, str) or None
+        The key and where it came from (``env:…`` or ``file:…``); None when
+        no key is configured (the caller falls back to its sample key).
+
+    Raises
+    ------
+    PvcalError
+        If the named key file is missing or empty, or lies inside the repository.
+    """
     env = os.environ if env is None else env
-    if env.get("PVCAL_PSEUDONYM_KEY"):
-        return PseudonymKey(env["PVCAL_PSEUDONYM_KEY"].encode(), "env:PVCAL_PSEUDONYM_KEY")
-    named = env.get("PVCAL_PSEUDONYM_KEY_FILE")
-    path = Path(named).expanduser() if named else Path("~/.config/pvcal/pseudonym.key").expanduser()
-    if named or path.exists():
-        if not path.is_file():
-            raise PvcalError(f"pseudonym key file {str(path)!r} not found")
-        if path.resolve().is_relative_to(_REPO_ROOT) and (_REPO_ROOT / ".git").exists():
-            raise PvcalError(
-                f"pseudonym key file {str(path)!r} lies inside the repository {str(_REPO_ROOT)!r}; "
-                "keep the key outside the code"
-            )
-        key = path.read_bytes().strip()
-        if not key:
-            raise PvcalError(f"pseudonym key file {str(path)!r} is empty")
-        return PseudonymKey(key, f"file:{path}")
-    return PseudonymKey(SAMPLE_KEY, "sample-default")
+    if env.get(variable):
+        return env[variable].encode(), f"env:{variable}"
+    named = env.get(f"{variable}_FILE")
+    path = Path(named).expanduser() if named else Path(f"~/.config/pvcal/{what}.key").expanduser()
+    if not (named or path.exists()):
+        return None
+    if not path.is_file():
+        raise PvcalError(f"{what} key file {str(path)!r} not found")
+    if path.resolve().is_relative_to(_REPO_ROOT) and (_REPO_ROOT / ".git").exists():
+        raise PvcalError(
+            f"{what} key file {str(path)!r} lies inside the repository {str(_REPO_ROOT)!r}; "
+            "keep the key outside the code"
+        )
+    key = path.read_bytes().strip()
+    if not key:
+        raise PvcalError(f"{what} key file {str(path)!r} is empty")
+    return key, f"file:{path}"
 
 
 def pseudonymise(
