@@ -36,6 +36,7 @@ def test_publish_from_a_folder_outside_the_repository(tmp_path):
     cwd = tmp_path / "elsewhere"
     cwd.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "PVCAL_KERNEL"}
+    before = _tree(ROOT / "reports")  # `make run` may have published there already
     command = [sys.executable, "-m", "pvcal.cli", "publish", "--discipline", "lab-assessor",
                "--data", str(data), "--reports", "out", "--quiet", "--no-industry"]  # fmt: skip
     run = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=1200)
@@ -49,7 +50,15 @@ def test_publish_from_a_folder_outside_the_repository(tmp_path):
         assert nb.metadata["papermill"]["exception"] is None
     for name in ("report.html", "index.json", "results.csv", "run.json"):
         assert (unit / name).is_file(), name
-    assert not list(ROOT.glob("out")) and not (ROOT / "reports" / "lab-assessor").exists()
+    assert not list(ROOT.glob("out"))
+    assert _tree(ROOT / "reports") == before
+
+
+def _tree(folder: Path) -> dict[str, int]:
+    """Every file below ``folder`` with its modification time (ns): what a run wrote there."""
+    return {
+        str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()
+    }
 
 
 def test_built_wheel_ships_the_notebooks(tmp_path):
