@@ -331,7 +331,7 @@ def test_cases_opened_from_screening_carry_pseudonymised_evidence(reg):
                       candidates=pd.Series(cands, index=apps), key=PSEUDO_KEY) == []  # fmt: skip
 
 
-def test_certificate_key_sources(tmp_path):
+def test_certificate_key_sources(tmp_path, monkeypatch):
     """The certificate key is read like the pseudonym key (pvcal.pseudonym.read_secret): the
     environment first, then the named key file, else the public sample key; a missing or empty
     file, or one inside the repository, is refused (Art. 15: keys stay out of the code)."""
@@ -345,15 +345,14 @@ def test_certificate_key_sources(tmp_path):
     k = certs.load_certificate_key({"PVCAL_CERTIFICATE_KEY_FILE": str(keyfile)})
     assert (k.key, k.source) == (b"from-file", f"file:{keyfile}")
     assert "from-file" not in repr(k)
-    if not Path("~/.config/pvcal/certificate.key").expanduser().exists():
-        default = certs.load_certificate_key({})
-        assert (default.key, default.source) == (certs.SAMPLE_CERTIFICATE_KEY, "sample-default")
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.config/pvcal/certificate.key
+    default = certs.load_certificate_key({})
+    assert (default.key, default.source) == (certs.SAMPLE_CERTIFICATE_KEY, "sample-default")
     (tmp_path / "empty.key").write_bytes(b"\n")
     with pytest.raises(PvcalError, match="certificate key file .* is empty"):
         certs.load_certificate_key({"PVCAL_CERTIFICATE_KEY_FILE": str(tmp_path / "empty.key")})
     with pytest.raises(PvcalError, match="not found"):
         certs.load_certificate_key({"PVCAL_CERTIFICATE_KEY_FILE": str(tmp_path / "no.key")})
-    readme = Path(certs.__file__).resolve().parents[2] / "README.md"
-    if (readme.parent / ".git").exists():
-        with pytest.raises(PvcalError, match="inside the repository"):
-            certs.load_certificate_key({"PVCAL_CERTIFICATE_KEY_FILE": str(readme)})
+    readme = Path(certs.__file__).resolve().parents[2] / "README.md"  # the tests run in a checkout
+    with pytest.raises(PvcalError, match="inside the repository"):
+        certs.load_certificate_key({"PVCAL_CERTIFICATE_KEY_FILE": str(readme)})

@@ -161,6 +161,7 @@ def test_mantel_and_liu_agresti_by_hand():
     total = wide["a"] + wide["p"]
     f_sum = e_sum = v_sum = 0.0
     num = den = 0.0
+    smd_f = smd_r = n_focal = 0.0
     for k in np.unique(total):
         m = (total == k).to_numpy()
         y, foc = wide["p"].to_numpy()[m], (group == "F").to_numpy()[m]
@@ -168,6 +169,10 @@ def test_mantel_and_liu_agresti_by_hand():
         if t < 2:
             continue
         nf, nr = foc.sum(), (~foc).sum()
+        if nf and nr:  # SMD: focal-weighted mean difference over strata with both groups
+            smd_f += nf * y[foc].mean()
+            smd_r += nf * y[~foc].mean()
+            n_focal += nf
         f_sum += y[foc].sum()
         e_sum += nf * y.sum() / t
         v_sum += nr * nf * (t * (y**2).sum() - y.sum() ** 2) / (t**2 * (t - 1))
@@ -181,7 +186,14 @@ def test_mantel_and_liu_agresti_by_hand():
     assert row["chi2"] == pytest.approx((f_sum - e_sum) ** 2 / v_sum, rel=1e-12)
     assert row["alpha_mh"] == pytest.approx(num / den, rel=1e-12)
     assert np.isnan(res.loc["a", "chi2"])  # the anchor is not tested
-    assert row["ets_class"] in {"AA", "BB", "CC"}
+    smd = (smd_f - smd_r) / n_focal
+    assert row["smd"] == pytest.approx(smd, rel=1e-12)
+    # ETS rule for polytomous items (Zwick 2012): AA unless Mantel's test is significant and
+    # |SMD| / SD(item) > .17; CC above .25
+    es = abs(smd) / wide["p"].std(ddof=1)
+    significant = stats.chi2.sf((f_sum - e_sum) ** 2 / v_sum, 1) < 0.05
+    expected = "AA" if not significant or es <= 0.17 else ("BB" if es <= 0.25 else "CC")
+    assert row["ets_class"] == expected
 
 
 def test_liu_agresti_reduces_to_mh_for_a_binary_item():

@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -16,8 +14,7 @@ def test_ruff_clean():
     """Team rules: src, tests, bench and data pass ruff check with the configuration in
     pyproject.toml."""
     ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
-    if not Path(ruff).exists():
-        pytest.skip("ruff is not installed (pip install -e '.[dev]')")
+    assert Path(ruff).exists(), "ruff is not installed (pip install -e '.[dev]')"
     out = subprocess.run(
         [ruff, "check", "src", "tests", "bench", "data"],
         cwd=ROOT,

@@ -375,8 +375,7 @@ def test_link_real_calibrations_recovers_population_shift():
     """End to end on the simulated food-safety sample (data/make_sample.py, 2025H2 ~ N(0.15, 1)):
     the link of two calibrations recovers B ≈ 0.15 and A ≈ 1 with 10 anchors."""
     root = Path(__file__).resolve().parents[2] / "data" / "sample" / "food-safety-inspector"
-    if not (root / "responses.parquet").exists():
-        pytest.skip("sample data not present")
+    assert (root / "responses.parquet").is_file(), "sample data missing: data/make_sample.py"
     long = pd.read_parquet(root / "responses.parquet")
     models = pd.read_csv(root / "items.csv").set_index("item_id")["model"]
     cals = {}
