@@ -502,6 +502,8 @@ def test_unit_failures_leave_everything_as_it_was(tmp_path, monkeypatch):
     ]
     detail = json.loads(log["detail"].iloc[0])
     assert detail["error"] == "bad input in the register step" and detail["input_hash"] == "h2"
+    kept = json.loads((reports / "_failed" / out.run_id / "run.json").read_text())
+    assert kept["error_pseudonymised"] == detail["error"]  # what pvcal monitor shows
 
     def crash(self):
         raise OSError("crash between writing files and committing")

@@ -213,6 +213,28 @@ def test_write_and_cli_check(planted, tmp_path, capsys):
     assert "alert" in capsys.readouterr().out
 
 
+def test_failed_run_message_is_the_pseudonymised_one(tmp_path):
+    """Art. 15: a failed run's raw error (which may name an application) stays in
+    _failed/<run>/run.json for the operators; the monitor shows the runner's pseudonymised
+    text (the audit log's copy)."""
+    with Registry(registry_path(tmp_path)):
+        pass  # an empty registry: nothing published yet
+    kept = tmp_path / "_failed" / "run-z"
+    kept.mkdir(parents=True)
+    (kept / "run.json").write_text(
+        json.dumps({"run_id": "run-z", "command": "publish", "discipline": "qms", "period": "P1",
+                    "outcome": "failed", "error": "person 'QMS25H1-0001': score 'x'",
+                    "error_pseudonymised": "person 'A-0123456789ab': score 'x'",
+                    "started_at": "2026-12-04T11:00:00Z",
+                    "finished_at": "2026-12-04T11:00:05Z"}),  # fmt: skip
+        encoding="utf-8",
+    )
+    m = mon.monitor(tmp_path)
+    (message,) = m.runs.loc[m.runs["outcome"] == "failed", "message"].tolist()
+    assert message == "person 'A-0123456789ab': score 'x'"
+    assert "QMS25H1-0001" not in json.dumps(m.to_dict(), default=str)
+
+
 def test_failed_runs_from_the_audit_log(tmp_path):
     """A failure recorded only in the registry's audit log (run_failed) is a run row and a
     failure alert; one recorded in both the log and _failed/ appears once."""

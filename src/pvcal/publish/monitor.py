@@ -400,7 +400,9 @@ def _collect_runs(reports: Path, registry: Registry, units: Mapping) -> pd.DataF
                     "finished": rec.get("finished_at"),
                     "duration_s": _duration(rec.get("started_at"), rec.get("finished_at")),
                     "outcome": "failed",
-                    "message": rec.get("error", ""),
+                    # the pseudonymised text where the runner recorded one (raw ids stay
+                    # in run.json for the operators, never on the page)
+                    "message": rec.get("error_pseudonymised", rec.get("error", "")),
                 }
             )
     seen = {r["run_id"] for r in rows}
@@ -517,7 +519,7 @@ def _unit_facts(ctx: MonitorContext) -> pd.DataFrame:
             cal = ctx.read_json(d, p, "calibration.json") or {}
             row["n_persons"] = cal.get("n_persons") if isinstance(cal, dict) else None
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=None if rows else ["discipline", "period", "n_index"])
 
 
 def _volumes(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:

@@ -163,7 +163,8 @@ def audit_failure(
     The detail holds the run's command, discipline, period, input hash, code
     version, parameters, inputs, start time and the error, with raw
     application and candidate identifiers of ``data_dir`` replaced by their
-    pseudonyms (the full error stays in ``reports/_failed/<run_id>/run.json``).
+    pseudonyms (the full error stays in ``reports/_failed/<run_id>/run.json``,
+    beside that pseudonymised text as ``info["error_pseudonymised"]``).
 
     Returns
     -------
@@ -179,6 +180,8 @@ def audit_failure(
     detail["failed_at"] = utcnow()
     try:
         detail["error"] = scrub(str(info.get("error", "")), _identifier_map(data_dir))
+        # the page-safe text for reports/_failed/<run_id>/run.json (read by pvcal monitor)
+        info["error_pseudonymised"] = detail["error"]
         registry.add_audit_event(
             "run_failed", object_type="run", object_id=info["run_id"], actor="pvcal", detail=detail
         )
