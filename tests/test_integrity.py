@@ -192,6 +192,11 @@ def test_omega_input_errors():
         omega(bank, x, [("a", "z")], theta=theta)
     with pytest.raises(DataError, match="same person"):
         omega(bank, x, [("a", "a")], theta=theta)
+    for pairs in (None, 5, "ab"):  # not a list of (copier, source)
+        with pytest.raises(DataError, match="pairs must be"):
+            omega(bank, x, pairs, theta=theta)
+    with pytest.raises(DataError, match="each pair must be"):
+        omega(bank, x, ["ab"], theta=theta)
     bad = x.copy()
     bad.iloc[0, 0] = 2
     with pytest.raises(DataError, match="Q01"):

@@ -17,6 +17,7 @@ function                    R equivalent
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -135,7 +136,13 @@ def _pairs(pairs: Any, index: pd.Index) -> pd.DataFrame:
         check_columns(pairs, ["copier", "source"])
         frame = pairs[["copier", "source"]].reset_index(drop=True)
     else:
-        rows = [tuple(p) for p in pairs]
+        if isinstance(pairs, str | bytes) or not isinstance(pairs, Iterable):
+            raise DataError(f"pairs must be a list of (copier, source) row labels; got {pairs!r}")
+        items = list(pairs)
+        bad = [p for p in items if isinstance(p, str | bytes) or not isinstance(p, Iterable)]
+        if bad:
+            raise DataError(f"each pair must be (copier, source); got {bad[0]!r}")
+        rows = [tuple(p) for p in items]
         bad = [p for p in rows if len(p) != 2]
         if bad:
             raise DataError(f"each pair must be (copier, source); got {bad[0]!r}")
