@@ -66,6 +66,12 @@ def test_item_drift_polytomous_location_and_only_common_items():
     assert not res["alert"].any()  # no statistic to back the 0.8 change
     with pytest.raises(DataError, match="min_shift"):
         drift.item_drift({"P1": old, "P2": new}, min_shift=-1)
+    with pytest.raises(DataError, match="at least two periods"):
+        drift.item_drift({"P1": old})
+    with pytest.raises(DataError, match="at least two periods"):
+        drift.item_drift([old, new])
+    with pytest.raises(DataError, match=r"\['i'\] have no finite location"):
+        drift.item_drift({"P1": old, "P2": new.assign(b=[np.nan, np.nan, 0.0])})
 
 
 def test_item_drift_finds_a_planted_drifting_item_after_calibration_and_linking():

@@ -121,6 +121,12 @@ def item_drift(
     check_positive("threshold_se_z", threshold_se_z)
     if not min_shift >= 0:
         raise DataError(f"min_shift must be >= 0, got {min_shift!r}")
+    if not isinstance(items_by_period, Mapping) or len(items_by_period) < 2:
+        raise DataError(
+            "items_by_period must map at least two periods (in order) to item-parameter "
+            f"frames; got {type(items_by_period).__name__} of length "
+            f"{len(items_by_period) if hasattr(items_by_period, '__len__') else '?'}"
+        )
     periods = list(items_by_period)
     frames = {p: item_frame(items_by_period[p], f"items of period {p!r}") for p in periods}
     rows = []
@@ -134,6 +140,12 @@ def item_drift(
             i0, i1, anchors=common, method="robust-z", threshold=threshold_z, rescale=False
         ).table
         diff = (tab["b_new"] - tab["b_base"]).to_numpy(float)
+        if not np.isfinite(diff).all():
+            missing = [i for i, d in zip(common, diff, strict=True) if not np.isfinite(d)]
+            raise DataError(
+                f"periods {p0!r} -> {p1!r}: item(s) {missing[:5]} have no finite location (b); "
+                "expected calibrated item parameters"
+            )
         z = -tab["statistic"].to_numpy(float) if len(common) >= min_common else np.nan * diff
         se = np.sqrt(
             _location_se(i0).loc[common].to_numpy() ** 2
