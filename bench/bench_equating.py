@@ -30,25 +30,14 @@ Run::
 
 from __future__ import annotations
 
-import os
-
-# Before numpy (or anything that loads a BLAS or an OpenMP/rayon pool) is imported.
-THREAD_ENV = {
-    k: "1"
-    for k in (
-        "OMP_NUM_THREADS",
-        "OPENBLAS_NUM_THREADS",
-        "MKL_NUM_THREADS",
-        "BLIS_NUM_THREADS",
-        "VECLIB_MAXIMUM_THREADS",
-        "NUMEXPR_NUM_THREADS",
-        "RAYON_NUM_THREADS",
-    )
-}
-os.environ.update(THREAD_ENV)
+# isort: off
+# First, before numpy (or anything that loads a BLAS or an OpenMP/rayon pool) is imported.
+from _threads import THREAD_ENV  # sets *_NUM_THREADS=1 on import
+# isort: on
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import platform  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
