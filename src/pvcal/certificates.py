@@ -37,12 +37,12 @@ import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 
 from ._validation import PvcalError, RegistryError
-from .pseudonym import read_secret
+from .pseudonym import SecretKey, read_secret
 from .registry import CERTIFICATE_COLUMNS, REASON_CATEGORIES, Registry
 from .rules import CUT_GRADES, NOTICE_FIELDS
 
@@ -80,21 +80,11 @@ _RECORD_FIELDS = (
 
 
 @dataclass(frozen=True, repr=False)
-class CertificateKey:
-    """The certificate HMAC key and where it came from (the key never shows in ``repr``)."""
+class CertificateKey(SecretKey):
+    """The certificate HMAC key and where it came from (the key never shows in ``repr``);
+    its fingerprint is stored with each certificate."""
 
-    key: bytes
-    source: str
-
-    @property
-    def fingerprint(self) -> str:
-        """A short public fingerprint of the key (stored with each certificate)."""
-        return hmac.new(self.key, b"pvcal certificate key fingerprint", hashlib.sha256).hexdigest()[
-            :16
-        ]
-
-    def __repr__(self) -> str:
-        return f"CertificateKey(source={self.source!r}, fingerprint={self.fingerprint!r})"
+    _FINGERPRINT_SALT: ClassVar[bytes] = b"pvcal certificate key fingerprint"
 
 
 def load_certificate_key(env: Mapping[str, str] | None = None) -> CertificateKey:

@@ -32,6 +32,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import pandas as pd
 
@@ -40,6 +41,7 @@ from ._validation import PvcalError
 __all__ = [
     "SAMPLE_KEY",
     "PseudonymKey",
+    "SecretKey",
     "load_key",
     "pseudonymise",
     "pseudonymise_series",
@@ -54,19 +56,28 @@ _REPO_ROOT = Path(__file__).resolve().parents[2]  # src/pvcal/pseudonym.py
 
 
 @dataclass(frozen=True, repr=False)
-class PseudonymKey:
-    """A pseudonymisation key and where it came from (the key never shows in ``repr``)."""
+class SecretKey:
+    """An HMAC key and where it came from (the key never shows in ``repr``).
+
+    Subclasses name the key's use by their fingerprint salt.
+    """
 
     key: bytes
     source: str
+    _FINGERPRINT_SALT: ClassVar[bytes] = b"pvcal key fingerprint"
 
     @property
     def fingerprint(self) -> str:
         """A short public fingerprint of the key (to detect a changed key)."""
-        return hmac.new(self.key, b"pvcal key fingerprint", hashlib.sha256).hexdigest()[:16]
+        return hmac.new(self.key, self._FINGERPRINT_SALT, hashlib.sha256).hexdigest()[:16]
 
     def __repr__(self) -> str:
-        return f"PseudonymKey(source={self.source!r}, fingerprint={self.fingerprint!r})"
+        return f"{type(self).__name__}(source={self.source!r}, fingerprint={self.fingerprint!r})"
+
+
+@dataclass(frozen=True, repr=False)
+class PseudonymKey(SecretKey):
+    """A pseudonymisation key and where it came from (the key never shows in ``repr``)."""
 
 
 def load_key(env: dict[str, str] | None = None) -> PseudonymKey:
