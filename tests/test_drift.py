@@ -115,7 +115,7 @@ def test_pass_rate_drift_by_hand():
     assert res.loc[0, "p_value"] == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-12)
     assert res.loc[0, "lo"] < -0.1 < res.loc[0, "hi"] < 0
     assert res["alert"].tolist() == [True, False]  # 0.02 change is below the threshold
-    with pytest.raises(DataError, match="missing column 'n'"):
+    with pytest.raises(DataError, match=r"missing column\(s\) \['n'\]"):
         drift.pass_rate_drift(rates.drop(columns="n"))
     with pytest.raises(DataError, match="row 1"):
         drift.pass_rate_drift(rates.assign(pass_rate=[0.7, 1.2, 0.6, 0.5]))
@@ -144,3 +144,73 @@ def test_score_drift_smd_and_ks():
     assert res["alert"].tolist() == [False, True]  # +0.2 sd: no alert; +0.8 sd: alert
     with pytest.raises(DataError, match="at least 2 finite scores"):
         drift.score_drift({"P1": [1.0], "P2": [1.0, 2.0]})
+
+
+_RATES = pd.DataFrame(
+    {"discipline": "d", "period": ["P1", "P2"], "n": [100, 120], "pass_rate": [0.7, 0.6]}
+)
+_ITEMS = pd.DataFrame({"a": 1.0, "b": [0.0, 1.0, -1.0]}, index=["u", "v", "w"])
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: drift.pass_rate_drift([0.7, 0.6]), r"rates: expected a pandas DataFrame"),
+        (lambda: drift.pass_rate_drift(_RATES.assign(pass_rate=["0.7", "high"])),
+         r"rates, row 1, column 'pass_rate': 'high'; expected a number"),
+        (lambda: drift.pass_rate_drift(_RATES.assign(n=["x", 120])),
+         r"rates, row 0, column 'n': 'x'; expected a number"),
+        (lambda: drift.pass_rate_drift(_RATES.assign(pass_rate=[0.7, None])),
+         r"row 1, column 'pass_rate': a missing value; expected a number \(not missing\)"),
+        (lambda: drift.pass_rate_drift(_RATES.assign(period=["P1", None])),
+         r"rates, row 1, column 'period': missing; expected a period"),
+        (lambda: drift.pass_rate_drift(_RATES.assign(discipline=[None, "d"])),
+         r"rates, row 0, column 'discipline': missing; expected a discipline"),
+        (lambda: drift.pass_rate_drift(_RATES.assign(period=["P1", "P1"])),
+         r"rows \[0, 1\]: discipline 'd' period 'P1' appears more than once"),
+        (lambda: drift.pass_rate_drift(_RATES.assign(n=[100.5, 120])),
+         r"row 0 \(d P1\): .*whole n >= 1, got pass_rate=0\.7, n=100\.5"),
+        (lambda: drift.pass_rate_drift(_RATES, threshold="ten"), r"threshold must be a number"),
+        (lambda: drift.pass_rate_drift(_RATES, threshold=10), r"threshold must lie in \(0, 1\]"),
+        (lambda: drift.pass_rate_drift(_RATES, alpha="x"), r"alpha must be a number"),
+        (lambda: drift.score_drift([1.0, 2.0, 3.0]),
+         r"scores_by_period must map at least two periods .* got a list"),
+        (lambda: drift.score_drift({}), r"at least two periods .* got 0"),
+        (lambda: drift.score_drift({"P1": [1.0, 2.0]}), r"at least two periods .* got 1"),
+        (lambda: drift.score_drift({None: [1.0, 2.0], "P2": [1.0, 2.0]}),
+         r"a period key is missing"),
+        (lambda: drift.score_drift({"P1": [1.0, "n/a", 3.0], "P2": [1.0, 2.0]}),
+         r"scores of period 'P1', column 'score', position 1: 'n/a'; expected a number"),
+        (lambda: drift.score_drift({"P1": None, "P2": [1.0, 2.0]}),
+         r"scores of period 'P1': expected a 1-d sequence of numbers, got NoneType"),
+        (lambda: drift.score_drift({"P1": [[1.0, 2.0], [3.0, 4.0]], "P2": [1.0, 2.0]}),
+         r"scores of period 'P1': expected a 1-d sequence .* shape \(2, 2\)"),
+        (lambda: drift.score_drift({"P1": [1.0, 2.0], "P2": [1.0, np.inf, 2.0]}),
+         r"scores of period 'P2', position 1: score inf; expected a finite number"),
+        (lambda: drift.score_drift({"P1": [1.0, 2.0], "P2": [1.0, 2.0]}, threshold_ks="x"),
+         r"threshold_ks must be a number"),
+        (lambda: drift.item_drift({"P1": _ITEMS, "P2": _ITEMS.assign(b=["0", "1", "hard"])}),
+         r"items of period 'P2', column 'b', item 'w': 'hard'; expected a number"),
+        (lambda: drift.item_drift({"P1": _ITEMS, "P2": _ITEMS}, min_common="5"),
+         r"min_common must be an integer >= 2, got '5'"),
+        (lambda: drift.item_drift({"P1": _ITEMS, "P2": _ITEMS}, threshold_z=None),
+         r"threshold_z must be a number"),
+    ],
+)  # fmt: skip
+def test_bad_input_is_a_data_error_naming_where(call, message):
+    """Project rule (STYLE.md, pvcal._validation): bad input to every drift screen is a
+    DataError (a ValueError) naming the column, row, period or item and what was expected;
+    before these checks each case was a bare KeyError/TypeError/ValueError from pandas or
+    numpy, or a silently dropped row (a missing discipline under groupby)."""
+    with pytest.raises(DataError, match=message):
+        call()
+
+
+def test_numbers_as_text_are_read_and_empty_rates_give_no_row():
+    """Counts and rates written as text ("100") are numbers (as read from a CSV with a stray
+    quote): the same result as numeric columns. An empty frame with the columns, like a
+    discipline with one period, has nothing to compare: no row (Notes)."""
+    as_text = _RATES.assign(n=["100", "120"], pass_rate=["0.7", "0.6"])
+    pd.testing.assert_frame_equal(drift.pass_rate_drift(as_text), drift.pass_rate_drift(_RATES))
+    empty = drift.pass_rate_drift(_RATES.iloc[:0])
+    assert len(empty) == 0 and "alert" in empty.columns

@@ -8,7 +8,7 @@ Never use bare ``assert`` for input checks: they vanish under ``python -O``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,8 @@ __all__ = [
     "RegistryError",
     "check_choice",
     "check_columns",
+    "check_numeric_columns",
+    "check_periods",
     "check_positive",
     "check_probability",
     "check_increasing",
@@ -108,6 +110,98 @@ def check_columns(
         )
 
 
+def check_numeric_columns(
+    df: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    file: str | None = None,
+    allow_missing: bool = True,
+    by: str = "row",
+    error=DataError,
+) -> pd.DataFrame:
+    """Check that every column of ``columns`` holds numbers; return them as floats.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Must have every column of ``columns`` (:func:`check_columns` first).
+    columns : sequence of str
+    file : str, optional
+        Name used in messages (a file or a description such as ``"rates"``).
+    allow_missing : bool, default True
+        Missing values (NaN, None) pass; False refuses them too.
+    by : {"row", "item", "position"}, default "row"
+        What the index labels are, for messages (``item 'Q3'``, ``position 4``).
+
+    Returns
+    -------
+    DataFrame
+        The columns converted to float (same index).
+
+    Raises
+    ------
+    DataError
+        Naming the first offending row, column and value.
+    """
+    out = {}
+    for c in columns:
+        raw = df[c]
+        if pd.api.types.is_bool_dtype(raw):
+            num = raw.astype(float)
+        else:
+            num = pd.to_numeric(raw, errors="coerce")
+        bad = num.isna() & (raw.notna() if allow_missing else True)
+        if bad.any():
+            row = bad.index[np.flatnonzero(bad.to_numpy())[0]]
+            value = raw.loc[row]
+            if by == "item":
+                at = where(file, item=row, column=c)
+            elif by == "position":
+                at = where(file, column=c)[:-2] + f", position {row}: "
+            else:
+                at = where(file, row=row, column=c)
+            got = "a missing value" if pd.isna(value) else f"{_plain(value)!r}"
+            expected = "a number" if allow_missing else "a number (not missing)"
+            raise error(f"{at}{got}; expected {expected}")
+        out[c] = num.astype(float)
+    return pd.DataFrame(out, index=df.index)
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value (``1.5``, not ``np.float64(1.5)``, in messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def check_periods(
+    name: str, value: Any, *, min_periods: int = 2, what: str = "data", error=DataError
+) -> list[Any]:
+    """Check a mapping of period -> data (in period order) with ``min_periods`` keys or more.
+
+    Returns the periods (the mapping's keys, in order).
+
+    Raises
+    ------
+    DataError
+        ``value`` is not a mapping (e.g. a list or a DataFrame), has too few
+        periods, or a period key that is missing (None or NaN).
+    """
+    least = {1: "one", 2: "two", 3: "three"}.get(min_periods, str(min_periods))
+    if not isinstance(value, Mapping):
+        raise error(
+            f"{name} must map at least {least} periods (in order) to their {what}, "
+            f"got a {type(value).__name__}"
+        )
+    periods = list(value)
+    if len(periods) < min_periods:
+        raise error(
+            f"{name} must map at least {least} periods (in order) to their {what}, "
+            f"got {len(periods)} ({periods})"
+        )
+    if any(p is None or (isinstance(p, float) and np.isnan(p)) for p in periods):
+        raise error(f"{name}: a period key is missing (None or NaN) among {periods}")
+    return periods
+
+
 def check_positive(name: str, value: float, *, strict: bool = True, error=PvcalError) -> float:
     """Check that a scalar is a finite positive (or non-negative) number."""
     try:
@@ -119,13 +213,18 @@ def check_positive(name: str, value: float, *, strict: bool = True, error=PvcalE
     return v
 
 
-def check_probability(name: str, value: float, *, open_interval: bool = True) -> float:
+def check_probability(
+    name: str, value: float, *, open_interval: bool = True, error=PvcalError
+) -> float:
     """Check that a scalar lies in (0, 1) (or [0, 1])."""
-    v = float(value)
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise error(f"{name} must be a number, got {value!r}") from None
     ok = (0 < v < 1) if open_interval else (0 <= v <= 1)
     if not ok:
         rng = "(0, 1)" if open_interval else "[0, 1]"
-        raise PvcalError(f"{name} must lie in {rng}, got {value!r}")
+        raise error(f"{name} must lie in {rng}, got {value!r}")
     return v
 
 

@@ -23,14 +23,62 @@ Each returns a DataFrame with one row per comparison and a boolean ``alert``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._validation import DataError, check_positive
+from ._validation import (
+    DataError,
+    check_columns,
+    check_numeric_columns,
+    check_periods,
+    check_positive,
+    check_probability,
+    where,
+)
 
 __all__ = ["item_drift", "pass_rate_drift", "score_drift"]
+
+
+_RATE_COLUMNS = ("discipline", "period", "n", "pass_rate")
+
+
+def _item_parameters(items: Any, period: Any) -> pd.DataFrame:
+    """A period's item-parameter frame with numeric ``a``, ``b``, ``b1..`` and ``se_b``."""
+    from .equating.linking import item_frame
+    from .irt.models import threshold_columns
+
+    name = f"items of period {period!r}"
+    frame = item_frame(items, name)
+    cols = [c for c in ("a", "b", *threshold_columns(frame), "se_b") if c in frame.columns]
+    num = check_numeric_columns(frame, cols, file=name, by="item")
+    return frame.assign(**{c: num[c] for c in cols})
+
+
+def _period_scores(period: Any, values: Any) -> np.ndarray:
+    """One period's scores as a float array without NaN; a DataError naming the period else."""
+    name = f"scores of period {period!r}"
+    if values is None or isinstance(values, (str, bytes, Mapping, pd.DataFrame)):
+        raise DataError(f"{name}: expected a 1-d sequence of numbers, got {type(values).__name__}")
+    arr = np.asarray(values, dtype=object) if not isinstance(values, pd.Series) else values
+    if np.ndim(arr) != 1:
+        raise DataError(f"{name}: expected a 1-d sequence of numbers, got shape {np.shape(arr)}")
+    s = pd.Series(arr).reset_index(drop=True)
+    x = check_numeric_columns(pd.DataFrame({"score": s}), ["score"], file=name, by="position")
+    x = x["score"]
+    inf = np.isinf(x.to_numpy())
+    if inf.any():
+        pos = int(np.flatnonzero(inf)[0])
+        raise DataError(
+            f"{name}, position {pos}: score {float(x.iloc[pos])!r}; expected a finite number"
+        )
+    x = x.to_numpy()
+    x = x[np.isfinite(x)]
+    if x.size < 2:
+        raise DataError(f"{name}: need at least 2 finite scores (NaN ignored), got {x.size}")
+    return x
 
 
 def _location_se(items: pd.DataFrame) -> pd.Series:
@@ -81,7 +129,10 @@ def item_drift(
     Raises
     ------
     DataError
-        A period's frame without a slope ``a`` or with duplicated item ids.
+        Fewer than two periods or not a mapping; a period's frame without a
+        slope ``a``, with duplicated item ids or a non-numeric parameter (the
+        message names the period, item and column); a ``min_common`` that is
+        not an integer of at least 2.
     ModelError
         A common item whose model changed between the periods.
 
@@ -115,20 +166,17 @@ def item_drift(
     >>> item_drift({"P1": a, "P2": b})["alert"].tolist()
     [False, False, False, False, False, True]
     """
-    from .equating.linking import item_frame, screen_anchors
+    from .equating.linking import screen_anchors
 
-    check_positive("threshold_z", threshold_z)
-    check_positive("threshold_se_z", threshold_se_z)
-    if not min_shift >= 0:
-        raise DataError(f"min_shift must be >= 0, got {min_shift!r}")
-    if not isinstance(items_by_period, Mapping) or len(items_by_period) < 2:
-        raise DataError(
-            "items_by_period must map at least two periods (in order) to item-parameter "
-            f"frames; got {type(items_by_period).__name__} of length "
-            f"{len(items_by_period) if hasattr(items_by_period, '__len__') else '?'}"
-        )
-    periods = list(items_by_period)
-    frames = {p: item_frame(items_by_period[p], f"items of period {p!r}") for p in periods}
+    check_positive("threshold_z", threshold_z, error=DataError)
+    check_positive("threshold_se_z", threshold_se_z, error=DataError)
+    check_positive("min_shift", min_shift, strict=False, error=DataError)
+    if isinstance(min_common, bool) or not isinstance(min_common, (int, np.integer)):
+        raise DataError(f"min_common must be an integer >= 2, got {min_common!r}")
+    if min_common < 2:
+        raise DataError(f"min_common must be an integer >= 2, got {min_common!r}")
+    periods = check_periods("items_by_period", items_by_period, what="item-parameter frames")
+    frames = {p: _item_parameters(items_by_period[p], p) for p in periods}
     rows = []
     for p0, p1 in zip(periods[:-1], periods[1:], strict=True):
         i0, i1 = frames[p0], frames[p1]
@@ -204,7 +252,11 @@ def pass_rate_drift(
     Raises
     ------
     DataError
-        A missing column; a rate outside [0, 1] or a count below 1.
+        Not a DataFrame; a missing column; a missing discipline or period; a
+        non-numeric or missing ``n`` or ``pass_rate``; a rate outside [0, 1]; a
+        count that is not a whole number of at least 1; a discipline and
+        period twice; a ``threshold`` outside (0, 1] or an ``alpha`` outside
+        (0, 1).  The message names the row, column and value.
 
     Notes
     -----
@@ -213,6 +265,8 @@ def pass_rate_drift(
     interval (his method 10, from the two Wilson intervals) with
     ``k = round(rate * n)`` passes, as
     ``statsmodels.stats.proportion.confint_proportions_2indep(method="newcomb")``.
+    A discipline with one period, or an empty ``rates`` (with the columns),
+    gives no row.
     # R: prop.test(c(k1, k2), c(n1, n2), correct = FALSE) gives the same z^2
 
     References
@@ -230,16 +284,35 @@ def pass_rate_drift(
     """
     from statsmodels.stats.proportion import confint_proportions_2indep
 
-    for c in ("discipline", "period", "n", "pass_rate"):
-        if c not in rates.columns:
-            raise DataError(f"rates: missing column {c!r}; have {list(rates.columns)}")
-    bad = rates.index[~rates["pass_rate"].between(0, 1) | ~(rates["n"] >= 1)]
+    threshold = check_positive("threshold", threshold, error=DataError)
+    if threshold > 1:
+        raise DataError(f"threshold must lie in (0, 1] (a proportion), got {threshold!r}")
+    alpha = check_probability("alpha", alpha, error=DataError)
+    check_columns(rates, _RATE_COLUMNS, file="rates")
+    for c in ("discipline", "period"):
+        gone = rates[c].isna().to_numpy()
+        if gone.any():
+            row = rates.index[np.flatnonzero(gone)[0]]
+            raise DataError(f"{where('rates', row=row, column=c)}missing; expected a {c}")
+    num = check_numeric_columns(rates, ["n", "pass_rate"], file="rates", allow_missing=False)
+    n_ok = (num["n"] >= 1) & (num["n"] == np.round(num["n"]))
+    bad = rates.index[~num["pass_rate"].between(0, 1) | ~n_ok]
     if len(bad):
         row = rates.loc[bad[0]]
         raise DataError(
             f"rates: row {bad[0]!r} ({row['discipline']} {row['period']}): need 0 <= pass_rate "
-            f"<= 1 and n >= 1, got pass_rate={row['pass_rate']!r}, n={row['n']!r}"
+            f"<= 1 and a whole n >= 1, got pass_rate={float(num.at[bad[0], 'pass_rate'])!r}, "
+            f"n={float(num.at[bad[0], 'n'])!r}"
         )
+    dup = rates.duplicated(["discipline", "period"], keep=False).to_numpy()
+    if dup.any():
+        rows = rates.index[dup].tolist()
+        first = rates.loc[rows[0]]
+        raise DataError(
+            f"rates: rows {rows[:5]}: discipline {first['discipline']!r} period "
+            f"{first['period']!r} appears more than once; expected one row per period"
+        )
+    rates = rates.assign(n=num["n"], pass_rate=num["pass_rate"])
     rows = []
     for disc, sub in rates.groupby("discipline", sort=False):
         sub = sub.reset_index(drop=True)
@@ -298,6 +371,14 @@ def score_drift(
         ``period_from, period_to, n_from, n_to, mean_from, mean_to, smd, ks,
         ks_p_value, alert``.
 
+    Raises
+    ------
+    DataError
+        Not a mapping of at least two periods, a missing period key; a
+        period's scores that are not a 1-d sequence of numbers (the message
+        names the period, position and value), an infinite score, or fewer than
+        2 scores; a threshold that is not a positive number.
+
     Notes
     -----
     ``SMD = (mean2 - mean1) / sqrt((s1^2 + s2^2) / 2)`` (sample variances, n - 1);
@@ -311,16 +392,13 @@ def score_drift(
     >>> bool(d["alert"].iloc[0])
     True
     """
-    check_positive("threshold_smd", threshold_smd)
-    check_positive("threshold_ks", threshold_ks)
-    periods = list(scores_by_period)
+    check_positive("threshold_smd", threshold_smd, error=DataError)
+    check_positive("threshold_ks", threshold_ks, error=DataError)
+    periods = check_periods("scores_by_period", scores_by_period, what="scores")
+    scores = {p: _period_scores(p, scores_by_period[p]) for p in periods}
     rows = []
     for p0, p1 in zip(periods[:-1], periods[1:], strict=True):
-        x = np.asarray(scores_by_period[p0], dtype=float)
-        y = np.asarray(scores_by_period[p1], dtype=float)
-        x, y = x[np.isfinite(x)], y[np.isfinite(y)]
-        if x.size < 2 or y.size < 2:
-            raise DataError(f"scores of {p0!r} and {p1!r}: need at least 2 finite scores each")
+        x, y = scores[p0], scores[p1]
         sd = np.sqrt((x.var(ddof=1) + y.var(ddof=1)) / 2)
         smd = (y.mean() - x.mean()) / sd if sd > 0 else 0.0
         ks = stats.ks_2samp(x, y)
