@@ -44,6 +44,7 @@ from .patterns import (
 
 __all__ = [
     "fit_em",
+    "valid_state",
     "EMFit",
     "quadrature",
     "prepare",
@@ -59,7 +60,6 @@ __all__ = [
     "e_step",
     "e_step_partial",
     "reduced_log_p",
-    "posterior",
     "m_step",
     "start_values",
     "default_priors",
@@ -546,34 +546,21 @@ def latent_m_step(design: Design, Ng: np.ndarray, nodes, latent: np.ndarray) -> 
 _LOG_FLOOR = {np.dtype(np.float32): -80.0, np.dtype(np.float64): -700.0}
 
 
-def _log_joint(Y, gcode, logp, shift, dtype):
-    LL = Y @ logp.astype(dtype)
-    if len(shift) == 1:
-        LL += shift[0].astype(dtype)
-    else:
-        LL += shift.astype(dtype)[gcode]
-    return LL
-
-
 _BUFFERS = threading.local()
 
 
-def _buffer(shape, dtype) -> np.ndarray:
-    """A reusable per-thread work array (fresh 16 MB arrays per chunk cost page faults)."""
-    key = (shape, np.dtype(dtype))
+def work_buffer(shape, dtype, slot: str = "e_step") -> np.ndarray:
+    """A reusable per-thread work array (fresh 16 MB arrays per chunk cost page faults).
+
+    One array is kept per ``slot`` (and thread); a new shape replaces it.
+    """
+    key = (tuple(shape), np.dtype(dtype))
     cache = getattr(_BUFFERS, "arrays", None)
-    if cache is None or key not in cache:
-        cache = _BUFFERS.arrays = {key: np.empty(shape, dtype)}  # keep one shape only
-    return cache[key]
-
-
-def posterior(Y, gcode, logp, shift) -> np.ndarray:
-    """Posterior over the nodes (float64) of each pattern in a chunk of reduced indicators."""
-    LL = _log_joint(np.asarray(Y, float), gcode, logp, shift, np.float64)
-    LL -= LL.max(axis=1, keepdims=True)
-    np.exp(LL, out=LL)
-    LL /= LL.sum(axis=1, keepdims=True)
-    return LL
+    if cache is None:
+        cache = _BUFFERS.arrays = {}
+    if slot not in cache or cache[slot][0] != key:
+        cache[slot] = (key, np.empty(shape, dtype))
+    return cache[slot][1]
 
 
 def e_step_partial(Y, counts, gcode, logp, shift, single: bool = False):
@@ -586,7 +573,7 @@ def e_step_partial(Y, counts, gcode, logp, shift, single: bool = False):
     Yd = Y if Y.dtype == dtype else Y.astype(dtype)
     # nodes x patterns layout: the reductions over nodes run along columns of
     # long contiguous rows (about 20% faster than patterns x nodes)
-    LL = np.matmul(logp.T.astype(dtype), Yd.T, out=_buffer((logp.shape[1], len(Yd)), dtype))
+    LL = np.matmul(logp.T.astype(dtype), Yd.T, out=work_buffer((logp.shape[1], len(Yd)), dtype))
     if len(shift) == 1:
         LL += shift[0].astype(dtype)[:, None]
     else:
@@ -800,6 +787,15 @@ def log_prior_total(design, params, priors) -> float:
     return float(sum(prior_terms(b, p, priors)[0].sum() for b, p in zip(design.blocks, params)))
 
 
+def valid_state(design: Design, state) -> bool:
+    """Finite parameters, positive slopes, ordered GRM thresholds, sane latent means and SDs."""
+    return bool(
+        all(_valid(b, p).all() for b, p in zip(design.blocks, state[:-1]))
+        and (state[-1][:, 1] > 0.05).all()
+        and (np.abs(state[-1][:, 0]) < 5).all()
+    )
+
+
 def fit_em(
     design: Design,
     *,
@@ -812,6 +808,7 @@ def fit_em(
     latent_start=None,
     progress=None,
     single: bool | None = None,
+    final_loglik: bool = True,
 ) -> EMFit:
     """Run Bock–Aitkin EM (with SQUAREM) to convergence.
 
@@ -819,6 +816,9 @@ def fit_em(
     (fixed at 0 and 1 for the reference group unless items are fixed).
     Convergence: the largest absolute change of any parameter in one plain
     EM step is below ``tol`` (R mirt's ``TOL`` criterion, default 1e-4).
+    The final log-likelihood is recomputed in float64 unless
+    ``final_loglik=False`` (the caller's final pass computes it; ``loglik``
+    is then NaN).
     """
     t0 = time.perf_counter()
     if single is None:  # float32 E-steps only where they pay off
@@ -843,13 +843,6 @@ def fit_em(
         return ll + log_prior_total(design, par, priors), new + [
             latent_m_step(design, Ng, nodes, lat)
         ]
-
-    def valid(st) -> bool:
-        return bool(
-            all(_valid(b, p).all() for b, p in zip(design.blocks, st[:-1]))
-            and (st[-1][:, 1] > 0.05).all()
-            and (np.abs(st[-1][:, 0]) < 5).all()
-        )
 
     converged = False
     change = np.inf
@@ -878,13 +871,17 @@ def fit_em(
         candidate = None
         if alpha < -1.0:
             sp = _unflatten(x0 - 2 * alpha * r + alpha**2 * v, state)
-            if valid(sp):
+            if valid_state(design, sp):
                 lpp, snew = em_map(sp)
                 if np.isfinite(lpp) and lpp >= lp1 - 1e-9 * abs(lp1):
                     candidate = snew
         state = candidate if candidate is not None else s2
     params, latent = state[:-1], state[-1]
-    ll = e_step(design, params, nodes, latent_log_weights(latent, nodes))[0]
+    ll = (
+        e_step(design, params, nodes, latent_log_weights(latent, nodes))[0]
+        if final_loglik
+        else np.nan
+    )
     if not converged:
         warnings.warn(
             f"EM did not converge in {max_iter} iterations (last max parameter change "

@@ -23,22 +23,26 @@ array of latent means and SDs, as :func:`pvcal.irt.estimate.fit_em` keeps it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .estimate import (
     Design,
     latent_log_weights,
     map_patterns,
-    posterior,
     prior_terms,
     reduced_log_p,
+    work_buffer,
 )
 
 __all__ = [
     "FreeMap",
-    "chunk_scores",
-    "score_vectors",
-    "score_sums",
+    "ScorePlan",
+    "FinalPass",
+    "score_plan",
+    "pass_partial",
+    "final_pass",
     "information",
     "reported_covariance",
 ]
@@ -90,97 +94,195 @@ class FreeMap:
                 new[i][r, c] = vec[k]
         return new
 
-    def columns(self, item_scores, latent_scores) -> np.ndarray:
-        """Assemble per-block ``(n, J, p)`` and latent ``(n, G, 2)`` scores into ``(n, size)``.
 
-        The order follows ``entries``: the shared slope, then block by block
-        each free column for all of the block's items, then latent entries.
-        """
-        parts = []
-        if self.shared_blocks:
-            shared = sum(item_scores[j][:, :, 0].sum(axis=1) for j in self.shared_blocks)
-            parts.append(shared[:, None])
-        for blk, s in zip(self.design.blocks, item_scores):
-            cols = [c for c in np.flatnonzero(blk.free) if not (blk.shared and c == 0)]
-            if cols:
-                parts.append(s[:, :, cols].transpose(0, 2, 1).reshape(len(s), -1))
-        free = np.flatnonzero(self.design.latent_free)
-        if free.size:
-            parts.append(latent_scores[:, free, :].reshape(len(latent_scores), -1))
-        return np.concatenate(parts, axis=1)
+@dataclass(frozen=True)
+class _BlockPlan:
+    """Where one block's score columns come from (see :func:`score_plan`)."""
+
+    offset: int  # first reduced-indicator column of the block
+    n_cat: int
+    out: int  # first output column (FreeMap order); -1 when no free column
+    base: np.ndarray  # (n_cols, J) columns of U for category 0 (G_0)
+    cats: np.ndarray  # (C-1, n_cols, J) columns of U for G_k - G_0
+    cat_const: tuple  # per k: the same U column for every item of a parameter
+    observed: tuple  # (item row, Y column) of items with missing responses
+    shared: tuple  # (base (J,), cats (C-1, J)) of the shared slope, or ()
 
 
-def chunk_scores(design: Design, Y, gcode, state, nodes, dtype=np.float64):
-    """Score vectors of one chunk of patterns: item blocks ``(n, J, p)`` and latent ``(n, G, 2)``.
+@dataclass(frozen=True)
+class ScorePlan:
+    """Everything a chunk of patterns needs for its posteriors and score vectors.
 
-    ``Y`` and ``gcode`` are the chunk's reduced indicators and group codes;
-    ``dtype`` that of the item score products (the posterior is float64).
+    Small (quadrature points x distinct derivative columns), so it travels to
+    Dask workers with the task. ``U`` holds the distinct columns of
+    ``d log P_k / d psi`` (category 0) and ``d log P_k / d psi - d log P_0 / d psi``
+    (categories k >= 1) over all items, plus the latent-weight derivatives;
+    ``posterior @ U`` is the pass's one product besides the log joint.
+    """
+
+    logp: np.ndarray
+    shift: np.ndarray
+    U: np.ndarray
+    blocks: tuple
+    latent: tuple  # (group, U column of d/dmean, U column of d/dsd, output column)
+    size: int
+
+
+def score_plan(design: Design, state, nodes) -> ScorePlan:
+    """The :class:`ScorePlan` of ``state``.
+
+    Derivative columns equal to 12 decimals are computed once: for the 2PL
+    (and the GPCM), ``d log P_1 - d log P_0`` is ``(theta, 1)`` for every
+    item, so the product shrinks from ``J x p x C`` to ``J x p + p`` columns.
     """
     params, latent = state[:-1], state[-1]
     log_w = latent_log_weights(latent, nodes)
     logp, const = reduced_log_p(design, params, nodes)
-    post = posterior(Y, gcode, logp, np.atleast_2d(const + log_w))
-    Y = np.asarray(Y, dtype)
-    post_d = post.astype(dtype, copy=False)
-    # s_njp = Σ_q post_nq Σ_k 1[x_nj = k] G_jkqp with G = (dP/dψ) / P. With the
-    # reduced indicators (categories 1..K, and "observed" only where missing):
-    # s = observed ∘ (post @ G_0) + Σ_{k>=1} 1[x = k] ∘ (post @ (G_k - G_0)).
-    n = len(post)
-    n_main = sum(b.n_red for b in design.blocks)
-    items = []
+    fm = FreeMap(design)
+    columns: list[np.ndarray] = []
+
+    def register(mat) -> np.ndarray:  # (Q, ...) -> indices into `columns`
+        flat = mat.reshape(mat.shape[0], -1)
+        start = len(columns)
+        columns.extend(flat.T)
+        return np.arange(start, start + flat.shape[1]).reshape(mat.shape[1:])
+
+    out = 1 if fm.shared_blocks else 0
+    blocks = []
     for bi, (blk, par) in enumerate(zip(design.blocks, params)):
         P = np.clip(blk.item_model.probs(par, nodes), 1e-12, None)
         G = blk.item_model.jacobian(par, nodes) / P[..., None]  # (J, Q, C, p)
-        J, Q, C, p = G.shape
-        # one product for every component: post @ [G_0 | G_k - G_0], (n, J p C)
-        G0 = G[:, :, 0, :].transpose(1, 0, 2).reshape(Q, J * p)
-        Gd = (G[:, :, 1:, :] - G[:, :, :1, :]).transpose(1, 0, 2, 3).reshape(Q, J * (C - 1) * p)
-        M = post_d @ np.concatenate([G0, Gd], axis=1).astype(dtype)
-        Yk = Y[:, blk.offset : blk.offset + blk.n_red].reshape(n, J, C - 1, 1)
-        s = (M[:, J * p :].reshape(n, J, C - 1, p) * Yk).sum(axis=2)
-        base = M[:, : J * p].reshape(n, J, p)
-        rows = [(r, n_main + m) for m, (b, r) in enumerate(design.mask_items) if b == bi]
-        if rows:
-            observed = np.ones((n, J), dtype)
-            for r, col in rows:
-                observed[:, r] = Y[:, col]
-            base = base * observed[:, :, None]
-        s += base
-        items.append(s)
-    # d log w_gq / d(mean, sd) for the normalised weights on the fixed grid
-    lat = np.zeros((n, design.n_groups, 2))
+        cols = [int(c) for c in np.flatnonzero(blk.free) if not (blk.shared and c == 0)]
+        D0 = G[:, :, 0, :].transpose(1, 2, 0)  # (Q, p, J)
+        Dk = (G[:, :, 1:, :] - G[:, :, :1, :]).transpose(1, 2, 3, 0)  # (Q, C-1, p, J)
+        base = register(D0[:, cols, :])
+        cats = register(Dk[:, :, cols, :])
+        shared = ()
+        if blk.shared and blk.free[0]:
+            shared = (register(D0[:, 0, :]), register(Dk[:, :, 0, :]))
+        observed = tuple(
+            (r, sum(b.n_red for b in design.blocks) + m)
+            for m, (b, r) in enumerate(design.mask_items)
+            if b == bi
+        )
+        blocks.append([blk.offset, blk.n_cat, out if cols else -1, base, cats, observed, shared])
+        out += len(cols) * blk.n_items
+    lat = []
     w = np.exp(log_w)
-    for g in range(design.n_groups):
-        sel = gcode == g
+    for g in np.flatnonzero(design.latent_free):
         mu, sd = latent[g]
         dmu = (nodes - mu) / sd**2
         dsd = ((nodes - mu) ** 2 - sd**2) / sd**3
-        dmu -= w[g] @ dmu
-        dsd -= w[g] @ dsd
-        lat[sel, g, 0] = post[sel] @ dmu
-        lat[sel, g, 1] = post[sel] @ dsd
-    return items, lat
+        idx = register(np.column_stack([dmu - w[g] @ dmu, dsd - w[g] @ dsd]))
+        lat.append((int(g), int(idx[0]), int(idx[1]), out))
+        out += 2
+    # distinct columns (to 12 decimals): the product's width, and the index maps
+    U, inverse = np.unique(np.round(np.column_stack(columns), 12), axis=1, return_inverse=True)
+    inverse = inverse.ravel()
+    plans = []
+    for offset, n_cat, start, base, cats, observed, shared in blocks:
+        cats_u = inverse[cats]
+        plans.append(
+            _BlockPlan(
+                offset=offset,
+                n_cat=n_cat,
+                out=start,
+                base=inverse[base],
+                cats=cats_u,
+                cat_const=tuple(bool((c == c[:, :1]).all()) for c in cats_u),
+                observed=observed,
+                shared=() if not shared else (inverse[shared[0]], inverse[shared[1]]),
+            )
+        )
+    lat = tuple((g, int(inverse[i]), int(inverse[j]), o) for g, i, j, o in lat)
+    return ScorePlan(
+        logp=logp,
+        shift=np.atleast_2d(const + log_w),
+        U=np.ascontiguousarray(U),
+        blocks=tuple(plans),
+        latent=lat,
+        size=fm.size,
+    )
 
 
-def score_vectors(design: Design, state, nodes):
-    """Score vectors ``(n, J, p)`` and ``(n, G, 2)`` of a design holding its patterns."""
-    return chunk_scores(design, design.Y, design.gcode, state, nodes)
+def _item_scores(MT, YT, bp: _BlockPlan, base, cats, const, out=None) -> np.ndarray:
+    """Item scores ``(n_cols, J, n)`` of one block, patterns along the rows.
+
+    ``observed * (post @ G_0) + sum_k 1[x = k] * (post @ (G_k - G_0))``, with
+    ``MT = U.T @ post.T`` and ``YT`` the chunk's transposed reduced indicators.
+    """
+    s = np.take(MT, base, axis=0, out=out)
+    if bp.observed:
+        rows = [r for r, _ in bp.observed]
+        s[:, rows, :] *= YT[[c for _, c in bp.observed]][None]
+    step = bp.n_cat - 1
+    J = base.shape[-1]
+    for k in range(step):
+        Yk = YT[bp.offset + k : bp.offset + k + J * step : step]  # (J, n) view
+        if const[k]:  # one column per parameter, broadcast over the items
+            s += Yk[None] * MT[cats[k][:, 0]][:, None, :]
+        else:
+            s += Yk[None] * MT[cats[k]]
+    return s
 
 
-def score_sums(Y, counts, gcode, design: Design, state, nodes, cross: bool = True):
-    """Sums over one chunk: ``(Σ n s s', Σ n s)`` of the free-parameter score vectors."""
-    fm = FreeMap(design)
-    # float64 throughout (float32 score products measured slower here: mixed-type casts)
-    s = fm.columns(*chunk_scores(design, Y, gcode, state, nodes))
-    grad = counts @ s
-    if not cross:
-        return 0.0, grad
-    s *= np.sqrt(counts)[:, None]
-    # A.T @ A: numpy calls BLAS syrk (half the work of a general product); chunks add in float64
-    return (s.T @ s).astype(float), grad
+def pass_partial(Y, counts, gcode, plan: ScorePlan, what: str = "cross"):
+    """One chunk of the final pass: ``(loglik, Σ n s, Σ n s s')`` in float64.
+
+    ``what`` is ``"loglik"`` (only the first; the others are 0), ``"grad"``
+    (no cross-product) or ``"cross"`` (all three).
+
+    ``s`` is a pattern's score vector over the free parameters (the gradient
+    of its log marginal likelihood, by Fisher's identity the posterior mean of
+    the complete-data score), in :class:`FreeMap` order. Everything runs in a
+    features x patterns layout, so every gather and product reads whole rows.
+    """
+    n = len(Y)
+    # reused per-thread work arrays: fresh ones per chunk cost page faults
+    YT = work_buffer((Y.shape[1], n), np.float64, "pass_y")
+    np.copyto(YT, np.asarray(Y).T)
+    LL = np.matmul(plan.logp.T, YT, out=work_buffer((len(plan.U), n), np.float64, "pass_post"))
+    if len(plan.shift) == 1:
+        LL += plan.shift[0][:, None]
+    else:
+        LL += plan.shift.T[:, gcode]
+    m = LL.max(axis=0)
+    LL -= m
+    # floor at exp(-300): posterior weights times the derivative columns stay
+    # normal floats (denormal products made the next product ~3x slower)
+    np.maximum(LL, -300.0, out=LL)
+    np.exp(LL, out=LL)
+    total = LL.sum(axis=0)
+    loglik = float(counts @ (np.log(total) + m))
+    if what == "loglik":
+        return loglik, 0.0, 0.0
+    LL /= total
+    MT = np.matmul(plan.U.T, LL, out=work_buffer((plan.U.shape[1], n), np.float64, "pass_m"))
+    ST = work_buffer((plan.size, n), np.float64, "pass_s")
+    shared = np.zeros(n) if any(bp.shared for bp in plan.blocks) else None
+    for bp in plan.blocks:
+        if bp.out >= 0:
+            rows = ST[bp.out : bp.out + bp.base.size].reshape(*bp.base.shape, n)
+            _item_scores(MT, YT, bp, bp.base, bp.cats, bp.cat_const, out=rows)
+        if bp.shared:
+            base, cats = bp.shared
+            const = tuple(False for _ in range(bp.n_cat - 1))
+            shared += _item_scores(MT, YT, bp, base[None], cats[:, None], const).sum(axis=(0, 1))
+    if shared is not None:
+        ST[0] = shared
+    for g, i_mu, i_sd, row in plan.latent:
+        sel = gcode == g
+        ST[row] = MT[i_mu] * sel
+        ST[row + 1] = MT[i_sd] * sel
+    grad = ST @ counts
+    if what == "grad":
+        return loglik, grad, 0.0
+    ST *= np.sqrt(counts)
+    # A @ A.T: numpy calls BLAS syrk (half the work of a general product)
+    return loglik, grad, ST @ ST.T
 
 
-# rows per chunk of score vectors: (rows x free parameters) float64 blocks stay small
+# rows per chunk of the final pass: (rows x free parameters) float64 blocks stay small
 _SCORE_CHUNK = 16_384
 
 
@@ -194,20 +296,53 @@ def _prior_vector(fm: FreeMap, state, priors, which: int) -> np.ndarray:
     return out
 
 
-def _gradient(fm: FreeMap, state, nodes, priors) -> np.ndarray:
-    meta = fm.design.meta()
-    grad = map_patterns(fm.design, score_sums, meta, state, nodes, False, chunk=_SCORE_CHUNK)[1]
-    return grad + _prior_vector(fm, state, priors, 1)
+@dataclass(frozen=True)
+class FinalPass:
+    """Log-likelihood (float64), gradient and cross-product information at one state.
+
+    ``grad`` and ``info`` include the priors' gradient and curvature, so
+    ``info`` is the empirical (cross-product) information of the posterior
+    mode being estimated.
+    """
+
+    loglik: float
+    grad: np.ndarray
+    info: np.ndarray
+    fm: FreeMap
 
 
-def information(design: Design, state, nodes, priors, method: str = "crossprod"):
-    """Information matrix of the free parameters and its :class:`FreeMap`."""
+def final_pass(design: Design, state, nodes, priors, what: str = "cross") -> FinalPass:
+    """One float64 pass over the patterns: log-likelihood, score sums and ``Σ n s s'``.
+
+    ``what``: ``"loglik"``, ``"grad"`` or ``"cross"`` (see :func:`pass_partial`).
+    The full pass costs about as much as two float32 E-steps (the log joint,
+    ``posterior @ U``, then ``syrk`` over the score vectors); ``"loglik"``
+    about half of one.
+    """
     fm = FreeMap(design)
+    plan = score_plan(design, state, nodes)
+    ll, grad, cross = map_patterns(design, pass_partial, plan, what, chunk=_SCORE_CHUNK)
+    if what == "loglik":
+        return FinalPass(float(ll), None, None, fm)
+    info = cross + np.diag(_prior_vector(fm, state, priors, 2)) if what == "cross" else None
+    return FinalPass(float(ll), grad + _prior_vector(fm, state, priors, 1), info, fm)
+
+
+def _gradient(design: Design, state, nodes, priors) -> np.ndarray:
+    return final_pass(design, state, nodes, priors, what="grad").grad
+
+
+def information(design: Design, state, nodes, priors, method: str = "crossprod", at=None):
+    """Information matrix of the free parameters and its :class:`FreeMap`.
+
+    ``at`` is a :class:`FinalPass` already computed at ``state`` (its
+    cross-product information is reused for ``method="crossprod"``).
+    """
     if method == "crossprod":
-        meta = design.meta()
-        cross = map_patterns(design, score_sums, meta, state, nodes, True, chunk=_SCORE_CHUNK)[0]
-        info = cross + np.diag(_prior_vector(fm, state, priors, 2))
-    elif method == "observed":
+        fp = at if at is not None else final_pass(design, state, nodes, priors)
+        return fp.info, fp.fm
+    if method == "observed":
+        fm = FreeMap(design)
         x0 = fm.get(state)
         info = np.empty((fm.size, fm.size))
         for k in range(fm.size):
@@ -215,13 +350,11 @@ def information(design: Design, state, nodes, priors, method: str = "crossprod")
             up, dn = x0.copy(), x0.copy()
             up[k] += h
             dn[k] -= h
-            gu = _gradient(fm, fm.set(state, up), nodes, priors)
-            gd = _gradient(fm, fm.set(state, dn), nodes, priors)
+            gu = _gradient(design, fm.set(state, up), nodes, priors)
+            gd = _gradient(design, fm.set(state, dn), nodes, priors)
             info[:, k] = -(gu - gd) / (2 * h)
-        info = (info + info.T) / 2
-    else:  # pragma: no cover - validated by the caller
-        raise ValueError(method)
-    return info, fm
+        return (info + info.T) / 2, fm
+    raise ValueError(method)  # pragma: no cover - validated by the caller
 
 
 def reported_covariance(info, fm: FreeMap, state, report):
