@@ -25,6 +25,7 @@ __all__ = [
     "RegistryError",
     "check_choice",
     "check_columns",
+    "check_id_column",
     "check_numeric_columns",
     "check_periods",
     "check_positive",
@@ -108,6 +109,55 @@ def check_columns(
             f"{where(file)}missing column(s) {missing}; expected {list(required)}, "
             f"found {list(df.columns)}"
         )
+
+
+def check_id_column(
+    columns: Iterable[Any],
+    id_column: Any,
+    *,
+    file: str | None = None,
+    optional: bool = False,
+    error=DataError,
+) -> bool:
+    """Check that the person-id column ``id_column`` is among ``columns``.
+
+    Parameters
+    ----------
+    columns : iterable
+        The columns of the data (a frame's, or a Parquet schema's names).
+    id_column : str or None
+        None: the data has no id column (returns False).
+    file : str, optional
+        File name used in messages.
+    optional : bool, default False
+        An absent column is allowed (returns False): a default name that a
+        file need not have.
+
+    Returns
+    -------
+    bool
+        Whether the column is there.
+
+    Raises
+    ------
+    DataError
+        The column is absent (and not optional): the message names the file
+        and the column and lists (the first eight of) the columns there are.
+    """
+    if id_column is None:
+        return False
+    cols = list(columns)
+    if id_column in cols:
+        return True
+    if optional:
+        return False
+    shown = ", ".join(repr(c) for c in cols[:8])
+    more = f", ... ({len(cols)} columns in all)" if len(cols) > 8 else ""
+    raise error(
+        f"{where(file)}id column {id_column!r} not found; the columns are "
+        f"[{shown}{more}]; pass id_column= the name of the person-id column (None when "
+        "there is none)"
+    )
 
 
 def check_numeric_columns(

@@ -160,3 +160,52 @@ def test_parquet_errors_name_file_row_and_column(tmp_path):
     with pytest.raises(DataError, match="in-memory"):
         good.to_parquet(tmp_path / "good.parquet", index=False)
         pvcal.calibrate(tmp_path / "good.parquet", groups=["a", "b", "a", "b"])
+
+
+def test_id_column_not_in_the_file_is_named_with_the_columns(tmp_path):
+    """An explicit ``id_column`` absent from the data is refused naming the file, that
+    column and the columns there are, for a Parquet file and an in-memory frame alike
+    (before: the Parquet path blamed the real id column as "not numeric", or calibrated
+    integer ids as an item; a frame raised a bare ValueError from numpy)."""
+    good = pd.DataFrame({"Q1": [0, 1, 1, 0], "Q2": [1, 0, 1, 1]})
+    with_ids = good.assign(application_id=["A1", "A2", "A3", "A4"])[["application_id", "Q1", "Q2"]]
+    path = tmp_path / "ids.parquet"
+    with_ids.to_parquet(path, index=False)
+    listed = r"id column 'nope' not found; the columns are \['application_id', 'Q1', 'Q2'\]"
+    with pytest.raises(DataError, match=rf"ids\.parquet: {listed}"):
+        pvcal.calibrate(path, id_column="nope")
+    int_ids = tmp_path / "int_ids.parquet"
+    with_ids.assign(application_id=[101, 102, 103, 104]).to_parquet(int_ids, index=False)
+    with pytest.raises(DataError, match=rf"int_ids\.parquet: {listed}"):
+        pvcal.calibrate(int_ids, id_column="nope")
+    with pytest.raises(DataError, match=rf"responses: {listed}"):
+        pvcal.calibrate(with_ids, id_column="nope")
+    wide = pd.DataFrame(np.zeros((2, 12), int), columns=[f"Q{j}" for j in range(12)])
+    with pytest.raises(DataError, match=r"'Q7', \.\.\. \(12 columns in all\)"):
+        pvcal.calibrate(wide, id_column="nope")  # the first eight columns, then the count
+    cand = tmp_path / "cand.parquet"
+    with_ids.rename(columns={"application_id": "cand"}).to_parquet(cand, index=False)
+    with pytest.raises(DataError, match=r"'cand'.*not numeric.*pass id_column='cand'"):
+        pvcal.calibrate(cand)  # the default id column is absent: a hint at the real one
+
+
+def test_id_column_of_a_frame_is_not_an_item(responses, tmp_path):
+    """The person-id column of an in-memory frame (the default name or another) becomes its
+    index and is not calibrated: the same fit as the frame without it, and as the Parquet
+    file with it (Bock & Aitkin 1981, eq. 5: only the response patterns count)."""
+    base = responses.reset_index(drop=True)  # the fixture's index holds the ids
+    with_ids = base.assign(application_id=list(responses.index))
+    plain = pvcal.calibrate(base, model="2PL")
+    for frame, id_column in ((with_ids, "application_id"),
+                             (with_ids.rename(columns={"application_id": "cand"}), "cand"),
+                             (with_ids.set_index("application_id"), "application_id")):  # fmt: skip
+        cal = pvcal.calibrate(frame, model="2PL", id_column=id_column)
+        assert list(cal.items.index) == list(responses.columns)
+        assert cal.loglik == pytest.approx(plain.loglik, rel=1e-12)
+    path = tmp_path / "with_ids.parquet"
+    _write(responses, path)  # the index written as an application_id column
+    streamed = pvcal.calibrate(path, model="2PL")
+    assert list(streamed.items.index) == list(responses.columns)
+    assert streamed.loglik == pytest.approx(plain.loglik, rel=1e-10)
+    with pytest.raises(DataError, match=r"row 0, column 'application_id': 'A00000'; expected"):
+        pvcal.calibrate(with_ids, id_column=None)  # no id column: the text column is named

@@ -11,7 +11,14 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from .._validation import DataError, ModelError, PvcalError, check_choice, check_positive
+from .._validation import (
+    DataError,
+    ModelError,
+    PvcalError,
+    check_choice,
+    check_id_column,
+    check_positive,
+)
 from .estimate import (
     default_priors,
     fit_em,
@@ -23,7 +30,7 @@ from .estimate import (
 )
 from .information import FreeMap, information, reported_covariance
 from .models import DICHOTOMOUS, SHARED_SLOPE, canonical_model
-from .patterns import parquet_items
+from .patterns import ID_COLUMN, parquet_items
 from .results import Calibration
 
 __all__ = ["calibrate"]
@@ -146,8 +153,20 @@ def _item_columns(wide, id_column) -> list:
     if isinstance(wide, (str, Path)):
         return parquet_items(wide, id_column)
     if _is_dask(wide):
+        check_id_column(wide.columns, id_column, file="Dask frame", optional=id_column == ID_COLUMN)
         return [c for c in wide.columns if c != id_column]
     return list(getattr(wide, "columns", []))
+
+
+def _without_id_column(wide: pd.DataFrame, id_column, file: str | None) -> pd.DataFrame:
+    """An in-memory frame with its person-id column (if any) as the index, not an item."""
+    if id_column is None or (id_column == wide.index.name and id_column not in wide.columns):
+        return wide
+    if check_id_column(
+        wide.columns, id_column, file=file or "responses", optional=id_column == ID_COLUMN
+    ):
+        return wide.set_index(id_column)
+    return wide
 
 
 def _design(wide, model, file, id_column, columns, **kw):
@@ -197,7 +216,7 @@ def calibrate(
     groups=None,
     reference_group=None,
     fixed: pd.DataFrame | None = None,
-    id_column: str | None = "application_id",
+    id_column: str | None = ID_COLUMN,
 ) -> Calibration:
     """Calibrate items by marginal maximum likelihood (Bock–Aitkin EM).
 
@@ -260,8 +279,10 @@ def calibrate(
         of every group are estimated. # R: mirt(..., pars = values) with
         ``est = FALSE`` for the anchors and free latent mean/variance.
     id_column : str, optional
-        For Parquet and Dask inputs: the person-id column, which is not an
-        item (default "application_id"; ignored when absent).
+        The person-id column, which is not an item (an in-memory frame's
+        becomes its index; a frame already indexed by it is fine).  The
+        default "application_id" is ignored when absent; any other name must
+        be a column of the data, and None means there is no id column.
 
     Returns
     -------
@@ -272,7 +293,9 @@ def calibrate(
     Raises
     ------
     DataError
-        Bad responses (see :func:`pvcal.irt.estimate.prepare`).
+        Bad responses (see :func:`pvcal.irt.estimate.prepare`); an
+        ``id_column`` that is not in the data (the message names the file and
+        the column and lists the columns there are).
     ModelError
         Unknown model, a dichotomous model for a polytomous item, or an
         unidentified mixture (Rasch/PCM with free-slope items).
@@ -305,6 +328,8 @@ def calibrate(
     file = getattr(responses, "file", None)
     if isinstance(wide, (str, Path)):
         file = str(wide)
+    elif isinstance(wide, pd.DataFrame):
+        wide = _without_id_column(wide, id_column, file)
     columns = _item_columns(wide, id_column)
     n_quad = int(check_positive("n_quad", n_quad))
     check_positive("tol", tol)

@@ -19,10 +19,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._validation import DataError, check_int_scores, where
+from .._validation import (
+    DataError,
+    check_id_column,
+    check_int_scores,
+    check_numeric_columns,
+    where,
+)
 
 __all__ = [
     "CHUNK_ROWS",
+    "ID_COLUMN",
     "MAX_SCORE",
     "encode",
     "collapse",
@@ -35,6 +42,8 @@ __all__ = [
 
 CHUNK_ROWS = 65_536  # rows per block when encoding and patterns per E-step chunk
 MAX_SCORE = 100  # item scores above this are not item scores (int8 codes)
+#: The person-id column of a wide response file by default (a file need not have it).
+ID_COLUMN = "application_id"
 
 
 def encode(frame: pd.DataFrame, *, file: str | None = None) -> np.ndarray:
@@ -56,10 +65,15 @@ def encode(frame: pd.DataFrame, *, file: str | None = None) -> np.ndarray:
     Raises
     ------
     DataError
-        Non-integer or negative scores, scores above 100, or persons with no
-        response (naming the rows).
+        Non-numeric, non-integer or negative scores, scores above 100, or
+        persons with no response (naming the rows).
     """
-    X = frame.to_numpy(dtype=float, na_value=np.nan)
+    try:
+        X = frame.to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):
+        text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+        check_numeric_columns(frame, text, file=file)  # raises naming the row, column and value
+        raise
     obs = ~np.isnan(X)
     with np.errstate(invalid="ignore"):
         ok = ~obs | ((X >= 0) & (X <= MAX_SCORE) & (X == np.floor(X)))
@@ -267,18 +281,25 @@ def _dataset(path):
         raise DataError(f"{path}: not a readable Parquet file or dataset ({err})") from err
 
 
-def parquet_items(path, id_column: str | None = "application_id") -> list[str]:
+def parquet_items(path, id_column: str | None = ID_COLUMN) -> list[str]:
     """Item columns of a wide Parquet file: every column except ``id_column``.
+
+    ``id_column`` must be a column of the file, unless it is the default
+    :data:`ID_COLUMN` (a file without a person-id column) or None.
 
     Raises
     ------
     DataError
-        Missing path, unreadable file, no item columns, or non-numeric item
-        columns (named).
+        Missing path, unreadable file, an ``id_column`` not in the file (named,
+        with the file's columns), no item columns, or non-numeric item columns
+        (named).
     """
     import pyarrow.types as pat
 
     schema = _dataset(path).schema
+    has_id = check_id_column(
+        schema.names, id_column, file=str(path), optional=id_column == ID_COLUMN
+    )
     items, bad = [], []
     for f in schema:
         if f.name == id_column or f.name.startswith("__index_level_"):
@@ -286,9 +307,16 @@ def parquet_items(path, id_column: str | None = "application_id") -> list[str]:
         ok = pat.is_integer(f.type) or pat.is_floating(f.type) or pat.is_null(f.type)
         (items if ok else bad).append(f.name)
     if bad:
+        hint = (
+            f" (the file has no {id_column!r} column: if {bad[0]!r} is the person id, "
+            f"pass id_column={bad[0]!r})"
+            if id_column is not None and not has_id
+            else ""
+        )
         raise DataError(
             f"{path}: column(s) {bad[:5]} are not numeric; a wide response file holds "
-            f"integer item scores (NaN/null = missing) and optionally an {id_column!r} column"
+            f"integer item scores (NaN/null = missing) and optionally a person-id column "
+            f"(id_column={id_column!r}){hint}"
         )
     if not items:
         raise DataError(f"{path}: no item columns")
