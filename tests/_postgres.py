@@ -3,7 +3,8 @@
 :func:`postgres_server` runs ``initdb`` and ``pg_ctl`` of the Debian
 ``postgresql-15`` package (provisioned by ``make setup``) on a temporary
 folder under ``/tmp``, listening on 127.0.0.1 on a free port with trust
-authentication, and stops and removes it afterwards. PostgreSQL refuses to
+authentication (or, given a ``password``, SCRAM password authentication over
+TCP), and stops and removes it afterwards. PostgreSQL refuses to
 run as root: as root the server runs as the existing unprivileged user
 ``nobody`` (``runuser``; the folder is handed to that user); otherwise as the
 current user. Nothing is installed and no user is created.
@@ -30,8 +31,15 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def postgres_server(bindir: Path) -> Iterator[str]:
-    """Start a server; yield its admin URL ``postgresql://postgres@127.0.0.1:PORT``."""
+def postgres_server(bindir: Path, password: str | None = None) -> Iterator[str]:
+    """Start a server; yield its admin URL ``postgresql://postgres@127.0.0.1:PORT``.
+
+    With ``password``, the superuser ``postgres`` has that password and TCP
+    connections must give it (``scram-sha-256``); the URL then carries it,
+    percent-encoded: ``postgresql://postgres:PASSWORD@127.0.0.1:PORT``.
+    """
+    from urllib.parse import quote
+
     folder = Path(tempfile.mkdtemp(prefix="pvcal-pg-", dir="/tmp"))
     prefix: list[str] = []
     if os.geteuid() == 0:
@@ -39,12 +47,20 @@ def postgres_server(bindir: Path) -> Iterator[str]:
         prefix = ["runuser", "-u", SERVER_USER, "--"]
     data, log = folder / "data", folder / "server.log"
     port = _free_port()
+    auth = ["--auth=trust"]
+    if password is not None:
+        pwfile = folder / "pwfile"
+        pwfile.write_text(password + "\n", encoding="utf-8")
+        pwfile.chmod(0o644)  # read by the server's user
+        auth = ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}"]
     try:
         subprocess.run(
             [*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
-             "--auth=trust", "-E", "UTF8", "--no-sync"],
+             *auth, "-E", "UTF8", "--no-sync"],
             check=True, capture_output=True, text=True,
         )  # fmt: skip
+        if password is not None:
+            pwfile.unlink()
         options = (
             f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off"
@@ -54,7 +70,8 @@ def postgres_server(bindir: Path) -> Iterator[str]:
              "-t", "60", "-o", options, "start"],
             check=True, capture_output=True, text=True,
         )  # fmt: skip
-        yield f"postgresql://postgres@127.0.0.1:{port}"
+        user = "postgres" if password is None else f"postgres:{quote(password, safe='')}"
+        yield f"postgresql://{user}@127.0.0.1:{port}"
     finally:
         subprocess.run(
             [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],

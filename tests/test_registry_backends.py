@@ -17,10 +17,13 @@ import pytest
 from pvcal.cli import build_parser
 from pvcal.registry import registry_path
 from pvcal.registry_backends import (
+    REDACTED,
     RegistryURL,
     add_registry_option,
     is_database_url,
-    redact,
+    redact_dsn,
+    registry_location,
+    resolve_dsn,
     translate_sql,
     use_registry_option,
 )
@@ -39,8 +42,8 @@ def test_urls_and_redaction():
     assert is_database_url("postgresql://u:pw@h:5432/db")
     assert is_database_url("postgres://h/db")
     assert not is_database_url("reports/registry.sqlite")
-    assert redact("postgresql://u:pw@h:5432/db") == "postgresql://u:***@h:5432/db"
-    assert redact("postgresql://u@h/db") == "postgresql://u@h/db"
+    assert redact_dsn("postgresql://u:pw@h:5432/db") == "postgresql://u:***@h:5432/db"
+    assert redact_dsn("postgresql://u@h/db") == "postgresql://u@h/db"
     url = RegistryURL("postgresql://u:pw@h/db")
     assert url.is_file() and url.exists() and url.resolve() is url and "pw" not in url.redacted
 
@@ -83,3 +86,144 @@ def test_blank_environment_means_default(monkeypatch, tmp_path, value):
     """A blank PVCAL_REGISTRY is ignored (the reports folder's file)."""
     monkeypatch.setenv("PVCAL_REGISTRY", value)
     assert registry_path(tmp_path) == tmp_path / "registry.sqlite"
+
+
+# RFC 3986 section 3.2.1 (user:password@ user info) and libpq's URI form (PostgreSQL 15
+# docs, 34.1.1.2: percent-encoding; password=/sslpassword= also as query parameters):
+# each case written out by hand -- the password is ***, everything else is kept.
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://pvcal:s3cret@db:5432/pvcal", "postgresql://pvcal:***@db:5432/pvcal"),
+        ("postgres://pvcal:s3cret@db/pvcal", "postgres://pvcal:***@db/pvcal"),
+        ("postgresql+psycopg://pvcal:s3cret@db/pvcal", "postgresql+psycopg://pvcal:***@db/pvcal"),
+        # no password: unchanged
+        ("postgresql://pvcal@db:5432/pvcal", "postgresql://pvcal@db:5432/pvcal"),
+        ("postgresql://db/pvcal", "postgresql://db/pvcal"),
+        ("postgresql://pvcal:@db/pvcal", "postgresql://pvcal:@db/pvcal"),
+        # a password without a user name
+        ("postgresql://:s3cret@db/pvcal", "postgresql://:***@db/pvcal"),
+        # query strings: other options kept, password= and sslpassword= hidden
+        (
+            "postgresql://pvcal:s3cret@db/pvcal?sslmode=require&application_name=pvcal",
+            "postgresql://pvcal:***@db/pvcal?sslmode=require&application_name=pvcal",
+        ),
+        (
+            "postgresql://db/pvcal?user=pvcal&password=s3cret&sslmode=require",
+            "postgresql://db/pvcal?user=pvcal&password=***&sslmode=require",
+        ),
+        (
+            "postgresql://pvcal@db/pvcal?sslkey=/k.pem&sslpassword=k3y",
+            "postgresql://pvcal@db/pvcal?sslkey=/k.pem&sslpassword=***",
+        ),
+        (
+            "postgresql://pvcal:s3cret@db/pvcal?sslrootcert=/etc/ssl/ca.pem",
+            "postgresql://pvcal:***@db/pvcal?sslrootcert=/etc/ssl/ca.pem",
+        ),
+        # special characters: percent-encoded, and (invalid but typed) raw @ / ? : #
+        ("postgresql://pvcal:p%40ss%2Fw%3Ard@db/pvcal", "postgresql://pvcal:***@db/pvcal"),
+        ("postgresql://pvcal:p@ss/w?r:d#x@db/pvcal?sslmode=require",
+         "postgresql://pvcal:***@db/pvcal?sslmode=require"),
+        ("postgresql://pvcal:pa?ss@db", "postgresql://pvcal:***@db"),
+        ("postgresql://pvcal:密码@db/pvcal", "postgresql://pvcal:***@db/pvcal"),
+        # several hosts; an @ inside a query value stays an option
+        ("postgresql://pvcal:s3cret@h1:5432,h2:5433/pvcal",
+         "postgresql://pvcal:***@h1:5432,h2:5433/pvcal"),
+        ("postgresql://pvcal:s3cret@db/pvcal?application_name=me@site",
+         "postgresql://pvcal:***@db/pvcal?application_name=me@site"),
+    ],
+)  # fmt: skip
+def test_redact_dsn_hides_the_password_and_keeps_the_rest(url, expected):
+    """Hand-written expectations (see the comment above); redacting twice changes nothing."""
+    assert redact_dsn(url) == expected
+    assert redact_dsn(expected) == expected
+
+
+def test_redact_dsn_in_text_and_echoed_fragments():
+    """URLs inside messages are redacted in place; key=value connection strings too; with the
+    URL connected to, its password is hidden wherever libpq echoes it on its own (libpq's
+    message for a bad percent-escape quotes the raw user-info piece), raw or decoded."""
+    text = "run failed: cannot reach postgresql://u:s3cret@db/x (timeout), retry 'postgres://u:s3cret@db/x'"
+    assert redact_dsn(text) == (
+        "run failed: cannot reach postgresql://u:***@db/x (timeout), retry 'postgres://u:***@db/x'"
+    )
+    assert redact_dsn("host=db password='a b c' dbname=x") == "host=db password=*** dbname=x"
+    url = "postgresql://u:sec%zzret@db/x"
+    assert redact_dsn('invalid percent-encoded token: "sec%zzret"', url) == (
+        'invalid percent-encoded token: "***"'
+    )
+    encoded = "postgresql://u:p%40ss%2Fw0rd@db/x"
+    assert redact_dsn("auth failed for p@ss/w0rd and p%40ss%2Fw0rd", encoded) == (
+        "auth failed for *** and ***"
+    )
+    # a short password is hidden as a whole token only (not inside other words)
+    assert redact_dsn("pw: bad; pwned", "postgresql://u:pw@db/x") == "***: bad; pwned"
+    # a file path is not a URL: nothing to hide
+    assert redact_dsn("/srv/reports/registry.sqlite", "/srv/reports/registry.sqlite") == (
+        "/srv/reports/registry.sqlite"
+    )
+
+
+def test_repr_and_location_hide_the_password(tmp_path):
+    """repr() of a RegistryURL and of a Registry, and the notebooks' ``registry`` parameter
+    (registry_location), show the URL without its password; a SQLite file keeps its path."""
+    from pvcal.registry import Registry
+
+    url = RegistryURL("postgresql://u:s3cret@db:5432/x")
+    assert "s3cret" not in repr(url) and "u:***@db:5432/x" in repr(url)
+    assert str(url) == "postgresql://u:s3cret@db:5432/x"  # what connects
+    assert registry_location(url) == "postgresql://u:***@db:5432/x"
+    assert registry_location(tmp_path / "r.sqlite") == str((tmp_path / "r.sqlite").resolve())
+    with Registry(tmp_path / "r.sqlite") as reg:
+        assert str(tmp_path / "r.sqlite") in repr(reg)
+
+
+def test_redacted_url_resolves_to_the_environment(monkeypatch):
+    """A notebook given the redacted URL connects with PVCAL_REGISTRY's full URL, and only
+    when the two agree; any other URL is used as given."""
+    full = "postgresql://u:s3cret@db:5432/x?sslmode=require"
+    monkeypatch.setenv("PVCAL_REGISTRY", full)
+    assert resolve_dsn(redact_dsn(full)) == full
+    assert resolve_dsn("postgresql://u:***@other:5432/x?sslmode=require") == (
+        "postgresql://u:***@other:5432/x?sslmode=require"
+    )
+    assert resolve_dsn("postgresql://v:pw@db/y") == "postgresql://v:pw@db/y"
+    monkeypatch.delenv("PVCAL_REGISTRY")
+    assert resolve_dsn(redact_dsn(full)) == redact_dsn(full)
+    assert REDACTED == "***"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u:sec%zzret@127.0.0.1:1/x",  # libpq quotes the bad piece
+        "postgresql://u:secr3t@127.0.0.1:notaport/x",
+        "postgresql://127.0.0.1:1/x?password=secr3t&nosuchoption=1",
+    ],
+)
+def test_connection_errors_do_not_echo_the_password(url):
+    """A URL libpq cannot parse fails before any network traffic; neither the message nor
+    the traceback (no chained psycopg error) holds the password."""
+    import traceback
+
+    pytest.importorskip("psycopg")
+    from pvcal._validation import RegistryError
+    from pvcal.registry import Registry
+
+    with pytest.raises(RegistryError) as info:
+        Registry(url)
+    text = "".join(traceback.format_exception(info.value))
+    assert "cannot connect to PostgreSQL" in text
+    assert "sec%zzret" not in text and "secr3t" not in text and "zzret" not in text
+
+
+def test_redacted_url_without_environment_says_so(monkeypatch):
+    """Rerunning an executed notebook by hand (registry parameter redacted, no
+    PVCAL_REGISTRY) fails with a message saying where the password must come from."""
+    pytest.importorskip("psycopg")
+    from pvcal._validation import RegistryError
+    from pvcal.registry import Registry
+
+    monkeypatch.delenv("PVCAL_REGISTRY", raising=False)
+    with pytest.raises(RegistryError, match="set PVCAL_REGISTRY to the full URL"):
+        Registry("postgresql://u:***@127.0.0.1:1/x")

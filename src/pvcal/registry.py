@@ -51,7 +51,7 @@ from typing import Any
 import pandas as pd
 
 from ._validation import RegistryError
-from .registry_backends import RegistryURL, connect, is_database_url, redact
+from .registry_backends import RegistryURL, connect, is_database_url, redact_dsn
 from .rules import GRADES as _GRADES
 from .serialize import dumps
 
@@ -382,7 +382,8 @@ class Registry:
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise RegistryError(
-                f"{redact(self.path)}: not a usable pvcal registry ({exc})"
+                f"{redact_dsn(self.path)}: not a usable pvcal registry "
+                f"({redact_dsn(str(exc), self.path)})"
             ) from exc
         self._in_tx = False
 
@@ -404,8 +405,8 @@ class Registry:
             current = int(con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0)
             if current > SCHEMA_VERSION:
                 raise RegistryError(
-                    f"{redact(self.path)}: registry schema version {current} is newer than this "
-                    f"pvcal understands ({SCHEMA_VERSION}); upgrade pvcal"
+                    f"{redact_dsn(self.path)}: registry schema version {current} is newer "
+                    f"than this pvcal understands ({SCHEMA_VERSION}); upgrade pvcal"
                 )
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 for statement in _statements(con, version):
@@ -468,6 +469,9 @@ class Registry:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def __repr__(self) -> str:
+        return f"Registry({redact_dsn(self.path)!r})"  # a database URL without its password
 
     # -- writing ----------------------------------------------------------------
     def add_run(

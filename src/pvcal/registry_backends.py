@@ -24,6 +24,13 @@ are versioned alike: :data:`PG_MIGRATIONS` has one script per version of
 Choosing the database: ``Registry("postgresql://user@host:5432/pvcal")``,
 or ``PVCAL_REGISTRY`` / ``--registry`` (see :func:`pvcal.registry.registry_path`).
 psycopg 3 comes with the ``postgres`` extra: ``pip install "pvcal[postgres]"``.
+
+Passwords: the process connects with the full URL; whatever is written down
+or shown gets :func:`redact_dsn` (password ``***``): messages, ``repr()``, run
+records, and the notebooks' ``registry`` parameter (:func:`registry_location`),
+which papermill writes into the executed notebooks under ``reports/``. A
+kernel given the redacted URL connects with the ``PVCAL_REGISTRY`` it inherits
+(:func:`resolve_dsn`).
 """
 
 from __future__ import annotations
@@ -42,7 +49,10 @@ __all__ = [
     "PostgresConnection",
     "PostgresIntegrityError",
     "PG_MIGRATIONS",
-    "redact",
+    "REDACTED",
+    "redact_dsn",
+    "resolve_dsn",
+    "registry_location",
     "add_registry_option",
     "use_registry_option",
     "translate_sql",
@@ -58,9 +68,129 @@ def is_database_url(value: Any) -> bool:
     return isinstance(value, str) and bool(_URL.match(value))
 
 
-def redact(url: str) -> str:
-    """The URL with its password replaced by ``***`` (for messages and run records)."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", str(url))
+#: What a hidden password is replaced by.
+REDACTED = "***"
+# a database URL inside a text (ends at white space or a quote)
+_URL_IN_TEXT = re.compile(r"postgres(?:ql)?(?:\+psycopg)?://[^\s'\"<>]*", re.IGNORECASE)
+# password=... and sslpassword=... (URL query or key=value connection string)
+_SECRET_KEY = re.compile(
+    r"(?<![A-Za-z0-9_])((?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&'\"]+)", re.IGNORECASE
+)
+
+
+def _userinfo_end(rest: str) -> int:
+    """Index of the ``@`` ending the user info of a URL (``rest`` follows ``://``); -1 if none.
+
+    The last ``@`` before the query string (the first ``?`` after the last
+    ``/``), else the last ``@`` at all, so that an unencoded ``@``, ``/`` or
+    ``?`` in the password is still inside the part hidden; an ``@`` inside a
+    query value can only hide more, never less.
+    """
+    query = rest.find("?", rest.rfind("/") + 1)
+    at = rest.rfind("@", 0, query) if query >= 0 else -1
+    return at if at >= 0 else rest.rfind("@")
+
+
+def _redact_url(url: str) -> str:
+    head, sep, rest = url.partition("://")
+    at = _userinfo_end(rest)
+    if at >= 0:
+        user, colon, password = rest[:at].partition(":")
+        if colon and password:
+            rest = f"{user}:{REDACTED}{rest[at:]}"
+    return head + sep + rest
+
+
+def _passwords(dsn: str) -> set[str]:
+    """The password(s) a database URL carries, as written and percent-decoded."""
+    from urllib.parse import unquote
+
+    found: set[str] = set()
+    if is_database_url(dsn):
+        rest = dsn.partition("://")[2]
+        at = _userinfo_end(rest)
+        if at >= 0:
+            found.add(rest[:at].partition(":")[2])
+    found.update(m.group(2).strip("'") for m in _SECRET_KEY.finditer(dsn))
+    found |= {unquote(p) for p in found}
+    return {p for p in found if p and p != REDACTED}
+
+
+def redact_dsn(text: str, dsn: str | None = None) -> str:
+    """``text`` with every database password replaced by ``***``.
+
+    For whatever is written down or shown (messages, notebook parameters,
+    run records, ``repr``): the process itself connects with the full URL.
+
+    Parameters
+    ----------
+    text : str
+        A database URL, or any text (an error message, a traceback) that may
+        contain one.
+    dsn : str, optional
+        The URL connected to: its password is also hidden wherever it appears
+        on its own (libpq echoes pieces of a malformed URL, e.g. ``invalid
+        percent-encoded token: "..."``). A password shorter than 4 characters
+        is hidden only as a whole token.
+
+    Returns
+    -------
+    str
+        In every ``postgresql://`` (or ``postgres://``) URL the password of
+        ``user:password@`` becomes ``***``; so does the value of every
+        ``password=`` and ``sslpassword=`` (URL query or ``key=value``
+        connection string). User, host, port, database and the other
+        options stay, so the message still says which database.
+
+    Examples
+    --------
+    >>> redact_dsn("postgresql://pvcal:s3cret@db.example:5432/pvcal?sslmode=require")
+    'postgresql://pvcal:***@db.example:5432/pvcal?sslmode=require'
+    >>> redact_dsn("postgresql://db.example/pvcal?user=pvcal&password=s3cret")
+    'postgresql://db.example/pvcal?user=pvcal&password=***'
+    >>> redact_dsn("postgresql://pvcal@db.example/pvcal")
+    'postgresql://pvcal@db.example/pvcal'
+    """
+    out = _URL_IN_TEXT.sub(lambda m: _redact_url(m.group(0)), str(text))
+    out = _SECRET_KEY.sub(lambda m: m.group(1) + REDACTED, out)
+    for secret in sorted(_passwords(str(dsn)) if dsn else (), key=len, reverse=True):
+        if len(secret) >= 4:
+            out = out.replace(secret, REDACTED)
+        else:
+            out = re.sub(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", REDACTED, out)
+    return out
+
+
+def resolve_dsn(url: str) -> str:
+    """The URL to connect with: a redacted URL is the ``PVCAL_REGISTRY`` URL it hides.
+
+    ``pvcal publish`` gives its notebooks the registry as
+    :func:`registry_location` (password hidden: papermill writes the
+    parameters into the executed notebooks under ``reports/``); the kernel
+    inherits ``PVCAL_REGISTRY`` and connects with the full URL when the
+    redacted forms agree. Any other URL is returned as it is.
+    """
+    import os
+
+    url = str(url)
+    env = os.environ.get("PVCAL_REGISTRY", "").strip()
+    if REDACTED in url and is_database_url(env) and redact_dsn(env) == url:
+        return env
+    return url
+
+
+def registry_location(path: Any) -> str:
+    """The registry as it may be written down: a URL's password hidden, a file's absolute path.
+
+    What ``pvcal publish`` passes to its notebooks (the ``registry``
+    parameter); :func:`connect` turns a redacted URL back into the full one
+    from ``PVCAL_REGISTRY`` (:func:`resolve_dsn`).
+    """
+    if is_database_url(str(path)):
+        return redact_dsn(str(path))
+    from pathlib import Path
+
+    return str(Path(path).resolve())
 
 
 class RegistryURL(str):
@@ -84,7 +214,10 @@ class RegistryURL(str):
 
     @property
     def redacted(self) -> str:
-        return redact(self)
+        return redact_dsn(self)
+
+    def __repr__(self) -> str:
+        return f"RegistryURL({self.redacted!r})"
 
 
 REGISTRY_HELP = (
@@ -130,9 +263,13 @@ class PostgresDatabaseError(sqlite3.DatabaseError):
 
 
 def connect(path: str):
-    """A connection for ``path``: a :class:`PostgresConnection` for a URL, else SQLite."""
+    """A connection for ``path``: a :class:`PostgresConnection` for a URL, else SQLite.
+
+    A URL whose password was redacted (``***``) connects with the full
+    ``PVCAL_REGISTRY`` URL it stands for (:func:`resolve_dsn`).
+    """
     if is_database_url(path):
-        return PostgresConnection(str(path))
+        return PostgresConnection(resolve_dsn(str(path)))
     return sqlite3.connect(path, isolation_level=None, timeout=30)
 
 
@@ -215,7 +352,17 @@ class PostgresConnection:
         try:
             self._pg = psycopg.connect(url.replace("+psycopg", ""), autocommit=True)
         except psycopg.Error as err:
-            raise RegistryError(f"{redact(url)}: cannot connect to PostgreSQL ({err})") from err
+            # libpq may echo pieces of the URL (the password too): the message is redacted,
+            # and the original error is not chained (a traceback would print it)
+            hint = (
+                "; the password is hidden: set PVCAL_REGISTRY to the full URL"
+                if REDACTED in url and url == redact_dsn(url)
+                else ""
+            )
+            raise RegistryError(
+                f"{redact_dsn(url)}: cannot connect to PostgreSQL "
+                f"({redact_dsn(str(err).strip(), url)}){hint}"
+            ) from None
 
     @property
     def in_transaction(self) -> bool:
@@ -264,7 +411,7 @@ class PostgresConnection:
         """The statements taking the schema from ``version - 1`` to ``version``."""
         if version > len(PG_MIGRATIONS):
             raise RegistryError(
-                f"{redact(self.url)}: registry schema version {version} has no PostgreSQL "
+                f"{redact_dsn(self.url)}: registry schema version {version} has no PostgreSQL "
                 "migration in this pvcal (pvcal.registry_backends.PG_MIGRATIONS)"
             )
         return [PG_MIGRATIONS[version - 1]]

@@ -35,6 +35,7 @@ from typing import Any
 
 from .._validation import PvcalError
 from ..registry import Registry, registry_path, utcnow
+from ..registry_backends import redact_dsn, registry_location
 from ..report.i18n import normalise as normalise_lang
 from ..workflow.handover import (
     CALIBRATION_FILE,
@@ -134,8 +135,10 @@ def _run_unit(
             message = register(registry, unit, run_id)
     except Exception as exc:  # noqa: BLE001 - every failure is reported, nothing published
         reason = str(exc) if isinstance(exc, PvcalError) else f"{type(exc).__name__}: {exc}"
+        reason = redact_dsn(reason, registry.path)  # run.json, the audit log, the CLI's output
         info = {**record, **run_facts(unit), "outcome": "failed", "error": reason,
-                "traceback": traceback.format_exc(), "finished_at": utcnow()}  # fmt: skip
+                "traceback": redact_dsn(traceback.format_exc(), registry.path),
+                "finished_at": utcnow()}  # fmt: skip
         not_audited = audit_failure(registry, info, data_dir=data_dir)
         if not_audited:
             info["audit_error"] = not_audited
@@ -287,7 +290,9 @@ def publish_unit(
         nb_params = {
             **parameters,
             "data_dir": str(folder.resolve()),
-            "registry": str(registry_path(reports).resolve()),
+            # papermill writes the parameters into the executed notebooks under reports/:
+            # a URL's password is hidden, the kernel connects with PVCAL_REGISTRY's full URL
+            "registry": registry_location(registry_path(reports)),
         }
         steps = [(nb_dir / f"{name}.ipynb", html, dict(nb_params)) for name, html in UNIT_NOTEBOOKS]
         return _run_unit(
@@ -336,7 +341,10 @@ def publish_industry(
         input_hash = hashlib.sha256(json.dumps(parameters).encode()).hexdigest()
         if not ids:
             return UnitOutcome(None, None, "", "unchanged", "no published index yet")
-        nb_params = {"registry": str(registry_path(reports).resolve()), "lang": parameters["lang"]}
+        nb_params = {
+            "registry": registry_location(registry_path(reports)),  # password hidden
+            "lang": parameters["lang"],
+        }
         steps = [(nb_dir / f"{INDUSTRY_NOTEBOOK}.ipynb", "industry_report", nb_params)]
         return _run_unit(
             reports=reports,

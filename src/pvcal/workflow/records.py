@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..registry import Registry
+from ..registry_backends import is_database_url
 from ..rules import CUT_GRADES
 from .calibrate import CalibrationStep
 from .diagnosis import diagnosis_step, write_feedback
@@ -66,7 +67,8 @@ def publish_step(out_dir: str | Path = ".", *, registry: str | Path | None = Non
     out_dir : str or Path
         Where the earlier notebooks ran.
     registry : str or Path, optional
-        The registry (read only) to find applications that already have a result.
+        The registry (read only) to find applications that already have a result: a
+        file (skipped while it does not exist) or a ``postgresql://`` URL.
 
     Returns
     -------
@@ -148,7 +150,7 @@ def publish_step(out_dir: str | Path = ".", *, registry: str | Path | None = Non
         }
     )
     already = 0
-    if registry is not None and Path(registry).is_file():
+    if registry is not None and (is_database_url(str(registry)) or Path(registry).is_file()):
         with Registry(registry) as reg:
             done = reg.existing_applications(results["application"])
         already = len(done)
