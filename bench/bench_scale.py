@@ -126,6 +126,7 @@ def run_child(variant: str, path: Path) -> dict:
         raise SystemExit(f"unknown variant {variant!r}")
     rec["peak_mb"] = _peak_mb()
     rec["n_iter"] = cal.n_iter
+    rec["newton"] = cal.settings["newton"]
     rec["loglik"] = cal.loglik
     rec["params"] = cal.items[["a", "b", "se_a", "se_b"]].to_numpy().tolist()
     return rec
@@ -194,6 +195,7 @@ def main() -> None:
                 if variant.startswith("memory")
                 else None,
                 "n_iter": recs[0]["n_iter"],
+                "step": max(recs[0]["newton"]["taken"], default=float("nan")),
                 "max_diff": float(
                     np.nanmax(np.abs(params[:, :2] - np.array(ref["params"])[:, :2]))
                 ),
@@ -207,7 +209,16 @@ def main() -> None:
         p = make_data(n, args.items)
         r = child("dask", p)
         curve.append(
-            (n, r["seconds"], r["cpu_s"], r["peak_mb"], r["worker_peak_mb"], r["n_partitions"])
+            (
+                n,
+                r["seconds"],
+                r["cpu_s"],
+                r["peak_mb"],
+                r["worker_peak_mb"],
+                r["n_partitions"],
+                r["n_iter"],
+                max(r["newton"]["taken"], default=float("nan")),
+            )
         )
         print(curve[-1], flush=True)
     load1 = os.getloadavg()
@@ -229,9 +240,9 @@ def main() -> None:
         "and the largest of its 2 worker processes).",
         "",
         "| case | variant | median time (s) | runs (s) | CPU (s) | peak RSS (MB) "
-        "| worker peak RSS (MB) | EM cycles | max abs diff a, b vs first row | loglik rel. diff "
-        "| RMSE a vs truth |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| worker peak RSS (MB) | EM cycles | Newton step | max abs diff a, b vs first row "
+        "| loglik rel. diff | RMSE a vs truth |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         extra = f" (+{r['load_s']:.1f} s load)" if r["load_s"] is not None else ""
@@ -239,7 +250,7 @@ def main() -> None:
         lines.append(
             f"| {r['case']} | {r['variant']} | {r['median_s']:.1f}{extra} | {r['runs_s']} | "
             f"{r['cpu_s']:.1f} | "
-            f"{r['peak_mb']:.0f} | {wp} | {r['n_iter']} | {r['max_diff']:.1e} | "
+            f"{r['peak_mb']:.0f} | {wp} | {r['n_iter']} | {r['step']:.1e} | {r['max_diff']:.1e} | "
             f"{r['loglik_rel']:.1e} | {r['rmse_a']:.4f} |"
         )
     if curve:
@@ -248,12 +259,13 @@ def main() -> None:
             "Dask scaling (one run each, same cluster shape):",
             "",
             "| N x items | time (s) | CPU (s) | client peak RSS (MB) | worker peak RSS (MB) "
-            "| partitions |",
-            "|---|---|---|---|---|---|",
+            "| partitions | EM cycles | Newton step (max abs) |",
+            "|---|---|---|---|---|---|---|---|",
         ]
-        for n, sec, cpu, pm, wm, k in curve:
+        for n, sec, cpu, pm, wm, k, it, step in curve:
             lines.append(
-                f"| {n:,} x {args.items} | {sec:.1f} | {cpu:.1f} | {pm:.0f} | {wm:.0f} | {k} |"
+                f"| {n:,} x {args.items} | {sec:.1f} | {cpu:.1f} | {pm:.0f} | {wm:.0f} | {k} "
+                f"| {it} | {step:.1e} |"
             )
     text = "\n".join(lines) + "\n"
     Path(args.out).write_text(text)
