@@ -3,8 +3,9 @@
 Registered on the ``pvcal`` parser by :mod:`pvcal.cli`; the work is
 :func:`pvcal.publish.monitor.monitor`.
 
-Exit status: 0, or 1 with ``--check`` when there is an alert (for
-schedulers); 2 for a pvcal error (bad config, no registry), as every command.
+Exit status: 0, or 1 with ``--check`` when there is an alert or a file that
+could not be read (for schedulers); 2 for a pvcal error (bad config, no
+registry, a registry table that cannot be read), as every command.
 ``monitoring.html`` is in ``--lang`` (default: the ``locale`` of the published
 rules when every unit has the same, else zh-CN); ``monitoring.json`` and the
 printed alerts are language-neutral (alert kinds, English messages).
@@ -42,7 +43,9 @@ def add_commands(sub: Any) -> None:
         help="alert thresholds, YAML (default: REPORTS/monitoring.yml if present, else built in)",
     )
     mon.add_argument(
-        "--check", action="store_true", help="exit 1 when there is an alert (for schedulers)"
+        "--check",
+        action="store_true",
+        help="exit 1 when there is an alert or a file could not be read (for schedulers)",
     )
     mon.add_argument(
         "--lang",
@@ -53,7 +56,10 @@ def add_commands(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Check, write both files, print one line per alert; 1 on alerts with ``--check``."""
+    """Check, write both files, print one line per alert and per unreadable file.
+
+    Returns 1 with ``--check`` when there is either (the report is not ``ok``).
+    """
     from .publish.monitor import load_config, monitor, write_monitoring
 
     reports = Path(args.reports)
@@ -66,5 +72,8 @@ def run(args: argparse.Namespace) -> int:
     for a in result.alerts:
         where = " ".join(x for x in (a.discipline, a.period) if x)
         print(f"alert {a.kind:<15} {where}: {a.message}")
-    print(f"{len(result.runs)} run(s), {len(result.alerts)} alert(s) -> {page}")
+    for note in result.notes:
+        print(note)
+    unread = f", {len(result.notes)} could not be read" if result.notes else ""
+    print(f"{len(result.runs)} run(s), {len(result.alerts)} alert(s){unread} -> {page}")
     return 1 if (args.check and not result.ok) else 0

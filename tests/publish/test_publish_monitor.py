@@ -321,3 +321,119 @@ def test_monitoring_page_follows_the_rules_locale(tmp_path):
     assert a.text("zh-CN") == "EM 未收敛（7 次迭代）"
     assert a.to_dict() == {"kind": "convergence", "discipline": "qms", "period": "P2",
                            "message": "EM did not converge (7 cycles)"}  # fmt: skip
+
+
+@pytest.mark.parametrize(("table", "drop"), [("cases", "case_events"), ("audit_log", "audit_log")])
+def test_an_unreadable_registry_table_is_an_error_and_nothing_is_written(
+    tmp_path, capsys, table, drop
+):
+    """DESIGN.md (errors are never swallowed): a registry table the monitor cannot read is a
+    RegistryError naming the registry and the table, and ``pvcal monitor`` exits 2 without
+    writing a report (before: the integrity cases or the audited failed runs were silently
+    left out and the report said "no alerts")."""
+    import sqlite3
+
+    from pvcal._validation import RegistryError
+    from pvcal.cli import main
+
+    _clean(tmp_path)
+    con = sqlite3.connect(registry_path(tmp_path))
+    con.execute(f"DROP TABLE {drop}")
+    con.commit()
+    con.close()
+    message = rf"registry\.sqlite: cannot read the registry table '{table}' \(OperationalError"
+    with pytest.raises(RegistryError, match=message):
+        mon.monitor(tmp_path)
+    out = tmp_path / "mon"
+    assert main(["monitor", "--reports", str(tmp_path), "--out", str(out)]) == 2
+    assert f"'{table}'" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_unreadable_json_is_named_in_a_warning_and_in_the_report(tmp_path, capsys):
+    """A corrupt run record, results file, failed-run record or audit-log detail is named in a
+    DataWarning and in the report's notes (monitoring.json and a "could not read" section on
+    the page), the failed run still counts, and the report is not ok (before: each was
+    skipped silently and the report came out clean)."""
+    import sqlite3
+
+    from pvcal._validation import DataWarning
+    from pvcal.cli import main
+
+    _clean(tmp_path)
+    (tmp_path / "qms" / "P2" / "run.json").write_text("{not json", encoding="utf-8")
+    (tmp_path / "qms" / "P2" / "results.json").write_text('{"theta": 1}', encoding="utf-8")
+    kept = tmp_path / "_failed" / "run-q"
+    kept.mkdir(parents=True)
+    (kept / "run.json").write_text("garbage", encoding="utf-8")
+    con = sqlite3.connect(registry_path(tmp_path))
+    con.execute(
+        "INSERT INTO audit_log (at, actor, action, object_type, object_id, detail) "
+        "VALUES ('2026-12-04T09:00:00Z', 'pvcal', 'run_failed', 'run', 'run-r', '{bad')"
+    )
+    con.commit()
+    con.close()
+    with pytest.warns(DataWarning) as record:
+        m = mon.monitor(tmp_path)
+    named = ["qms/P2/run.json", "qms/P2/results.json", "_failed/run-q/run.json", "(run run-r)"]
+    for what in named:
+        assert any(what in str(w.message) for w in record), what
+        assert sum(what in n for n in m.notes) == 1, (what, m.notes)
+    assert all(n.startswith("could not read ") for n in m.notes) and len(m.notes) == 4
+    assert not m.ok and m.to_dict()["notes"] == list(m.notes)
+    failed = m.runs.loc[m.runs["outcome"] == "failed", "run_id"].tolist()
+    assert sorted(failed) == ["run-q", "run-r"]  # both still counted as failed runs
+    assert len(m.tables["score_drift"]) == 0  # P2's θ could not be read: no comparison
+    out = tmp_path / "mon"
+    with pytest.warns(DataWarning):
+        assert main(["monitor", "--reports", str(tmp_path), "--out", str(out), "--check",
+                     "--lang", "en"]) == 1  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "could not read qms/P2/results.json" in printed and "4 could not be read" in printed
+    page = (out / "monitoring.html").read_text(encoding="utf-8")
+    assert "<h2>Could not read</h2>" in page and "4 file(s) or record(s) could not be read" in page
+    assert "could not read _failed/run-q/run.json" in page
+    data = json.loads((out / "monitoring.json").read_text(encoding="utf-8"))
+    assert data["notes"] == list(m.notes)
+    with pytest.warns(DataWarning):
+        main(["monitor", "--reports", str(tmp_path), "--out", str(out)])
+    assert "<h2>无法读取</h2>" in (out / "monitoring.html").read_text(encoding="utf-8")
+
+
+def test_run_facts_name_an_unreadable_file_and_the_monitor_shows_it(tmp_path):
+    """run_facts no longer passes over a calibration.json it cannot read: ``unreadable``
+    names it, and the monitor lists it as not read when the run ended."""
+    from pvcal._validation import DataWarning
+
+    _clean(tmp_path)
+    unit = tmp_path / "qms" / "P2"
+    (unit / "calibration.json").write_text('{"n_persons": "many"}', encoding="utf-8")
+    facts = run_facts(unit)
+    assert set(facts["unreadable"]) == {"calibration.json"} and "n_persons" not in facts
+    rec = json.loads((unit / "run.json").read_text(encoding="utf-8"))
+    (unit / "run.json").write_text(json.dumps({**rec, **facts}), encoding="utf-8")
+    with pytest.warns(DataWarning, match="qms/P2/calibration.json"):
+        m = mon.monitor(tmp_path)
+    assert any("qms/P2/calibration.json" in n and "when the run ended" in n for n in m.notes)
+
+
+def test_write_monitoring_writes_both_files_or_neither(planted, tmp_path, monkeypatch):
+    """A page that fails to render leaves no monitoring.json either (and an earlier pair
+    untouched): nothing half-written."""
+    m = mon.monitor(planted)
+    out = tmp_path / "mon"
+    js, page = mon.write_monitoring(m, out)
+    before = js.read_text(encoding="utf-8")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("template error")
+
+    monkeypatch.setattr(mon, "_html", broken)
+    fresh = tmp_path / "fresh"
+    with pytest.raises(RuntimeError, match="template error"):
+        mon.write_monitoring(m, fresh)
+    assert not fresh.exists() or not any(fresh.iterdir())
+    with pytest.raises(RuntimeError):
+        mon.write_monitoring(m, out)
+    assert js.read_text(encoding="utf-8") == before and page.is_file()
+    assert sorted(p.name for p in out.iterdir()) == ["monitoring.html", "monitoring.json"]

@@ -33,15 +33,27 @@ them (a DIF step that publishes elsewhere plugs its own reader in):
 ``pass_rate``       :func:`pvcal.drift.pass_rate_drift` of the index records
 ``score_drift``     :func:`pvcal.drift.score_drift` of the published θ (base scale)
 ``dif``             items of an ETS class in ``dif_classes`` in ``dif.json``
-``integrity_cases`` more open integrity cases than ``max_open_cases`` (when
-                    the registry has a cases table)
+``integrity_cases`` more open integrity cases than ``max_open_cases``
 ==================  =========================================================
+
+What cannot be read
+-------------------
+A registry table that cannot be read (``runs``, ``indices``, ``audit_log``,
+``cases``) is a :class:`~pvcal._validation.RegistryError` naming the registry
+and the table, and nothing is written: a report without the failed runs or the
+open cases would look complete.  A published or failed-run JSON file that
+cannot be read (not JSON, or not the expected shape) is left out, named in a
+:class:`~pvcal._validation.DataWarning` and in :attr:`Monitoring.notes`
+("could not read ..."), shown at the top of ``monitoring.html`` and kept in
+``monitoring.json``; such a report is not ``ok`` (``--check`` exits 1).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -49,8 +61,9 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .._validation import PvcalError, SchemaError
+from .._validation import DataWarning, PvcalError, RegistryError, SchemaError
 from ..registry import Registry, registry_path, utcnow
+from ..registry_backends import redact_dsn
 from ..report.i18n import N_
 
 __all__ = [
@@ -253,13 +266,17 @@ class MonitorContext:
         (discipline, period) -> published unit folder, periods in publication
         order within a discipline.
     cases : DataFrame or None
-        Integrity cases with their current status (None: no cases table).
+        Integrity cases with their current status (None: not read).
+    unreadable : dict
+        What could not be read -> why (files relative to ``reports``), filled
+        while reading; becomes :attr:`Monitoring.notes`.
     """
 
     reports: Path
     runs: pd.DataFrame
     units: dict[tuple[str, str], Path]
     cases: pd.DataFrame | None = None
+    unreadable: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def periods(self) -> dict[str, list[str]]:
         """Discipline -> its published periods in publication order."""
@@ -269,14 +286,31 @@ class MonitorContext:
         return out
 
     def read_json(self, discipline: str, period: str, name: str) -> Any:
-        """A unit's published JSON file, or None when it is absent or unreadable."""
-        path = self.units[(discipline, period)] / name
-        if not path.is_file():
-            return None
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except ValueError:
-            return None
+        """A unit's published JSON file, or None when it is absent or unreadable.
+
+        An unreadable file is noted (:attr:`unreadable`, a ``DataWarning``).
+        """
+        return _load_json(self.units[(discipline, period)] / name, self.unreadable, self.reports)
+
+    def run_record(self, discipline: str, period: str) -> dict[str, Any]:
+        """A unit's ``run.json`` ({} when absent; an unreadable one is noted)."""
+        folder = self.units[(discipline, period)]
+        return _read_run_json(folder / "run.json", self.unreadable, self.reports)
+
+    def index_record(self, discipline: str, period: str) -> dict[str, Any]:
+        """The ``record`` of a unit's ``index.json`` ({} when absent; a malformed one is noted)."""
+        doc = self.read_json(discipline, period, "index.json")
+        if doc is None:
+            return {}
+        rec = doc.get("record") if isinstance(doc, dict) else None
+        if not isinstance(rec, dict):
+            _note(
+                self.unreadable,
+                _rel(self.units[(discipline, period)] / "index.json", self.reports),
+                "expected a JSON object with a 'record' object",
+            )
+            return {}
+        return rec
 
 
 @dataclasses.dataclass(frozen=True)
@@ -294,11 +328,13 @@ class Monitoring:
     tables: Mapping[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
     #: ``locale`` of the rules recorded with each published unit's index (page language).
     locales: tuple[str, ...] = ()
+    #: What could not be read and is left out ("could not read <file>: <why>").
+    notes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        """True when there is no alert."""
-        return not self.alerts
+        """True when there is no alert and everything could be read (no :attr:`notes`)."""
+        return not self.alerts and not self.notes
 
     def alert_frame(self) -> pd.DataFrame:
         """The alerts as a frame (``kind, discipline, period, message``)."""
@@ -307,7 +343,7 @@ class Monitoring:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"runs": [...], "alerts": [...], "config": {...}, "generated_at": ...}``."""
+        """``{"runs", "alerts", "notes", "config", "generated_at", "drift"}``."""
         from ..serialize import to_jsonable
 
         runs = self.runs.astype(object).where(self.runs.notna(), None)
@@ -315,6 +351,7 @@ class Monitoring:
             "generated_at": self.generated_at,
             "runs": to_jsonable(runs.to_dict("records")),
             "alerts": [a.to_dict() for a in self.alerts],
+            "notes": list(self.notes),
             "config": self.config.model_dump(mode="json"),
             "drift": {
                 k: to_jsonable(v.astype(object).where(v.notna(), None).to_dict("records"))
@@ -340,16 +377,66 @@ def _duration(start: Any, end: Any) -> float | None:
     return float((t1 - t0).total_seconds())
 
 
-def _read_run_json(path: Path) -> dict[str, Any]:
+def _rel(path: Path, reports: Path) -> str:
+    """``path`` relative to the reports folder (as the page names files)."""
     try:
-        d = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return path.relative_to(reports).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _note(unreadable: dict[str, str], what: str, why: str) -> None:
+    """Record that ``what`` could not be read (once), with a ``DataWarning`` naming it."""
+    if what in unreadable:
+        return
+    unreadable[what] = why
+    warnings.warn(
+        f"could not read {what}: {why}; the monitoring report leaves it out and says so",
+        DataWarning,
+        stacklevel=3,
+    )
+
+
+def _load_json(path: Path, unreadable: dict[str, str], reports: Path) -> Any:
+    """A JSON file, or None when absent; an unreadable one is None and noted."""
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+        _note(unreadable, _rel(path, reports), f"not valid JSON ({exc})")
+        return None
+
+
+def _read_run_json(path: Path, unreadable: dict[str, str], reports: Path) -> dict[str, Any]:
+    """A run record (``run.json``), {} when absent; an unreadable one is {} and noted."""
+    d = _load_json(path, unreadable, reports)
+    if d is None:
         return {}
-    return d if isinstance(d, dict) else {}
+    if not isinstance(d, dict):
+        _note(unreadable, _rel(path, reports), f"expected a JSON object, got {type(d).__name__}")
+        return {}
+    return d
+
+
+def _registry_table(registry: Registry, table: str, read: Callable[[], pd.DataFrame]) -> Any:
+    """``read()`` of one registry table, or a RegistryError naming the registry and the table.
+
+    The monitor does not go on without a table: a report missing the run log,
+    the failed runs of the audit log or the open cases would look complete.
+    """
+    try:
+        return read()
+    except Exception as exc:  # noqa: BLE001 - re-raised as a pvcal error naming the table
+        why = redact_dsn(f"{type(exc).__name__}: {exc}", registry.path)
+        raise RegistryError(
+            f"{redact_dsn(registry.path)}: cannot read the registry table {table!r} ({why}); "
+            "no monitoring report written"
+        ) from exc
 
 
 def _collect_units(reports: Path, registry: Registry) -> dict[tuple[str, str], Path]:
-    idx = registry.indices()
+    idx = _registry_table(registry, "indices", registry.indices)
     units: dict[tuple[str, str], Path] = {}
     if not len(idx):
         return units
@@ -361,14 +448,19 @@ def _collect_units(reports: Path, registry: Registry) -> dict[tuple[str, str], P
     return units
 
 
-def _collect_runs(reports: Path, registry: Registry, units: Mapping) -> pd.DataFrame:
+def _collect_runs(
+    reports: Path, registry: Registry, units: Mapping, unreadable: dict[str, str]
+) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     facts = {}
     for folder in units.values():
-        rec = _read_run_json(folder / "run.json")
+        rec = _read_run_json(folder / "run.json", unreadable, reports)
         if rec.get("run_id"):
             facts[rec["run_id"]] = rec
-    for r in registry.runs().to_dict("records"):
+        late = rec.get("unreadable")  # what run_facts could not read when the run ended
+        for name, why in late.items() if isinstance(late, dict) else []:
+            _note(unreadable, _rel(folder / str(name), reports), f"{why} (when the run ended)")
+    for r in _registry_table(registry, "runs", registry.runs).to_dict("records"):
         rec = facts.get(r["run_id"], {})
         rows.append(
             {
@@ -388,9 +480,9 @@ def _collect_runs(reports: Path, registry: Registry, units: Mapping) -> pd.DataF
     failed = reports / _FAILED
     if failed.is_dir():
         for path in sorted(failed.glob("*/run.json")):
-            rec = _read_run_json(path)
-            if not rec:
-                continue
+            rec = _read_run_json(path, unreadable, reports)
+            if not rec:  # unreadable (noted): still a failed run, known by its folder
+                rec = {"message": f"{_rel(path, reports)} could not be read"}
             rows.append(
                 {
                     **{k: rec.get(k) for k in _RUN_COLUMNS},
@@ -402,11 +494,13 @@ def _collect_runs(reports: Path, registry: Registry, units: Mapping) -> pd.DataF
                     "outcome": "failed",
                     # the pseudonymised text where the runner recorded one (raw ids stay
                     # in run.json for the operators, never on the page)
-                    "message": rec.get("error_pseudonymised", rec.get("error", "")),
+                    "message": rec.get(
+                        "error_pseudonymised", rec.get("error", rec.get("message", ""))
+                    ),
                 }
             )
     seen = {r["run_id"] for r in rows}
-    for rec in _audited_failures(registry):
+    for rec in _audited_failures(registry, unreadable):
         if rec["run_id"] in seen:
             continue  # the folder under _failed/ says more (facts, full error)
         rows.append(
@@ -430,38 +524,46 @@ def _collect_runs(reports: Path, registry: Registry, units: Mapping) -> pd.DataF
     return frame.reset_index(drop=True)
 
 
-def _audited_failures(registry: Registry) -> list[dict[str, Any]]:
-    """Failed runs recorded in the registry's audit log (action ``run_failed``), if any."""
-    try:
-        log = registry.audit_log()
-    except Exception:  # noqa: BLE001 - a registry without an audit log
-        return []
-    if not len(log) or "action" not in log.columns:
+def _audited_failures(registry: Registry, unreadable: dict[str, str]) -> list[dict[str, Any]]:
+    """Failed runs recorded in the registry's audit log (action ``run_failed``).
+
+    An event whose ``detail`` is not a JSON object is still a failed run (its
+    discipline, period and error unknown) and is noted.
+    """
+    log = _registry_table(registry, "audit_log", registry.audit_log)
+    if not len(log):
         return []
     out = []
     for r in log[log["action"] == "run_failed"].to_dict("records"):
         try:
             detail = json.loads(r["detail"]) if isinstance(r["detail"], str) else r["detail"]
-        except ValueError:
-            detail = {}
+        except ValueError as exc:
+            detail = exc
+        if detail is not None and not isinstance(detail, dict):
+            why = (
+                f"not valid JSON ({detail})" if isinstance(detail, ValueError) else "not an object"
+            )
+            _note(
+                unreadable,
+                f"the detail of audit-log event {r.get('event_id')} (run {r['object_id']}) "
+                f"in {redact_dsn(registry.path)}",
+                why,
+            )
+            detail = {"error": "the audit log's detail of this failed run could not be read"}
         out.append({**(detail or {}), "run_id": str(r["object_id"])})
     return out
 
 
-def _collect_cases(registry: Registry) -> pd.DataFrame | None:
-    if not hasattr(registry, "cases"):
-        return None
-    try:
-        return registry.cases()
-    except Exception:  # noqa: BLE001 - an older registry without the cases table
-        return None
+def _collect_cases(registry: Registry) -> pd.DataFrame:
+    return _registry_table(registry, "cases", registry.cases)
 
 
 # --------------------------------------------------------------------------- sources
 def _failures(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
     runs = ctx.runs
     out = []
-    for _, r in runs[runs["outcome"] == "failed"].iterrows():
+    failed = runs[runs["outcome"] == "failed"]
+    for r in failed.astype(object).where(failed.notna(), None).to_dict("records"):  # NaN: None
         later = runs[
             (runs["outcome"] != "failed")
             & (runs["command"] == r["command"])
@@ -510,10 +612,9 @@ def _durations(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
 
 def _unit_facts(ctx: MonitorContext) -> pd.DataFrame:
     rows = []
-    for (d, p), folder in ctx.units.items():
-        rec = _read_run_json(folder / "run.json")
-        idx = ctx.read_json(d, p, "index.json") or {}
-        n = (idx.get("record") or {}).get("n")
+    for d, p in ctx.units:
+        rec = ctx.run_record(d, p)
+        n = ctx.index_record(d, p).get("n")
         row = {**rec, "discipline": d, "period": p, "n_index": n}
         if row.get("n_persons") is None:  # published before the runner recorded the facts
             cal = ctx.read_json(d, p, "calibration.json") or {}
@@ -566,9 +667,10 @@ def _volumes(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
 
 def _convergence(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
     out = []
-    for (d, p), folder in ctx.units.items():
-        rec = _read_run_json(folder / "run.json")
-        cal = ctx.read_json(d, p, "calibration.json") or {}
+    for d, p in ctx.units:
+        rec = ctx.run_record(d, p)
+        cal = ctx.read_json(d, p, "calibration.json")
+        cal = cal if isinstance(cal, dict) else {}
         converged = rec.get("converged", cal.get("converged"))
         n_iter = rec.get("em_iterations", cal.get("n_iter"))
         if converged is False:
@@ -599,8 +701,7 @@ def _convergence(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
 def _anchor_drift(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
     out = []
     for d, p in ctx.units:
-        rec = (ctx.read_json(d, p, "index.json") or {}).get("record") or {}
-        lk = rec.get("linking") or {}
+        lk = ctx.index_record(d, p).get("linking") or {}
         excluded = lk.get("excluded") or []
         if excluded:
             out.append(
@@ -623,13 +724,18 @@ def _anchor_drift(ctx: MonitorContext, cfg: MonitorConfig) -> list[Alert]:
 
 def _calibration_items(ctx: MonitorContext, d: str, p: str) -> pd.DataFrame | None:
     data = ctx.read_json(d, p, "calibration.json")
-    if not isinstance(data, dict) or not isinstance(data.get("items"), dict):
-        return None
+    if data is None:
+        return None  # absent, or unreadable (noted)
     from ..serialize import frame_from_json
 
+    what = _rel(ctx.units[(d, p)] / "calibration.json", ctx.reports)
+    if not isinstance(data, dict) or not isinstance(data.get("items"), dict):
+        _note(ctx.unreadable, what, "expected a JSON object with the item parameters ('items')")
+        return None
     try:
         return frame_from_json(data["items"])
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError) as exc:
+        _note(ctx.unreadable, what, f"'items' is not a serialised frame ({exc})")
         return None
 
 
@@ -692,7 +798,7 @@ def pass_rate_table(ctx: MonitorContext, cfg: MonitorConfig) -> pd.DataFrame:
 
     rows = []
     for d, p in ctx.units:
-        rec = (ctx.read_json(d, p, "index.json") or {}).get("record") or {}
+        rec = ctx.index_record(d, p)
         if rec.get("n") and rec.get("pass_rate") is not None:
             rows.append(
                 {"discipline": d, "period": p, "n": rec["n"], "pass_rate": rec["pass_rate"]}
@@ -737,9 +843,20 @@ def score_drift_table(ctx: MonitorContext, cfg: MonitorConfig) -> pd.DataFrame:
         scores = {}
         for p in periods:
             rows = ctx.read_json(d, p, "results.json")
-            if isinstance(rows, list):
-                th = [r.get("theta") for r in rows if isinstance(r, dict)]
-                scores[p] = [float(t) for t in th if t is not None]
+            if rows is None:
+                continue  # absent, or unreadable (noted)
+            what = _rel(ctx.units[(d, p)] / "results.json", ctx.reports)
+            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+                _note(ctx.unreadable, what, "expected a JSON list of result objects")
+                continue
+            th = pd.Series([r.get("theta") for r in rows], dtype=object)
+            num = pd.to_numeric(th, errors="coerce")
+            bad = num.isna() & th.notna()
+            if bad.any():
+                k = int(bad.to_numpy().argmax())
+                _note(ctx.unreadable, what, f"row {k}: theta {th.iloc[k]!r} is not a number")
+                continue
+            scores[p] = num.dropna().astype(float).tolist()
         scores = {p: s for p, s in scores.items() if len(s) >= 2}
         if len(scores) < 2:
             continue
@@ -905,6 +1022,15 @@ def monitor(
     ------
     PvcalError
         No registry in ``reports_dir``.
+    RegistryError
+        A registry table (``runs``, ``indices``, ``audit_log``, ``cases``)
+        cannot be read: the message names the registry and the table.
+
+    Warns
+    -----
+    DataWarning
+        A published or failed-run JSON file that cannot be read, named; it is
+        left out and listed in :attr:`Monitoring.notes`.
 
     Notes
     -----
@@ -923,11 +1049,14 @@ def monitor(
     if not path.is_file():
         raise PvcalError(f"{path}: no registry here; publish first (pvcal publish)")
     cfg = load_config() if config is None else config
+    unreadable: dict[str, str] = {}
     with Registry(path) as reg:
         units = _collect_units(reports, reg)
-        runs = _collect_runs(reports, reg, units)
+        runs = _collect_runs(reports, reg, units, unreadable)
         cases = _collect_cases(reg)
-    ctx = MonitorContext(reports=reports, runs=runs, units=units, cases=cases)
+    ctx = MonitorContext(
+        reports=reports, runs=runs, units=units, cases=cases, unreadable=unreadable
+    )
     alerts: list[Alert] = []
     for kind, source in (ALERT_SOURCES if sources is None else sources).items():
         if kind in cfg.disabled:
@@ -938,11 +1067,7 @@ def monitor(
         "pass_rate": pass_rate_table(ctx, cfg),
         "score_drift": score_drift_table(ctx, cfg),
     }
-    locales = tuple(
-        str(loc)
-        for d, p in units
-        if (loc := ((ctx.read_json(d, p, "index.json") or {}).get("record") or {}).get("locale"))
-    )
+    locales = tuple(str(loc) for d, p in units if (loc := ctx.index_record(d, p).get("locale")))
     return Monitoring(
         runs=runs,
         alerts=tuple(alerts),
@@ -950,6 +1075,7 @@ def monitor(
         generated_at=utcnow(),
         tables=tables,
         locales=locales,
+        notes=tuple(f"could not read {what}: {why}" for what, why in unreadable.items()),
     )
 
 
@@ -1026,6 +1152,7 @@ def _html(m: Monitoring, lang: str | None = None) -> str:
         .get_template("monitoring.html.j2")
         .render(
             generated_at=m.generated_at,
+            notes=list(m.notes),
             alerts=[
                 {
                     "label": _(_KIND_LABELS.get(a.kind, a.kind)),
@@ -1084,9 +1211,11 @@ def write_monitoring(
         ``monitoring.json`` and ``monitoring.html``.
     """
     tag = _page_lang(m, lang)
+    texts = {"monitoring.json": m.to_json(), "monitoring.html": _html(m, tag)}  # both, or none
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    js, page = out / "monitoring.json", out / "monitoring.html"
-    js.write_text(m.to_json(), encoding="utf-8")
-    page.write_text(_html(m, tag), encoding="utf-8")
-    return js, page
+    for name, text in texts.items():
+        tmp = out / f".{name}.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, out / name)
+    return out / "monitoring.json", out / "monitoring.html"

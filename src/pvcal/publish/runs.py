@@ -200,7 +200,9 @@ def run_facts(unit: str | Path) -> dict[str, Any]:
     """What a unit's output says about its run, for the monitor (``pvcal monitor``).
 
     Read from the published files of the unit folder; a fact whose file is
-    missing (a failed run, the industry report) is left out.
+    missing (a failed run, the industry report) is left out.  A file that is
+    there but cannot be read is not passed over in silence: ``unreadable``
+    maps its name to the reason, and the monitor lists it ("could not read").
 
     Parameters
     ----------
@@ -214,10 +216,12 @@ def run_facts(unit: str | Path) -> dict[str, Any]:
         ``loglik`` from ``calibration.json`` (the period's calibration on the
         base scale); ``n_results`` (results published by the run),
         ``n_responses`` (their answered items, the sum of ``n_answered``) from
-        ``results.json``; ``n_ineligible`` from ``ineligible.csv``.
+        ``results.json``; ``n_ineligible`` from ``ineligible.csv``;
+        ``unreadable`` (file name -> reason) when one of them cannot be read.
     """
     unit = Path(unit)
     facts: dict[str, Any] = {}
+    unreadable: dict[str, str] = {}
     cal = unit / "calibration.json"
     if cal.is_file():
         try:
@@ -228,18 +232,20 @@ def run_facts(unit: str | Path) -> dict[str, Any]:
             facts["loglik"] = d.get("loglik")
             items = d.get("items") or {}
             facts["n_items"] = len(items.get("index", items.get("data", [])))
-        except (ValueError, KeyError, TypeError):
-            pass
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            unreadable[cal.name] = f"{type(exc).__name__}: {exc}"
     res = unit / "results.json"
     if res.is_file():
         try:
             rows = json.loads(res.read_text(encoding="utf-8"))
             facts["n_results"] = len(rows)
             facts["n_responses"] = int(sum(int(r.get("n_answered") or 0) for r in rows))
-        except (ValueError, TypeError, AttributeError):
-            pass
+        except (ValueError, TypeError, AttributeError) as exc:
+            unreadable[res.name] = f"{type(exc).__name__}: {exc}"
     inel = unit / "ineligible.csv"
     if inel.is_file():
         lines = inel.read_text(encoding="utf-8").splitlines()
         facts["n_ineligible"] = max(len(lines) - 1, 0)
+    if unreadable:
+        facts["unreadable"] = unreadable
     return facts
