@@ -488,6 +488,7 @@ class Registry:
         discipline: str | None = None,
         period: str | None = None,
         message: str = "",
+        finished_at: str | None = None,
     ) -> None:
         """Append one run to the audit log.
 
@@ -511,6 +512,9 @@ class Registry:
             ISO 8601 UTC start time.
         discipline, period : str, optional
         message : str, optional
+        finished_at : str, optional
+            ISO 8601 UTC end time; default now (:func:`utcnow`).  Given by
+            callers that keep their own clock (tests pin it).
 
         Raises
         ------
@@ -528,7 +532,7 @@ class Registry:
                     (
                         run_id,
                         started_at,
-                        utcnow(),
+                        utcnow() if finished_at is None else finished_at,
                         command,
                         discipline,
                         period,

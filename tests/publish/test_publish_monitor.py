@@ -6,6 +6,12 @@ by 1.0 logit on the base scale, a pass-rate fall from 70 % to 50 % of 1,000, a Î
 distribution shifted by 0.8 SD, a DIF item of class C, two undecided integrity
 cases); each must give exactly its alert, and a clean folder none.  The drift
 statistics themselves are checked in tests/test_drift.py.
+
+No test reads the wall clock: every run's start and end times are written
+down (``Registry.add_run(finished_at=...)``), the report's time is given
+(``monitor(now=...)``), and the module's ``wall_clock`` fixture pins the
+registry's and the monitor's clock to a time at which a hidden use of it would
+change the results (a run ending 5 minutes after 10:00 is not slow).
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ def _unit(
     excluded: tuple = (),
     dif: list | None = None,
     started: str = "2026-12-04T10:00:00Z",
+    finished: str = "2026-12-04T10:45:00Z",
 ) -> None:
     run_id = f"run-{d}-{p}"
     folder = reports / d / p
@@ -71,26 +78,39 @@ def _unit(
     run = {"run_id": run_id, "command": "publish", "discipline": d, "period": p,
            "input_hash": "h" + p, "code_version": "test", "parameters": {}, "inputs": {},
            "started_at": started}  # fmt: skip
-    reg.add_run(**run, outcome="published")
+    reg.add_run(**run, outcome="published", finished_at=finished)
     (folder / "run.json").write_text(json.dumps({**run, **run_facts(folder)}), encoding="utf-8")
     reg.add_index(discipline=d, period=p, run_id=run_id, input_hash="h" + p, record=record)
 
 
+@pytest.fixture(autouse=True)
+def wall_clock(monkeypatch) -> str:
+    """Pin the clock of the registry (a run's default end time, migrations) and of the monitor
+    (the report's default time) to 10:05 on the planted day: before this, the planted runs'
+    end times were the wall clock, and the 'duration' alerts needed it to be past 10:30."""
+    pinned = "2026-12-04T10:05:00Z"
+    monkeypatch.setattr("pvcal.registry.utcnow", lambda: pinned)
+    monkeypatch.setattr("pvcal.publish.monitor.utcnow", lambda: pinned)
+    return pinned
+
+
 def _clean(reports: Path) -> None:
     reports.mkdir(parents=True, exist_ok=True)
-    now = pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
     with Registry(registry_path(reports)) as reg:
         for p, seed in (("P1", 0), ("P2", 1)):
             _unit(reports, reg, "qms", p, items=_items(seed=seed), n=1000, pass_rate=0.70,
-                  theta_mean=0.0, started=now)  # fmt: skip
+                  theta_mean=0.0, started="2026-12-04T10:00:00Z",
+                  finished="2026-12-04T10:01:00Z")  # fmt: skip
 
 
 def test_clean_reports_have_no_alert(tmp_path):
     """Two stable periods (same items up to noise sd 0.03, same pass rate and Î¸
-    distribution, runs started just now): no alert; the run rows carry the facts."""
+    distribution, runs of 60 s): no alert; the run rows carry the facts."""
     _clean(tmp_path)
-    m = mon.monitor(tmp_path)
+    m = mon.monitor(tmp_path, now="2026-12-04T11:00:00Z")
     assert m.ok, m.alerts
+    assert m.generated_at == "2026-12-04T11:00:00Z"
+    assert m.runs["duration_s"].tolist() == [60.0, 60.0]
     assert list(m.runs["period"]) == ["P1", "P2"]
     assert m.runs["n_persons"].tolist() == [1000, 1000]
     assert m.runs["n_responses"].tolist() == [300 * 20, 300 * 20]
@@ -128,7 +148,7 @@ def test_every_planted_problem_alerts(planted):
     got = {(a.kind, a.discipline, a.period) for a in m.alerts}
     assert got == {
         ("failure", "lab", "P1"),
-        ("duration", "qms", "P1"),  # started 10:00, finished now: > 1800 s
+        ("duration", "qms", "P1"),  # started 10:00, finished 10:45: 2700 s > 1800 s
         ("duration", "qms", "P2"),
         ("volume", "qms", "P2"),  # 400 vs 1000 persons: -60 % > 50 %
         ("convergence", "qms", "P2"),
@@ -148,6 +168,7 @@ def test_every_planted_problem_alerts(planted):
     assert "bad input" in text["failure"]
     failed = m.runs[m.runs["outcome"] == "failed"].iloc[0]
     assert failed["duration_s"] == 5.0
+    assert m.runs.loc[m.runs["discipline"] == "qms", "duration_s"].tolist() == [2700.0, 2700.0]
     drift = m.tables["item_drift"]
     assert len(drift) == 20 and drift.loc[drift["alert"].astype(bool), "item"].tolist() == ["c10"]
     assert m.tables["pass_rate"]["change"].round(6).tolist() == [-0.2]
@@ -437,3 +458,17 @@ def test_write_monitoring_writes_both_files_or_neither(planted, tmp_path, monkey
         mon.write_monitoring(m, out)
     assert js.read_text(encoding="utf-8") == before and page.is_file()
     assert sorted(p.name for p in out.iterdir()) == ["monitoring.html", "monitoring.json"]
+
+
+def test_the_report_time_is_given_or_the_pinned_clock(planted, wall_clock):
+    """``now`` stamps the report (any time zone, written in UTC); without it the (pinned)
+    clock; a time without a zone or not a time is refused. The alerts do not change
+    with ``now``: durations come from the recorded start and end times."""
+    m = mon.monitor(planted, now="2026-12-05T09:30:00+08:00")
+    assert m.generated_at == "2026-12-05T01:30:00Z" == m.to_dict()["generated_at"]
+    assert mon.monitor(planted).generated_at == wall_clock
+    later = mon.monitor(planted, now=pd.Timestamp("2031-01-01", tz="UTC"))
+    assert later.alerts == m.alerts
+    for bad in ("2026-12-05T09:30:00", "yesterday", 5):
+        with pytest.raises(PvcalError, match="expected a date-time with a time zone"):
+            mon.monitor(planted, now=bad)

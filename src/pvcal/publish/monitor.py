@@ -996,11 +996,27 @@ ALERT_SOURCES: dict[str, Callable[[MonitorContext, MonitorConfig], list[Alert]]]
 
 
 # --------------------------------------------------------------------------- entry points
+def _timestamp(now: Any) -> str:
+    """``now`` (None: the current time) as ISO 8601 UTC with seconds, ``...Z``."""
+    if now is None:
+        return utcnow()
+    try:
+        t = pd.Timestamp(now)
+    except (TypeError, ValueError):
+        t = pd.NaT
+    if pd.isna(t) or t.tzinfo is None:
+        raise PvcalError(
+            f"now={now!r}: expected a date-time with a time zone, such as '2026-12-04T10:45:00Z'"
+        )
+    return t.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def monitor(
     reports_dir: str | Path = "reports",
     config: MonitorConfig | None = None,
     *,
     sources: Mapping[str, Callable[[MonitorContext, MonitorConfig], list[Alert]]] | None = None,
+    now: Any = None,
 ) -> Monitoring:
     """Read the registry and the published files and check them against the thresholds.
 
@@ -1013,6 +1029,11 @@ def monitor(
     sources : mapping, optional
         Alert sources to use instead of :data:`ALERT_SOURCES` (e.g.
         ``{**ALERT_SOURCES, "dif": my_reader}``).
+    now : str or datetime, optional
+        The time the report is stamped with (``generated_at``), with a time
+        zone (ISO 8601 such as ``"2026-12-04T10:45:00Z"``); default the current
+        UTC time.  Nothing else in the report depends on the clock: run
+        durations come from the recorded start and end times.
 
     Returns
     -------
@@ -1021,7 +1042,8 @@ def monitor(
     Raises
     ------
     PvcalError
-        No registry in ``reports_dir``.
+        No registry in ``reports_dir``; a ``now`` that is not a date-time with
+        a time zone.
     RegistryError
         A registry table (``runs``, ``indices``, ``audit_log``, ``cases``)
         cannot be read: the message names the registry and the table.
@@ -1044,6 +1066,7 @@ def monitor(
     recorded shows them empty.  Periods are ordered by their first
     publication (the base period comes first by construction).
     """
+    generated_at = _timestamp(now)
     reports = Path(reports_dir)
     path = registry_path(reports)
     if not path.is_file():
@@ -1072,7 +1095,7 @@ def monitor(
         runs=runs,
         alerts=tuple(alerts),
         config=cfg,
-        generated_at=utcnow(),
+        generated_at=generated_at,
         tables=tables,
         locales=locales,
         notes=tuple(f"could not read {what}: {why}" for what, why in unreadable.items()),
