@@ -375,10 +375,11 @@ def indicators(design: Design, patterns: np.ndarray, dtype=np.float64) -> np.nda
         rows = slice(start, start + CHUNK_ROWS)
         chunk = patterns[rows]
         for blk in design.blocks:
-            cats = np.arange(1, blk.n_cat, dtype=np.int8)
-            Y[rows, blk.offset : blk.offset + blk.n_red] = (
-                chunk[:, blk.pos, None] == cats
-            ).reshape(len(chunk), -1)
+            codes = chunk[:, blk.pos]
+            step = blk.n_cat - 1
+            for k in range(1, blk.n_cat):  # straight into Y's columns (no bool temporary)
+                cols = slice(blk.offset + k - 1, blk.offset + blk.n_red, step)
+                np.equal(codes, k, out=Y[rows, cols], casting="unsafe")
         for m, (b, r) in enumerate(design.mask_items):
             Y[rows, n_main + m] = chunk[:, design.blocks[b].pos[r]] >= 0
     return Y
