@@ -143,6 +143,9 @@ def test_calibrate_records_the_step_and_newton_zero_is_pure_em():
     assert one.settings["newton"]["steps"] == 1
     assert len(one.settings["newton"]["taken"]) == 1
     assert zero.settings["newton"] == {"steps": 0, "taken": [], "refused": ""}
+    assert "Gauss-Newton step after EM" in one.summary().as_text()
+    assert "Gauss-Newton" not in zero.summary().as_text()
+    assert pvcal.Calibration.from_json(one.to_json()).settings["newton"] == one.settings["newton"]
     assert one.loglik >= zero.loglik - 1e-9 * abs(zero.loglik)
     diff = np.abs(one.items[["a", "b"]].to_numpy() - zero.items[["a", "b"]].to_numpy()).max()
     assert 0 < diff < 1e-2

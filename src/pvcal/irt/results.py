@@ -283,6 +283,14 @@ class Calibration:
             notes.append("Standard errors not computed.")
         if not self.converged:
             notes.append(f"NOT CONVERGED: last max change {self.max_change:.2e}.")
+        step = self.settings.get("newton")  # absent in records written before it existed
+        if step and step.get("taken"):
+            notes.append(
+                f"Gauss-Newton step after EM: largest change {max(step['taken']):.1e} "
+                "(pvcal.irt.newton)."
+            )
+        elif step and step.get("refused"):
+            notes.append(f"Gauss-Newton step refused ({step['refused']}): EM's estimates.")
         tables = [("Item parameters", table)]
         if self.groups is not None:
             tables.append(("Latent distributions", self.groups))
