@@ -16,6 +16,7 @@ import pytest
 
 import pvcal
 from pvcal import DataError, PvcalError
+from pvcal.irt.estimate import prepare
 from pvcal.irt.simulate import simulate
 
 pytestmark = pytest.mark.slow  # a two-process cluster takes several seconds to start
@@ -89,6 +90,7 @@ def test_dask_equals_in_memory_with_float32_e_steps(client):
         index=[f"Q{j:02d}" for j in range(30)],
     )
     x, _ = simulate(items, 60_000, seed=14)
+    assert prepare(x, "2PL").single  # the float32 E-step regime this test is about
     mem = pvcal.calibrate(x, model="2PL")
     dist = pvcal.calibrate(dd.from_pandas(x, npartitions=4), model="2PL")
     assert mem.settings["newton"]["taken"] and dist.settings["newton"]["taken"]

@@ -23,7 +23,7 @@ import pytest
 import pvcal
 from pvcal.irt import estimate as est
 from pvcal.irt import newton
-from pvcal.irt.information import final_pass
+from pvcal.irt.information import final_pass, pass_partial, score_plan
 from pvcal.irt.simulate import simulate
 
 
@@ -66,6 +66,55 @@ def test_gradient_is_the_derivative_of_the_loglik(design):
         ld = final_pass(design, fp.fm.set(state, dn), nodes, {}, what="loglik").loglik
         numeric.append((lu - ld) / (2 * h))
     np.testing.assert_allclose(fp.grad[::7], numeric, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("fixed", [(), ("G1",)])
+def test_gradient_and_cross_product_on_a_mixed_multigroup_design(fixed):
+    """Every entry (shared 1PL slope, 3PL with Beta and lognormal priors, GRM, GPCM, items with
+    missing responses, two groups' latent means and SDs, with and without fixed items): the
+    gradient equals central differences of the float64 log posterior, and the cross-product
+    equals the sum of single-pattern score outer products plus the prior curvature."""
+    rng = np.random.default_rng(0)
+    n = 300
+    cols = {f"R{j}": rng.integers(0, 2, n) for j in range(2)}
+    cols |= {f"T{j}": rng.integers(0, 2, n) for j in range(2)}
+    cols |= {f"G{j}": rng.integers(0, 3, n) for j in range(2)}
+    cols["P0"] = rng.integers(0, 3, n)
+    x = pd.DataFrame(cols).astype(float)
+    x.iloc[rng.integers(0, n, 40), [1, 3, 4, 6]] = np.nan
+    x = x[x.notna().any(axis=1)]
+    groups = np.where(np.arange(len(x)) % 3 == 0, "b", "a")
+    model = {"R0": "1PL", "R1": "1PL", "T0": "3PL", "T1": "3PL", "G0": "GRM", "G1": "GRM"}
+    d = est.prepare(x, model | {"P0": "GPCM"}, groups=groups, fixed_items=fixed)
+    assert d.mask_items and any(b.shared for b in d.blocks)
+    nodes = est.quadrature(21)[0]
+    latent = np.array([[0.1 if fixed else 0.0, 0.9 if fixed else 1.0], [0.3, 1.2]])
+    state = est.start_values(d) + [latent]
+    priors = {"c": ("beta", 5.0, 17.0), "a": ("lognormal", 0.0, 0.5)}
+    fp = final_pass(d, state, nodes, priors, what="cross")
+
+    def log_post(s):
+        ll = final_pass(d, s, nodes, priors, what="loglik").loglik
+        return ll + est.log_prior_total(d, s[:-1], priors)
+
+    x0, h = fp.fm.get(state), 1e-6
+    numeric = []
+    for k in range(fp.fm.size):
+        up, dn = x0.copy(), x0.copy()
+        up[k] += h
+        dn[k] -= h
+        numeric.append((log_post(fp.fm.set(state, up)) - log_post(fp.fm.set(state, dn))) / (2 * h))
+    np.testing.assert_allclose(fp.grad, numeric, rtol=1e-5, atol=1e-5)
+    plan = score_plan(d, state, nodes)
+    one = [
+        pass_partial(d.Y[i : i + 1], np.ones(1), d.gcode[i : i + 1], plan, "grad")[1]
+        for i in range(len(d.counts))
+    ]
+    S = np.array(one)
+    cross = (S * d.counts[:, None]).T @ S
+    added = fp.info - cross  # the priors' curvature: diagonal, positive where a prior acts
+    np.testing.assert_allclose(added, np.diag(np.diag(added)), rtol=0, atol=1e-9)
+    assert (np.diag(added) > -1e-9).all() and np.diag(added).max() > 0
 
 
 def test_one_step_lands_near_the_maximum(design):
@@ -131,7 +180,28 @@ def test_a_step_that_lowers_the_posterior_is_refused(design, monkeypatch):
     monkeypatch.setattr(newton, "final_pass", bad)
     pol = newton.polish(design, state, nodes, {}, steps=1)
     assert pol.steps == ()
-    assert pol.refused != ""
+    assert pol.refused.startswith(("the log posterior rose by", "the step leaves"))
+    np.testing.assert_array_equal(_flat(pol.state), _flat(state))
+
+
+def test_a_step_against_the_gradient_is_refused(design, monkeypatch):
+    """A step of the right size in the wrong direction (gradient negated) lowers the log
+    posterior by about 1.5 x the predicted gain: refused by the sufficient-increase rule, even
+    though the fall (~1e-6) is far below 1e-9 of the log posterior (the old tolerance)."""
+    nodes = _nodes()
+    em = est.fit_em(design, nodes=nodes, priors={}, tol=1e-4, final_loglik=False)
+    state = em.params + [em.latent]
+    real = newton.final_pass
+
+    def negated(design, state, nodes, priors, what="cross"):
+        fp = real(design, state, nodes, priors, what=what)
+        if fp.grad is not None:
+            object.__setattr__(fp, "grad", -fp.grad)
+        return fp
+
+    monkeypatch.setattr(newton, "final_pass", negated)
+    pol = newton.polish(design, state, nodes, {}, steps=1)
+    assert pol.steps == () and pol.refused.startswith("the log posterior rose by")
     np.testing.assert_array_equal(_flat(pol.state), _flat(state))
 
 

@@ -424,7 +424,14 @@ def calibrate(
             final_loglik=False,
         )
         # the float64 pass at EM's point, then the Newton step(s) (pvcal.irt.newton)
-        pol = polish(design, em.params + [em.latent], nodes, pri, steps=int(newton))
+        pol = polish(
+            design,
+            em.params + [em.latent],
+            nodes,
+            pri,
+            steps=int(newton),
+            need_info=se_method == "crossprod",
+        )
     state = pol.state
     em = replace(
         em,

@@ -20,7 +20,7 @@ from dataclasses import replace
 import numpy as np
 
 from .._validation import DataError, PvcalError
-from .estimate import Design, indicators, skeleton
+from .estimate import Design, indicators, release_work_buffers, skeleton
 from .patterns import CHUNK_ROWS, category_table, collapse, encode
 
 __all__ = ["DaskPatterns", "prepare_dask", "active_client"]
@@ -79,6 +79,7 @@ def _apply(part, fn, args, chunk: int):
         sl = slice(start, start + chunk)
         res = fn(Y[sl], counts[sl], gcode[sl], *args)
         total = res if total is None else tuple(a + b for a, b in zip(total, res))
+    release_work_buffers("pass_")  # the final pass's arrays; the E-step keeps its own
     return total
 
 

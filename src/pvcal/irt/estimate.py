@@ -56,6 +56,8 @@ __all__ = [
     "attach_patterns",
     "map_patterns",
     "n_threads",
+    "work_buffer",
+    "release_work_buffers",
     "group_codes",
     "e_step",
     "e_step_partial",
@@ -564,6 +566,13 @@ def work_buffer(shape, dtype, slot: str = "e_step") -> np.ndarray:
     return cache[slot][1]
 
 
+def release_work_buffers(prefix: str) -> None:
+    """Drop this thread's work arrays whose slot starts with ``prefix``."""
+    cache = getattr(_BUFFERS, "arrays", None) or {}
+    for slot in [k for k in cache if k.startswith(prefix)]:
+        del cache[slot]
+
+
 def e_step_partial(Y, counts, gcode, logp, shift, single: bool = False):
     """E-step sums over one chunk of patterns: ``(loglik, Y.T @ weighted, group node counts)``.
 
@@ -789,7 +798,21 @@ def log_prior_total(design, params, priors) -> float:
 
 
 def valid_state(design: Design, state) -> bool:
-    """Finite parameters, positive slopes, ordered GRM thresholds, sane latent means and SDs."""
+    """Whether ``state`` is inside the parameter space EM and the Newton step may visit.
+
+    Finite parameters, positive free slopes, ordered GRM thresholds, latent
+    SDs above 0.05 and means within ±5.
+
+    Parameters
+    ----------
+    design : Design
+    state : list of ndarray
+        Block parameters followed by the ``(G, 2)`` latent means and SDs.
+
+    Returns
+    -------
+    bool
+    """
     return bool(
         all(_valid(b, p).all() for b, p in zip(design.blocks, state[:-1]))
         and (state[-1][:, 1] > 0.05).all()

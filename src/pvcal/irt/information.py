@@ -36,6 +36,7 @@ from .estimate import (
     map_patterns,
     prior_terms,
     reduced_log_p,
+    release_work_buffers,
     work_buffer,
 )
 
@@ -136,7 +137,21 @@ def score_plan(design: Design, state, nodes) -> ScorePlan:
 
     Derivative columns equal to 12 decimals are computed once: for the 2PL
     (and the GPCM), ``d log P_1 - d log P_0`` is ``(theta, 1)`` for every
-    item, so the product shrinks from ``J x p x C`` to ``J x p + p`` columns.
+    item, so the product shrinks from ``J x p x C`` to ``J x p + p`` columns
+    (rounding moves a column by at most 5e-13).
+
+    Parameters
+    ----------
+    design : Design
+        The EM design (its blocks, free masks and items with missing data).
+    state : list of ndarray
+        Block parameters followed by the ``(G, 2)`` latent means and SDs.
+    nodes : ndarray
+        Quadrature nodes.
+
+    Returns
+    -------
+    ScorePlan
     """
     params, latent = state[:-1], state[-1]
     log_w = latent_log_weights(latent, nodes)
@@ -232,8 +247,27 @@ def _item_scores(MT, YT, bp: _BlockPlan, base, cats, const, out=None) -> np.ndar
 def pass_partial(Y, counts, gcode, plan: ScorePlan, what: str = "cross"):
     """One chunk of the final pass: ``(loglik, Σ n s, Σ n s s')`` in float64.
 
-    ``what`` is ``"loglik"`` (only the first; the others are 0), ``"grad"``
-    (no cross-product) or ``"cross"`` (all three).
+    Parameters
+    ----------
+    Y : ndarray
+        The chunk's reduced indicators ``(n, n_red + n_mask)`` (float32 or 64).
+    counts : ndarray
+        Pattern counts ``(n,)``.
+    gcode : ndarray
+        Group code of each pattern ``(n,)``.
+    plan : ScorePlan
+        From :func:`score_plan`.
+    what : {"cross", "grad", "loglik"}
+        ``"loglik"``: only the first result (the others are 0); ``"grad"``:
+        no cross-product; ``"cross"``: all three.
+
+    Returns
+    -------
+    loglik : float
+    grad : ndarray or 0.0
+        ``(n_free,)``, without the priors.
+    cross : ndarray or 0.0
+        ``(n_free, n_free)``, without the priors.
 
     ``s`` is a pattern's score vector over the free parameters (the gradient
     of its log marginal likelihood, by Fisher's identity the posterior mean of
@@ -317,14 +351,30 @@ class FinalPass:
 def final_pass(design: Design, state, nodes, priors, what: str = "cross") -> FinalPass:
     """One float64 pass over the patterns: log-likelihood, score sums and ``Σ n s s'``.
 
-    ``what``: ``"loglik"``, ``"grad"`` or ``"cross"`` (see :func:`pass_partial`).
     The full pass costs about as much as two float32 E-steps (the log joint,
     ``posterior @ U``, then ``syrk`` over the score vectors); ``"loglik"``
-    about half of one.
+    about half of one. Chunks of 16,384 patterns, summed in chunk order
+    (:func:`pvcal.irt.estimate.map_patterns`; on Dask, partition by partition).
+
+    Parameters
+    ----------
+    design, state, nodes
+        As for :func:`score_plan`.
+    priors : dict
+        Priors on the internal parameters: their gradient is added to
+        ``grad`` and their curvature to ``info``.
+    what : {"cross", "grad", "loglik"}
+        How much to compute (see :func:`pass_partial`).
+
+    Returns
+    -------
+    FinalPass
+        ``grad`` is None for ``"loglik"``, ``info`` None unless ``"cross"``.
     """
     fm = FreeMap(design)
     plan = score_plan(design, state, nodes)
     ll, grad, cross = map_patterns(design, pass_partial, plan, what, chunk=_SCORE_CHUNK)
+    release_work_buffers("pass_")  # up to (free parameters x 16,384) float64 each
     if what == "loglik":
         return FinalPass(float(ll), None, None, fm)
     info = cross + np.diag(_prior_vector(fm, state, priors, 2)) if what == "cross" else None
@@ -338,8 +388,30 @@ def _gradient(design: Design, state, nodes, priors) -> np.ndarray:
 def information(design: Design, state, nodes, priors, method: str = "crossprod", at=None):
     """Information matrix of the free parameters and its :class:`FreeMap`.
 
-    ``at`` is a :class:`FinalPass` already computed at ``state`` (its
-    cross-product information is reused for ``method="crossprod"``).
+    Parameters
+    ----------
+    design : Design
+        The EM design.
+    state : list of ndarray
+        Block parameters and the ``(G, 2)`` latent means and SDs.
+    nodes : ndarray
+        Quadrature nodes.
+    priors : dict
+        Priors on the internal parameters (their curvature is added).
+    method : {"crossprod", "observed"}
+        See the module docstring.
+    at : FinalPass, optional
+        For ``"crossprod"``: a pass whose information is used as it is. The
+        caller decides where it was computed; :func:`pvcal.calibrate` passes
+        the one from before the Newton step (:mod:`pvcal.irt.newton`), a
+        step of the order of ``tol`` away. Ignored for ``"observed"``, which
+        is always computed at ``state``.
+
+    Returns
+    -------
+    info : ndarray
+        ``(n_free, n_free)``, in :class:`FreeMap` order.
+    fm : FreeMap
     """
     if method == "crossprod":
         fp = at if at is not None else final_pass(design, state, nodes, priors)

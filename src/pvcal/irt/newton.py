@@ -20,9 +20,10 @@ the gap between ``I`` and the observed information), so fits that differ only
 in summation order agree to far below ``tol``.
 
 Safeguards: a step is taken only if the new state is valid (positive
-slopes, ordered GRM thresholds, ...) and its float64 log posterior is not
-lower than the old one (a tolerance of 1e-9 relative absorbs summation
-noise); otherwise the EM point is kept and the refusal is recorded.
+slopes, ordered GRM thresholds, ...) and its float64 log posterior rises by
+at least a tenth of what the quadratic model predicts (Armijo's rule, less
+1e-12 relative for summation noise); otherwise the EM point is kept and the
+refusal is recorded.
 
 The information matrix used for the standard errors (``se="crossprod"``) is
 the one of the last full pass, computed at the state before the last step
@@ -53,18 +54,24 @@ from .information import FinalPass, final_pass
 
 __all__ = ["Polish", "polish"]
 
-# a log posterior lower than the old one by less than this (relative) is summation noise
-_NOISE = 1e-9
+# float64 rounding of a log-likelihood summed over the patterns: far below 1e-12 relative
+# (about N * 1e-16 of the terms' size); gains smaller than this are noise
+_NOISE = 1e-12
+# Armijo's sufficient-increase fraction of the quadratic model's predicted gain
+_ARMIJO = 0.1
 
 
 @dataclass(frozen=True)
 class Polish:
     """The state after the Newton steps and what the steps did.
 
-    ``at`` is the last full pass (gradient and information), computed at the
-    state before the last accepted step (or at ``state`` when no step was
-    taken); ``steps`` holds the largest absolute change of each accepted
-    step; ``refused`` says why a step was refused (``""`` if none was).
+    ``at`` is the last full pass (gradient and information): at the state
+    before the last step when that step was accepted (its own check needs
+    only the log-likelihood), otherwise at ``state``; its ``info`` is None
+    when no step was asked for and no information was needed. ``steps``
+    holds the largest absolute change of each accepted step; ``refused``
+    says why a step was refused (``""`` if none was); ``gain`` is the rise of
+    the log posterior over EM's point.
     """
 
     state: list
@@ -79,7 +86,9 @@ def _log_posterior(design: Design, state, loglik: float, priors) -> float:
     return loglik + log_prior_total(design, state[:-1], priors)
 
 
-def polish(design: Design, state, nodes, priors, *, steps: int = 1) -> Polish:
+def polish(
+    design: Design, state, nodes, priors, *, steps: int = 1, need_info: bool = True
+) -> Polish:
     """Take up to ``steps`` Gauss–Newton steps from the EM point ``state``.
 
     Parameters
@@ -94,18 +103,41 @@ def polish(design: Design, state, nodes, priors, *, steps: int = 1) -> Polish:
         Priors on the internal parameters (their gradient and curvature enter).
     steps : int, default 1
         0 computes the pass at ``state`` and stops (pure EM estimates).
+    need_info : bool, default True
+        With ``steps=0``: whether the caller needs the cross-product
+        information (for ``se="crossprod"``); if not, only the float64
+        log-likelihood is computed.
 
     Returns
     -------
     Polish
+
+    Notes
+    -----
+    A step ``delta = I^-1 g`` is accepted when the new state is valid and
+    the log posterior rises by at least a tenth of the quadratic model's
+    prediction, ``0.1 * g'delta / 2`` (Armijo's rule; Nocedal & Wright, 2006,
+    eq. 3.4), less the float64 summation noise ``1e-12 * |log posterior|``.
+    With ``I`` positive definite the prediction is positive; a step whose
+    actual rise falls short (a cross-product far from the observed
+    information, or a gradient lost in rounding) is refused.
+
+    References
+    ----------
+    Nocedal, J., & Wright, S. J. (2006). *Numerical optimization* (2nd ed.).
+    Springer.
     """
-    fp = final_pass(design, state, nodes, priors, what="cross")
+    first = "cross" if steps > 0 or need_info else "loglik"
+    fp = final_pass(design, state, nodes, priors, what=first)
     loglik = fp.loglik
     lp = _log_posterior(design, state, loglik, priors)
     start_lp = lp
     taken: list[float] = []
     refused = ""
     for i in range(int(steps)):
+        if not (np.isfinite(fp.grad).all() and np.isfinite(fp.info).all()):
+            refused = "non-finite gradient or information matrix"
+            break
         try:
             delta = np.linalg.solve(fp.info, fp.grad)
         except np.linalg.LinAlgError:
@@ -118,8 +150,13 @@ def polish(design: Design, state, nodes, priors, *, steps: int = 1) -> Polish:
         last = i == int(steps) - 1
         nxt = final_pass(design, new, nodes, priors, what="loglik" if last else "cross")
         new_lp = _log_posterior(design, new, nxt.loglik, priors)
-        if not np.isfinite(new_lp) or new_lp < lp - _NOISE * max(1.0, abs(lp)):
-            refused = f"the log posterior fell ({new_lp:.6f} < {lp:.6f})"
+        predicted = 0.5 * float(fp.grad @ delta)
+        floor = lp + _ARMIJO * predicted - _NOISE * max(1.0, abs(lp))
+        if not np.isfinite(new_lp) or new_lp < floor:
+            refused = (
+                f"the log posterior rose by {new_lp - lp:.3g}, less than a tenth of the "
+                f"{predicted:.3g} predicted"
+            )
             break
         taken.append(float(np.max(np.abs(delta))))
         state, loglik, lp = new, nxt.loglik, new_lp
