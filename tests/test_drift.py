@@ -214,3 +214,17 @@ def test_numbers_as_text_are_read_and_empty_rates_give_no_row():
     pd.testing.assert_frame_equal(drift.pass_rate_drift(as_text), drift.pass_rate_drift(_RATES))
     empty = drift.pass_rate_drift(_RATES.iloc[:0])
     assert len(empty) == 0 and "alert" in empty.columns
+
+
+def test_a_list_as_a_score_or_a_repeated_row_label_is_a_data_error():
+    """Review of 6d0cec0: a list among the scores, or a bad rate in rates frames concatenated
+    without ignore_index (labels 0, 1, 0, 1), gave a bare 'truth value ... ambiguous'
+    ValueError while the DataError's message was built. Now the message names the period
+    and position, or the row label (1, the fourth row's) and column."""
+    with pytest.raises(
+        DataError, match=r"scores of period 'P1', column 'score', position 0: \[1, 2\]; expected"
+    ):
+        drift.score_drift({"P1": [[1, 2], [3]], "P2": [1, 2, 3]})
+    twice = pd.concat([_RATES, _RATES.assign(discipline="e")])
+    with pytest.raises(DataError, match=r"rates, row 1, column 'pass_rate': 'high'; expected"):
+        drift.pass_rate_drift(twice.assign(pass_rate=[0.7, 0.6, 0.7, "high"]))

@@ -200,17 +200,18 @@ def check_numeric_columns(
             num = raw.astype(float)
         else:
             num = pd.to_numeric(raw, errors="coerce")
-        bad = num.isna() & (raw.notna() if allow_missing else True)
+        bad = (num.isna() & (raw.notna() if allow_missing else True)).to_numpy()
         if bad.any():
-            row = bad.index[np.flatnonzero(bad.to_numpy())[0]]
-            value = raw.loc[row]
+            pos = int(np.flatnonzero(bad)[0])  # by position: an index label may repeat
+            row, value = df.index[pos], raw.iloc[pos]
             if by == "item":
                 at = where(file, item=row, column=c)
             elif by == "position":
                 at = where(file, column=c)[:-2] + f", position {row}: "
             else:
                 at = where(file, row=row, column=c)
-            got = "a missing value" if pd.isna(value) else f"{_plain(value)!r}"
+            missing = np.ndim(value) == 0 and bool(pd.isna(value))  # a cell may hold a list
+            got = "a missing value" if missing else f"{_plain(value)!r}"
             expected = "a number" if allow_missing else "a number (not missing)"
             raise error(f"{at}{got}; expected {expected}")
         out[c] = num.astype(float)

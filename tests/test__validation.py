@@ -1,0 +1,44 @@
+"""Tests of pvcal._validation: the shared input checks name the row, column and value.
+
+The expected messages are worked out by hand from the frames below (the first
+offending cell in row order, named by its index label).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pvcal._validation import DataError, check_numeric_columns
+
+
+@pytest.mark.parametrize(
+    ("frame", "allow_missing", "message"),
+    [
+        (pd.DataFrame({"x": [1.0, [1, 2], 3.0]}), True,
+         r"scores, row 1, column 'x': \[1, 2\]; expected a number$"),
+        (pd.DataFrame({"x": [1.0, np.array([1.0, 2.0])]}), True,
+         r"scores, row 1, column 'x': array\(\[1\., 2\.\]\); expected a number$"),
+        (pd.DataFrame({"x": [1.0, 2.0, "high"]}, index=["a", "b", "a"]), True,
+         r"scores, row a, column 'x': 'high'; expected a number$"),
+        (pd.DataFrame({"x": [1.0, 2.0, None]}, index=["a", "b", "a"]), False,
+         r"scores, row a, column 'x': a missing value; expected a number \(not missing\)$"),
+    ],
+)  # fmt: skip
+def test_a_list_cell_or_a_repeated_label_is_named_not_a_crash(frame, allow_missing, message):
+    """Review of 6d0cec0: the message itself crashed with a bare 'truth value ... is
+    ambiguous' ValueError: pd.isna of a list (or array) in a cell, or of the Series that
+    .loc returns for a repeated index label. The cell is now read by position and the row
+    named by its label (hand-checked: the first bad cell is at position 1 or 2)."""
+    with pytest.raises(DataError, match=message):
+        check_numeric_columns(frame, ["x"], file="scores", allow_missing=allow_missing)
+
+
+def test_numbers_pass_with_a_repeated_label():
+    """Text numbers and booleans become floats; a repeated label does not matter."""
+    frame = pd.DataFrame({"x": ["1", 2, None], "y": [True, False, True]}, index=[0, 0, 1])
+    out = check_numeric_columns(frame, ["x", "y"])
+    np.testing.assert_array_equal(out["x"].to_numpy(), [1.0, 2.0, np.nan])
+    np.testing.assert_array_equal(out["y"].to_numpy(), [1.0, 0.0, 1.0])
+    assert out.index.tolist() == [0, 0, 1]
