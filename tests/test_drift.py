@@ -228,3 +228,25 @@ def test_a_list_as_a_score_or_a_repeated_row_label_is_a_data_error():
     twice = pd.concat([_RATES, _RATES.assign(discipline="e")])
     with pytest.raises(DataError, match=r"rates, row 1, column 'pass_rate': 'high'; expected"):
         drift.pass_rate_drift(twice.assign(pass_rate=[0.7, 0.6, 0.7, "high"]))
+
+
+def test_rates_concatenated_without_ignore_index_are_checked_by_position():
+    """Review of 6d0cec0: with rate frames concatenated without ignore_index (labels 0, 1,
+    0, 1) a rate out of range gave a bare TypeError (float() of the Series that .at returns
+    for a repeated label) and a repeated period printed frames. Now the fourth row is named
+    by its label 1 and its own values (e P2: 1.5, n 120), a period given twice by the labels
+    and the positions (0 and 2); the repeated label does not change the result (same as the
+    frame with a fresh index)."""
+    twice = pd.concat([_RATES, _RATES.assign(discipline="e")])
+    with pytest.raises(
+        DataError, match=r"^rates: row 1 \(e P2\): need .*got pass_rate=1\.5, n=120\.0$"
+    ):
+        drift.pass_rate_drift(twice.assign(pass_rate=[0.7, 0.6, 0.7, 1.5]))
+    with pytest.raises(
+        DataError,
+        match=r"^rates: rows \[0, 0\] \(positions \[0, 2\]\): discipline 'd' period 'P1' appears",
+    ):
+        drift.pass_rate_drift(twice.assign(discipline="d", period=["P1", "P2", "P1", "P3"]))
+    pd.testing.assert_frame_equal(
+        drift.pass_rate_drift(twice), drift.pass_rate_drift(twice.reset_index(drop=True))
+    )

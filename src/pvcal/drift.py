@@ -295,24 +295,29 @@ def pass_rate_drift(
             row = rates.index[np.flatnonzero(gone)[0]]
             raise DataError(f"{where('rates', row=row, column=c)}missing; expected a {c}")
     num = check_numeric_columns(rates, ["n", "pass_rate"], file="rates", allow_missing=False)
-    n_ok = (num["n"] >= 1) & (num["n"] == np.round(num["n"]))
-    bad = rates.index[~num["pass_rate"].between(0, 1) | ~n_ok]
-    if len(bad):
-        row = rates.loc[bad[0]]
+    # rows by position, named by their label: a label may repeat (pd.concat of rate frames)
+    n, rate = num["n"].to_numpy(), num["pass_rate"].to_numpy()
+    discs, pers = rates["discipline"].to_numpy(), rates["period"].to_numpy()
+    n_ok = (n >= 1) & (n == np.round(n))
+    bad = np.flatnonzero(~((rate >= 0) & (rate <= 1)) | ~n_ok)
+    if bad.size:
+        i = int(bad[0])
+        label = rates.index[[i]].tolist()[0]  # a Python value for the message
         raise DataError(
-            f"rates: row {bad[0]!r} ({row['discipline']} {row['period']}): need 0 <= pass_rate "
-            f"<= 1 and a whole n >= 1, got pass_rate={float(num.at[bad[0], 'pass_rate'])!r}, "
-            f"n={float(num.at[bad[0], 'n'])!r}"
+            f"rates: row {label!r} ({discs[i]} {pers[i]}): need 0 <= pass_rate "
+            f"<= 1 and a whole n >= 1, got pass_rate={float(rate[i])!r}, n={float(n[i])!r}"
         )
-    dup = rates.duplicated(["discipline", "period"], keep=False).to_numpy()
-    if dup.any():
-        rows = rates.index[dup].tolist()
-        first = rates.loc[rows[0]]
+    dup = np.flatnonzero(rates.duplicated(["discipline", "period"], keep=False).to_numpy())
+    if dup.size:
+        i = int(dup[0])
+        at = f"rows {rates.index[dup[:5]].tolist()}"
+        if not rates.index.is_unique:
+            at += f" (positions {dup[:5].tolist()})"
         raise DataError(
-            f"rates: rows {rows[:5]}: discipline {first['discipline']!r} period "
-            f"{first['period']!r} appears more than once; expected one row per period"
+            f"rates: {at}: discipline {discs[i]!r} period "
+            f"{pers[i]!r} appears more than once; expected one row per period"
         )
-    rates = rates.assign(n=num["n"], pass_rate=num["pass_rate"])
+    rates = rates.assign(n=n, pass_rate=rate)
     rows = []
     for disc, sub in rates.groupby("discipline", sort=False):
         sub = sub.reset_index(drop=True)
