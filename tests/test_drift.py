@@ -250,3 +250,11 @@ def test_rates_concatenated_without_ignore_index_are_checked_by_position():
     pd.testing.assert_frame_equal(
         drift.pass_rate_drift(twice), drift.pass_rate_drift(twice.reset_index(drop=True))
     )
+
+
+@pytest.mark.parametrize("n", [np.inf, "inf", -np.inf])
+def test_an_infinite_count_is_a_data_error(n):
+    """Review of 6d0cec0: n = inf passed the whole-number check (inf == round(inf)) and
+    failed later as a bare OverflowError (int(inf)); a count must be finite."""
+    with pytest.raises(DataError, match=r"^rates: row 0 \(d P1\): .*finite whole n >= 1, got"):
+        drift.pass_rate_drift(_RATES.assign(n=[n, 120]))

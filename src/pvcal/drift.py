@@ -254,7 +254,7 @@ def pass_rate_drift(
     DataError
         Not a DataFrame; a missing column; a missing discipline or period; a
         non-numeric or missing ``n`` or ``pass_rate``; a rate outside [0, 1]; a
-        count that is not a whole number of at least 1; a discipline and
+        count that is not a finite whole number of at least 1; a discipline and
         period twice; a ``threshold`` outside (0, 1] or an ``alpha`` outside
         (0, 1).  The message names the row, column and value.
 
@@ -298,14 +298,14 @@ def pass_rate_drift(
     # rows by position, named by their label: a label may repeat (pd.concat of rate frames)
     n, rate = num["n"].to_numpy(), num["pass_rate"].to_numpy()
     discs, pers = rates["discipline"].to_numpy(), rates["period"].to_numpy()
-    n_ok = (n >= 1) & (n == np.round(n))
+    n_ok = np.isfinite(n) & (n >= 1) & (n == np.round(n))  # inf == round(inf)
     bad = np.flatnonzero(~((rate >= 0) & (rate <= 1)) | ~n_ok)
     if bad.size:
         i = int(bad[0])
         label = rates.index[[i]].tolist()[0]  # a Python value for the message
         raise DataError(
             f"rates: row {label!r} ({discs[i]} {pers[i]}): need 0 <= pass_rate "
-            f"<= 1 and a whole n >= 1, got pass_rate={float(rate[i])!r}, n={float(n[i])!r}"
+            f"<= 1 and a finite whole n >= 1, got pass_rate={float(rate[i])!r}, n={float(n[i])!r}"
         )
     dup = np.flatnonzero(rates.duplicated(["discipline", "period"], keep=False).to_numpy())
     if dup.size:
