@@ -139,6 +139,104 @@ def test_redact_dsn_hides_the_password_and_keeps_the_rest(url, expected):
     assert redact_dsn(expected) == expected
 
 
+# Typed (not percent-encoded) characters in passwords, by hand: libpq's URI form (PostgreSQL
+# 15 docs, 34.1.1.2) wants them percent-encoded, but a typed URL may still be given and must
+# not show them. The text is one URL, so its user info runs to the '@' before the host
+# (whatever the password holds) and a password= value to the next '&' or the end.
+# Columns: the URL, the URL as shown, the password(s) written in it.
+RAW = "'\" <>#?@/:%密"
+RAW_CASES = [
+    # in the user info
+    ("postgresql://u:pa'ss@db/x", "postgresql://u:***@db/x", ["pa'ss"]),
+    ('postgresql://u:pa"ss@db/x', "postgresql://u:***@db/x", ['pa"ss']),
+    ("postgresql://u:pa ss@db/x", "postgresql://u:***@db/x", ["pa ss"]),
+    ("postgresql://u:<pa>ss@db/x", "postgresql://u:***@db/x", ["<pa>ss"]),
+    ("postgresql://u:pa#ss@db/x", "postgresql://u:***@db/x", ["pa#ss"]),
+    ("postgresql://u:pa?ss@db/x", "postgresql://u:***@db/x", ["pa?ss"]),
+    ("postgresql://u:p@ss@db/x", "postgresql://u:***@db/x", ["p@ss"]),
+    ("postgresql://u:p/ss@db/x", "postgresql://u:***@db/x", ["p/ss"]),
+    ("postgresql://u:p:ss@db/x", "postgresql://u:***@db/x", ["p:ss"]),
+    ("postgresql://u:p%ss@db/x", "postgresql://u:***@db/x", ["p%ss"]),
+    ("postgresql://u:密 码@db/x", "postgresql://u:***@db/x", ["密 码"]),
+    (f"postgresql://u:{RAW}@db:5432/x?sslmode=require",
+     "postgresql://u:***@db:5432/x?sslmode=require", [RAW]),
+    # no user name
+    ("postgresql://:pa'ss@db/x", "postgresql://:***@db/x", ["pa'ss"]),
+    ("postgresql://:pa ss@db", "postgresql://:***@db", ["pa ss"]),
+    ("postgresql://:p@s?s@db", "postgresql://:***@db", ["p@s?s"]),
+    (f"postgresql://:{RAW}@db/x", "postgresql://:***@db/x", [RAW]),
+    # query parameters
+    ("postgresql://db/x?password=pa'ss", "postgresql://db/x?password=***", ["pa'ss"]),
+    ('postgresql://db/x?password=pa"ss&sslmode=require',
+     "postgresql://db/x?password=***&sslmode=require", ['pa"ss']),
+    ("postgresql://db/x?user=u&password=pa ss", "postgresql://db/x?user=u&password=***",
+     ["pa ss"]),
+    ("postgresql://db/x?password=<pa>#?ss&sslmode=require",
+     "postgresql://db/x?password=***&sslmode=require", ["<pa>#?ss"]),
+    ("postgresql://db/x?password=p@ss", "postgresql://db/x?password=***", ["p@ss"]),
+    (f"postgresql://u@db/x?password={RAW}", "postgresql://u@db/x?password=***", [RAW]),
+    ("postgresql://db/x?sslpassword=k 3y'&sslmode=require",
+     "postgresql://db/x?sslpassword=***&sslmode=require", ["k 3y'"]),
+    ("postgresql://db/x?PASSWORD=pa'ss", "postgresql://db/x?PASSWORD=***", ["pa'ss"]),
+    ("postgresql://u:pa ss@db/x?password=pa%20ss", "postgresql://u:***@db/x?password=***",
+     ["pa ss", "pa%20ss"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("url", "expected", "secrets"), RAW_CASES)
+def test_redact_dsn_typed_special_characters(url, expected, secrets, monkeypatch):
+    """The whole-URL cases above (hand-written): exactly the password goes; the URL's
+    location (registry_location) is the same and turns back into the URL (resolve_dsn);
+    repr() shows it; redacting twice changes nothing."""
+    assert redact_dsn(url) == expected
+    assert redact_dsn(expected) == expected
+    assert registry_location(url) == expected
+    assert repr(RegistryURL(url)) == f"RegistryURL({expected!r})"
+    monkeypatch.setenv("PVCAL_REGISTRY", url)
+    assert resolve_dsn(expected) == url
+
+
+@pytest.mark.parametrize(("url", "expected", "secrets"), RAW_CASES)
+def test_redact_dsn_in_messages_with_the_dsn(url, expected, secrets):
+    """Inside a longer text (a message, a traceback) a URL ends at white space, so a typed
+    space cuts it short: given the URL connected to (dsn=), its password goes wherever it
+    appears, inside the URL in the text and on its own, quoted, as libpq echoes it."""
+    text = f"cannot reach {url} (timeout)\n  connect('{url}')\n"
+    text += "".join(f'invalid token: "{s}"\n' for s in secrets)
+    out = redact_dsn(text, url)
+    assert out == (
+        f"cannot reach {expected} (timeout)\n  connect('{expected}')\n"
+        + 'invalid token: "***"\n' * len(secrets)
+    )
+
+
+def test_redact_dsn_in_text_without_the_dsn():
+    """Without dsn=, a URL inside a text runs to the next white space (the closing quote
+    stays outside), so a typed quote, '<' or '>' in its password is hidden with it; a
+    password= value runs to white space or '&' (its closing quote kept)."""
+    assert redact_dsn("retry 'postgresql://u:pa'ss@db/x' now") == (
+        "retry 'postgresql://u:***@db/x' now"
+    )
+    assert redact_dsn('see <postgresql://u:p<a>"ss@db/x>, then') == (
+        "see <postgresql://u:***@db/x>, then"
+    )
+    assert redact_dsn('{"registry": "postgresql://u:s3cret@db/x"}') == (
+        '{"registry": "postgresql://u:***@db/x"}'
+    )
+    assert redact_dsn('bad conninfo "host=db password=pa\'ss"') == (
+        'bad conninfo "host=db password=***"'
+    )
+    assert redact_dsn("x postgresql://db/x?password=pa'ss&sslmode=require y") == (
+        "x postgresql://db/x?password=***&sslmode=require y"
+    )
+    # a message that starts with a redacted URL keeps the '@' of its text
+    msg = "postgresql://u:***@db/x: cannot connect (ask me@example.org)"
+    assert redact_dsn(msg) == msg
+    # one that starts with a URL and has another '@' reads as one URL too: more is hidden
+    raw = "postgresql://u:s3cret@db/x: cannot connect (ask me@example.org)"
+    assert "s3cret" not in redact_dsn(raw) and "s3cret" not in redact_dsn(raw, raw.split()[0])
+
+
 def test_redact_dsn_in_text_and_echoed_fragments():
     """URLs inside messages are redacted in place; key=value connection strings too; with the
     URL connected to, its password is hidden wherever libpq echoes it on its own (libpq's
@@ -183,13 +281,13 @@ def test_redacted_url_resolves_to_the_environment(monkeypatch):
     when the two agree; any other URL is used as given."""
     full = "postgresql://u:s3cret@db:5432/x?sslmode=require"
     monkeypatch.setenv("PVCAL_REGISTRY", full)
-    assert resolve_dsn(redact_dsn(full)) == full
+    assert resolve_dsn(registry_location(full)) == full
     assert resolve_dsn("postgresql://u:***@other:5432/x?sslmode=require") == (
         "postgresql://u:***@other:5432/x?sslmode=require"
     )
     assert resolve_dsn("postgresql://v:pw@db/y") == "postgresql://v:pw@db/y"
     monkeypatch.delenv("PVCAL_REGISTRY")
-    assert resolve_dsn(redact_dsn(full)) == redact_dsn(full)
+    assert resolve_dsn(registry_location(full)) == registry_location(full)
     assert REDACTED == "***"
 
 

@@ -70,48 +70,138 @@ def is_database_url(value: Any) -> bool:
 
 #: What a hidden password is replaced by.
 REDACTED = "***"
-# a database URL inside a text (ends at white space or a quote)
-_URL_IN_TEXT = re.compile(r"postgres(?:ql)?(?:\+psycopg)?://[^\s'\"<>]*", re.IGNORECASE)
-# password=... and sslpassword=... (URL query or key=value connection string)
+#: Query parameters (and ``key=value`` connection-string keys) whose value is a secret.
+_SECRET_PARAMS = ("password", "sslpassword")
+#: Passwords at least this long are hidden wherever they appear (:func:`redact_dsn`).
+_LONG_SECRET = 4
+# what may close a URL or a value inside a sentence: kept out of it when only such characters
+# stand between it and white space (or the end): "'postgresql://u@db/x'," keeps "',"
+_CLOSERS = r"""["'<>()\[\]{},;.!]*(?:\s|$)"""
+# a database URL inside a text: the shortest run of non-space characters ending before white
+# space or the end (a quote, '<' or '>' inside it, as in a typed password, stays in it)
+_URL_IN_TEXT = re.compile(rf"postgres(?:ql)?(?:\+psycopg)?://\S*?(?={_CLOSERS})", re.IGNORECASE)
+# password=... and sslpassword=... (URL query or key=value connection string) inside a text:
+# a quoted value, or one running to white space or '&' (a quote inside it stays in it)
 _SECRET_KEY = re.compile(
-    r"(?<![A-Za-z0-9_])((?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&'\"]+)", re.IGNORECASE
+    r"(?<![A-Za-z0-9_])((?:ssl)?password\s*=\s*)"
+    r"('(?:[^'\\]|\\.)*'|[^\s&]+?(?=[\"'<>()\[\]{},;.!]*(?:[\s&]|$)))",
+    re.IGNORECASE,
 )
+
+
+# what may follow the user info: host(s) and port(s), a database name, a query of key=value
+# parameters (a value runs to '&' and may hold anything, an '@' too)
+_PARAM = r"(?:[A-Za-z_][A-Za-z0-9_]*=[^&]*)?"
+_HOST_PART = re.compile(rf"[^@/?\s]*(?:/[^@?\s]*)?(?:\?{_PARAM}(?:&{_PARAM})*)?")
+_HIDDEN_USERINFO = re.compile(rf"[^:@/?\s]*:{re.escape(REDACTED)}@")
 
 
 def _userinfo_end(rest: str) -> int:
     """Index of the ``@`` ending the user info of a URL (``rest`` follows ``://``); -1 if none.
 
-    The last ``@`` before the query string (the first ``?`` after the last
-    ``/``), else the last ``@`` at all, so that an unencoded ``@``, ``/`` or
-    ``?`` in the password is still inside the part hidden; an ``@`` inside a
-    query value can only hide more, never less.
+    The first ``@`` after which the URL reads as host(s), database and query
+    (:data:`_HOST_PART`), so that an unencoded ``@``, ``/``, ``?``, ``:`` or
+    space in the password stays inside the part hidden while an ``@`` in a
+    query value (``application_name=me@site``) does not end it; when no
+    ``@`` is followed by such a tail, the last ``@``: hiding more, never less.
+    A password already hidden (``user:***@``) ends there: a message that
+    starts with a redacted URL keeps the ``@`` of its text.
     """
-    query = rest.find("?", rest.rfind("/") + 1)
-    at = rest.rfind("@", 0, query) if query >= 0 else -1
-    return at if at >= 0 else rest.rfind("@")
+    done = _HIDDEN_USERINFO.match(rest)
+    if done:
+        return done.end() - 1
+    ats = [i for i, c in enumerate(rest) if c == "@"]
+    for at in ats:
+        if _HOST_PART.fullmatch(rest, at + 1):
+            return at
+    return ats[-1] if ats else -1
+
+
+def _query_spans(text: str, start: int) -> list[tuple[int, int]]:
+    """Spans of the ``password``/``sslpassword`` values of the query ``text[start:]``.
+
+    A value runs from ``=`` to the next ``&`` or the end, whatever it holds
+    (a typed quote, space, ``#``, ``?`` or ``@`` included).
+    """
+    spans = []
+    pos = start
+    for param in text[start:].split("&"):
+        key, eq, value = param.partition("=")
+        if eq and value and key.strip().lower() in _SECRET_PARAMS:
+            begin = pos + len(key) + 1
+            spans.append((begin, begin + len(value)))
+        pos += len(param) + 1
+    return spans
+
+
+def _secret_spans(url: str) -> list[tuple[int, int]]:
+    """Where the secrets of the database URL ``url`` (the whole text) are, merged, in order.
+
+    The password of the user info (up to the ``@`` before the host,
+    :func:`_userinfo_end`) and the values of ``password=``/``sslpassword=`` in
+    the query after that host; where the whole URL also reads as one without
+    user info (a raw ``@`` in a query value: ``?password=p@ss``), that
+    reading's values too: the union of both readings, so an ambiguous URL
+    hides more, never less.
+    """
+    offset = url.index("://") + 3
+    rest = url[offset:]
+    spans = []
+    at = _userinfo_end(rest)
+    if at >= 0:
+        colon = rest.find(":", 0, at)
+        if 0 <= colon < at - 1:
+            spans.append((offset + colon + 1, offset + at))
+    query = rest.find("?", max(at, 0))
+    if query >= 0:
+        spans += [(offset + a, offset + b) for a, b in _query_spans(rest, query + 1)]
+    early = rest.find("?")
+    if at >= 0 and 0 <= early < at and _HOST_PART.fullmatch(rest):
+        # also read without user info: the '@' may be inside a query value (?password=p@ss)
+        spans += [(offset + a, offset + b) for a, b in _query_spans(rest, early + 1)]
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _hide_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    out, last = [], 0
+    for a, b in spans:
+        out += [text[last:a], REDACTED]
+        last = b
+    return "".join(out) + text[last:]
+
+
+def _whole_url(text: str) -> str | None:
+    """``text`` redacted as one database URL, or None when it is not one.
+
+    It is one when it starts with ``postgresql://`` (:func:`is_database_url`)
+    and has no white space outside its secrets (a typed space in a password
+    is part of the URL; a message that merely starts with a URL is not one).
+    """
+    if not is_database_url(text):
+        return None
+    spans = _secret_spans(text)
+    outside = _hide_spans(text, spans)
+    return None if re.search(r"\s", outside) else outside
 
 
 def _redact_url(url: str) -> str:
-    head, sep, rest = url.partition("://")
-    at = _userinfo_end(rest)
-    if at >= 0:
-        user, colon, password = rest[:at].partition(":")
-        if colon and password:
-            rest = f"{user}:{REDACTED}{rest[at:]}"
-    return head + sep + rest
+    """A URL found inside a text (no white space): its secrets hidden."""
+    return _hide_spans(url, _secret_spans(url))
 
 
 def _passwords(dsn: str) -> set[str]:
     """The password(s) a database URL carries, as written and percent-decoded."""
     from urllib.parse import unquote
 
-    found: set[str] = set()
-    if is_database_url(dsn):
-        rest = dsn.partition("://")[2]
-        at = _userinfo_end(rest)
-        if at >= 0:
-            found.add(rest[:at].partition(":")[2])
-    found.update(m.group(2).strip("'") for m in _SECRET_KEY.finditer(dsn))
+    if not is_database_url(dsn):
+        return set()  # a SQLite file's path has no password
+    found = {dsn[a:b] for a, b in _secret_spans(dsn)}
     found |= {unquote(p) for p in found}
     return {p for p in found if p and p != REDACTED}
 
@@ -128,10 +218,12 @@ def redact_dsn(text: str, dsn: str | None = None) -> str:
         A database URL, or any text (an error message, a traceback) that may
         contain one.
     dsn : str, optional
-        The URL connected to: its password is also hidden wherever it appears
+        The URL connected to. Its password is also hidden wherever it appears
         on its own (libpq echoes pieces of a malformed URL, e.g. ``invalid
-        percent-encoded token: "..."``). A password shorter than 4 characters
-        is hidden only as a whole token.
+        percent-encoded token: "..."``), as written and percent-decoded. Give
+        it whenever the text may hold a URL that is not the whole text: inside
+        a text a URL ends at white space, and a password with a space in it
+        can only be found this way.
 
     Returns
     -------
@@ -142,23 +234,55 @@ def redact_dsn(text: str, dsn: str | None = None) -> str:
         connection string). User, host, port, database and the other
         options stay, so the message still says which database.
 
+    Notes
+    -----
+    A ``text`` that is one database URL (it starts with ``postgresql://`` and
+    has no white space outside its secrets) is read as one: the user info
+    runs to the ``@`` after which the rest reads as host(s), database and
+    ``key=value`` query, so a typed (not percent-encoded) ``'``, ``"``,
+    space, ``<``, ``>``, ``#``, ``?``, ``@``, ``/``, ``:`` or ``%`` in the
+    password is hidden with it, and a ``password=`` value runs to the next
+    ``&`` or the end. Where a URL reads two ways (with user info, or with a
+    raw ``@`` in a query value) both readings' secrets are hidden: an
+    ambiguous URL loses more than its password, never less.
+
+    Inside a longer text, a URL runs to the next white space (closing quotes,
+    brackets and punctuation before that space stay outside it), and a
+    ``password=`` value to white space or ``&``; a quoted ``password='...'``
+    value to its closing quote.
+
+    The ``dsn``'s password is hidden wherever it occurs; one shorter than 4
+    characters only as a whole token.
+
     Examples
     --------
     >>> redact_dsn("postgresql://pvcal:s3cret@db.example:5432/pvcal?sslmode=require")
     'postgresql://pvcal:***@db.example:5432/pvcal?sslmode=require'
     >>> redact_dsn("postgresql://db.example/pvcal?user=pvcal&password=s3cret")
     'postgresql://db.example/pvcal?user=pvcal&password=***'
+    >>> redact_dsn("postgresql://pvcal:pa ss@db.example/pvcal")
+    'postgresql://pvcal:***@db.example/pvcal'
     >>> redact_dsn("postgresql://pvcal@db.example/pvcal")
     'postgresql://pvcal@db.example/pvcal'
+    >>> redact_dsn("login failed: 'pa ss'", "postgresql://pvcal:pa%20ss@db.example/pvcal")
+    "login failed: '***'"
     """
-    out = _URL_IN_TEXT.sub(lambda m: _redact_url(m.group(0)), str(text))
-    out = _SECRET_KEY.sub(lambda m: m.group(1) + REDACTED, out)
-    for secret in sorted(_passwords(str(dsn)) if dsn else (), key=len, reverse=True):
-        if len(secret) >= 4:
+    out = str(text)
+    dsn = None if dsn is None else str(dsn)
+    whole = _whole_url(out)
+    if whole is not None and (dsn is None or out == dsn):
+        return whole  # one URL (the one connected to): its secrets are the parts hidden
+    # the known password first, whole: a URL in a text may be cut short at a space in it
+    for secret in sorted(_passwords(dsn) if dsn else (), key=len, reverse=True):
+        if len(secret) >= _LONG_SECRET:
             out = out.replace(secret, REDACTED)
         else:
             out = re.sub(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", REDACTED, out)
-    return out
+    whole = _whole_url(out)
+    if whole is not None:
+        return whole
+    out = _URL_IN_TEXT.sub(lambda m: _redact_url(m.group(0)), out)
+    return _SECRET_KEY.sub(lambda m: m.group(1) + REDACTED, out)
 
 
 def resolve_dsn(url: str) -> str:
@@ -167,14 +291,15 @@ def resolve_dsn(url: str) -> str:
     ``pvcal publish`` gives its notebooks the registry as
     :func:`registry_location` (password hidden: papermill writes the
     parameters into the executed notebooks under ``reports/``); the kernel
-    inherits ``PVCAL_REGISTRY`` and connects with the full URL when the
-    redacted forms agree. Any other URL is returned as it is.
+    inherits ``PVCAL_REGISTRY`` and connects with the full URL when
+    :func:`registry_location` of it is the URL given. Any other URL is
+    returned as it is.
     """
     import os
 
     url = str(url)
     env = os.environ.get("PVCAL_REGISTRY", "").strip()
-    if REDACTED in url and is_database_url(env) and redact_dsn(env) == url:
+    if REDACTED in url and is_database_url(env) and registry_location(env) == url:
         return env
     return url
 
@@ -184,10 +309,11 @@ def registry_location(path: Any) -> str:
 
     What ``pvcal publish`` passes to its notebooks (the ``registry``
     parameter); :func:`connect` turns a redacted URL back into the full one
-    from ``PVCAL_REGISTRY`` (:func:`resolve_dsn`).
+    from ``PVCAL_REGISTRY`` (:func:`resolve_dsn`, which compares with this
+    function's result).
     """
     if is_database_url(str(path)):
-        return redact_dsn(str(path))
+        return redact_dsn(str(path), str(path))
     from pathlib import Path
 
     return str(Path(path).resolve())
@@ -214,7 +340,7 @@ class RegistryURL(str):
 
     @property
     def redacted(self) -> str:
-        return redact_dsn(self)
+        return registry_location(self)
 
     def __repr__(self) -> str:
         return f"RegistryURL({self.redacted!r})"
@@ -360,7 +486,7 @@ class PostgresConnection:
                 else ""
             )
             raise RegistryError(
-                f"{redact_dsn(url)}: cannot connect to PostgreSQL "
+                f"{redact_dsn(url, url)}: cannot connect to PostgreSQL "
                 f"({redact_dsn(str(err).strip(), url)}){hint}"
             ) from None
 
@@ -411,8 +537,8 @@ class PostgresConnection:
         """The statements taking the schema from ``version - 1`` to ``version``."""
         if version > len(PG_MIGRATIONS):
             raise RegistryError(
-                f"{redact_dsn(self.url)}: registry schema version {version} has no PostgreSQL "
-                "migration in this pvcal (pvcal.registry_backends.PG_MIGRATIONS)"
+                f"{redact_dsn(self.url, self.url)}: registry schema version {version} has no "
+                "PostgreSQL migration in this pvcal (pvcal.registry_backends.PG_MIGRATIONS)"
             )
         return [PG_MIGRATIONS[version - 1]]
 
