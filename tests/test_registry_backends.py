@@ -237,6 +237,18 @@ def test_redact_dsn_in_text_without_the_dsn():
     assert "s3cret" not in redact_dsn(raw) and "s3cret" not in redact_dsn(raw, raw.split()[0])
 
 
+def test_short_password_hidden_only_as_a_token():
+    """A password under 8 characters is hidden only where it stands alone (not next to a
+    letter, digit or '_'): a common word is not cut out of others; a longer one goes
+    wherever it occurs (see redact_dsn's Notes)."""
+    dsn = "postgresql://u:data@db/x"
+    text = "no database in data_dir; metadata: data"
+    assert redact_dsn(text, dsn) == "no database in data_dir; metadata: ***"
+    long = "postgresql://u:s3cretpass@db/x"
+    assert redact_dsn("token=xs3cretpassy", long) == "token=x***y"
+    assert redact_dsn("token xs3cretpassy", long) == "token x***y"
+
+
 def test_redact_dsn_in_text_and_echoed_fragments():
     """URLs inside messages are redacted in place; key=value connection strings too; with the
     URL connected to, its password is hidden wherever libpq echoes it on its own (libpq's

@@ -73,7 +73,7 @@ REDACTED = "***"
 #: Query parameters (and ``key=value`` connection-string keys) whose value is a secret.
 _SECRET_PARAMS = ("password", "sslpassword")
 #: Passwords at least this long are hidden wherever they appear (:func:`redact_dsn`).
-_LONG_SECRET = 4
+_LONG_SECRET = 8
 # what may close a URL or a value inside a sentence: kept out of it when only such characters
 # stand between it and white space (or the end): "'postgresql://u@db/x'," keeps "',"
 _CLOSERS = r"""["'<>()\[\]{},;.!]*(?:\s|$)"""
@@ -251,8 +251,14 @@ def redact_dsn(text: str, dsn: str | None = None) -> str:
     ``password=`` value to white space or ``&``; a quoted ``password='...'``
     value to its closing quote.
 
-    The ``dsn``'s password is hidden wherever it occurs; one shorter than 4
-    characters only as a whole token.
+    The ``dsn``'s password is hidden wherever it occurs when it has at least
+    8 characters (a long password glued to other text is still the password;
+    a leak is worse than a garbled word). A shorter one is hidden only as a
+    standalone token (not next to a letter, digit or ``_``): a short common
+    word such as ``data`` would otherwise be cut out of ``database`` or
+    ``data_dir`` all over a traceback. A standalone ``data`` in a message is
+    still hidden: the text cannot tell that word from the password echoed.
+    A short password should not be used; this does not make it safe.
 
     Examples
     --------
@@ -277,7 +283,7 @@ def redact_dsn(text: str, dsn: str | None = None) -> str:
         if len(secret) >= _LONG_SECRET:
             out = out.replace(secret, REDACTED)
         else:
-            out = re.sub(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", REDACTED, out)
+            out = re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", REDACTED, out)
     whole = _whole_url(out)
     if whole is not None:
         return whole
