@@ -66,14 +66,15 @@ def encode(frame: pd.DataFrame, *, file: str | None = None) -> np.ndarray:
     ------
     DataError
         Non-numeric, non-integer or negative scores, scores above 100, or
-        persons with no response (naming the rows).
+        persons with no response (naming the rows); a column of values that
+        do not convert to floats (such as pandas periods; naming the column).
     """
     try:
         X = frame.to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError) as err:
         text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
         check_numeric_columns(frame, text, file=file)  # raises naming the row, column and value
-        raise
+        raise _not_scores(frame, file, err) from err
     obs = ~np.isnan(X)
     with np.errstate(invalid="ignore"):
         ok = ~obs | ((X >= 0) & (X <= MAX_SCORE) & (X == np.floor(X)))
@@ -93,6 +94,26 @@ def encode(frame: pd.DataFrame, *, file: str | None = None) -> np.ndarray:
             "drop them before calibrating"
         )
     return np.where(obs, X, -1).astype(np.int8)
+
+
+def _not_scores(frame: pd.DataFrame, file: str | None, err: Exception) -> DataError:
+    """The error for a block whose values pass as numbers but do not convert to floats.
+
+    Such as dates or times (``pd.to_numeric`` reads them as nanoseconds): the
+    message names the first column that does not convert, its dtype and numpy's reason.
+    """
+    for j, c in enumerate(frame.columns):
+        try:
+            frame.iloc[:, j].to_numpy(dtype=float, na_value=np.nan)
+        except (TypeError, ValueError) as col_err:
+            return DataError(
+                f"{where(file, column=c)}{frame.dtypes.iloc[j]} values do not convert to "
+                f"numbers ({col_err}); expected integer item scores 0..{MAX_SCORE} or NaN"
+            )
+    return DataError(
+        f"{where(file)}the scores do not convert to numbers ({err}); expected integer item "
+        f"scores 0..{MAX_SCORE} or NaN"
+    )
 
 
 def _words(codes: np.ndarray) -> np.ndarray:
