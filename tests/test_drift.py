@@ -180,7 +180,7 @@ _ITEMS = pd.DataFrame({"a": 1.0, "b": [0.0, 1.0, -1.0]}, index=["u", "v", "w"])
         (lambda: drift.score_drift({None: [1.0, 2.0], "P2": [1.0, 2.0]}),
          r"a period key is missing"),
         (lambda: drift.score_drift({"P1": [1.0, "n/a", 3.0], "P2": [1.0, 2.0]}),
-         r"scores of period 'P1', column 'score', position 1: 'n/a'; expected a number"),
+         r"scores of period 'P1', position 1: 'n/a'; expected a number"),
         (lambda: drift.score_drift({"P1": None, "P2": [1.0, 2.0]}),
          r"scores of period 'P1': expected a 1-d sequence of numbers, got NoneType"),
         (lambda: drift.score_drift({"P1": [[1.0, 2.0], [3.0, 4.0]], "P2": [1.0, 2.0]}),
@@ -222,7 +222,7 @@ def test_a_list_as_a_score_or_a_repeated_row_label_is_a_data_error():
     ValueError while the DataError's message was built. Now the message names the period
     and position, or the row label (1, the fourth row's) and column."""
     with pytest.raises(
-        DataError, match=r"scores of period 'P1', column 'score', position 0: \[1, 2\]; expected"
+        DataError, match=r"scores of period 'P1', position 0: \[1, 2\]; expected a number"
     ):
         drift.score_drift({"P1": [[1, 2], [3]], "P2": [1, 2, 3]})
     twice = pd.concat([_RATES, _RATES.assign(discipline="e")])
@@ -258,3 +258,30 @@ def test_an_infinite_count_is_a_data_error(n):
     failed later as a bare OverflowError (int(inf)); a count must be finite."""
     with pytest.raises(DataError, match=r"^rates: row 0 \(d P1\): .*finite whole n >= 1, got"):
         drift.pass_rate_drift(_RATES.assign(n=[n, 120]))
+
+
+@pytest.mark.parametrize(
+    ("scores", "message"),
+    [
+        ([1.0, 2 + 1j, 3.0],
+         r"^scores of period 'P2', position 1: \(2\+1j\); expected a real number \(not complex\)$"),
+        (np.array([1.0, 2.0, 3 - 0.5j]),
+         r"^scores of period 'P2', position 2: \(3-0\.5j\); expected a real"),
+        (pd.Series([1.0, "x"], name="theta", index=[7, 7]),
+         r"^scores of period 'P2', column 'theta', position 1: 'x'; expected a number$"),
+    ],
+)  # fmt: skip
+def test_complex_scores_are_refused_and_a_list_has_no_column(scores, message):
+    """Review of 6d0cec0: complex scores were taken silently (astype(float) dropped the
+    imaginary part with only a ComplexWarning): now refused naming the position. The
+    messages for a list no longer name a made-up "column 'score'"; a named Series keeps
+    its name, and positions count from 0 whatever its index."""
+    with pytest.raises(DataError, match=message):
+        drift.score_drift({"P1": [1.0, 2.0, 3.0], "P2": scores})
+
+
+def test_complex_scores_without_an_imaginary_part_are_the_real_scores():
+    """A complex dtype with zero imaginary parts loses nothing: the same row as the reals."""
+    real = {"P1": [0.0, 1.0, 2.0, 3.0], "P2": [1.0, 2.0, 2.5, 4.0]}
+    as_complex = {"P1": real["P1"], "P2": np.array(real["P2"], dtype=complex)}
+    pd.testing.assert_frame_equal(drift.score_drift(as_complex), drift.score_drift(real))

@@ -167,21 +167,28 @@ def check_numeric_columns(
     file: str | None = None,
     allow_missing: bool = True,
     by: str = "row",
+    show_column: bool = True,
     error=DataError,
 ) -> pd.DataFrame:
-    """Check that every column of ``columns`` holds numbers; return them as floats.
+    """Check that every column of ``columns`` holds real numbers; return them as floats.
 
     Parameters
     ----------
     df : DataFrame
         Must have every column of ``columns`` (:func:`check_columns` first).
     columns : sequence of str
+        The columns to check.
     file : str, optional
         Name used in messages (a file or a description such as ``"rates"``).
     allow_missing : bool, default True
         Missing values (NaN, None) pass; False refuses them too.
     by : {"row", "item", "position"}, default "row"
         What the index labels are, for messages (``item 'Q3'``, ``position 4``).
+    show_column : bool, default True
+        Name the column in messages; False for a sequence the caller put in a
+        frame to check it (its column name means nothing to the user).
+    error : type, default DataError
+        The exception class raised (a :class:`PvcalError` subclass).
 
     Returns
     -------
@@ -191,8 +198,25 @@ def check_numeric_columns(
     Raises
     ------
     DataError
-        Naming the first offending row, column and value.
+        Naming the first offending row, column and value: not a number, a
+        complex number with a non-zero imaginary part (``astype(float)`` would
+        drop it), or a missing value when ``allow_missing`` is False.
+
+    Notes
+    -----
+    Cells are located by position, so a repeated index label is fine; the
+    message names the label.
     """
+
+    def at(pos: int, c: Any) -> str:
+        row, col = _plain(df.index[pos]), c if show_column else None
+        if by == "item":
+            return where(file, item=row, column=col)
+        if by == "position":
+            head = where(file, column=col)
+            return (head[:-2] + ", " if head else "") + f"position {row}: "
+        return where(file, row=row, column=col)
+
     out = {}
     for c in columns:
         raw = df[c]
@@ -203,17 +227,20 @@ def check_numeric_columns(
         bad = (num.isna() & (raw.notna() if allow_missing else True)).to_numpy()
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])  # by position: an index label may repeat
-            row, value = df.index[pos], raw.iloc[pos]
-            if by == "item":
-                at = where(file, item=row, column=c)
-            elif by == "position":
-                at = where(file, column=c)[:-2] + f", position {row}: "
-            else:
-                at = where(file, row=row, column=c)
+            value = raw.iloc[pos]
             missing = np.ndim(value) == 0 and bool(pd.isna(value))  # a cell may hold a list
             got = "a missing value" if missing else f"{_plain(value)!r}"
             expected = "a number" if allow_missing else "a number (not missing)"
-            raise error(f"{at}{got}; expected {expected}")
+            raise error(f"{at(pos, c)}{got}; expected {expected}")
+        if pd.api.types.is_complex_dtype(num):
+            values = num.to_numpy()
+            imaginary = np.flatnonzero(values.imag != 0)
+            if imaginary.size:
+                pos = int(imaginary[0])
+                raise error(
+                    f"{at(pos, c)}{_plain(values[pos])!r}; expected a real number (not complex)"
+                )
+            num = pd.Series(values.real, index=num.index)
         out[c] = num.astype(float)
     return pd.DataFrame(out, index=df.index)
 

@@ -65,9 +65,12 @@ def _period_scores(period: Any, values: Any) -> np.ndarray:
     arr = np.asarray(values, dtype=object) if not isinstance(values, pd.Series) else values
     if np.ndim(arr) != 1:
         raise DataError(f"{name}: expected a 1-d sequence of numbers, got shape {np.shape(arr)}")
+    named = isinstance(values, pd.Series) and values.name is not None
+    col = values.name if named else "score"  # a list's made-up column is not named in messages
     s = pd.Series(arr).reset_index(drop=True)
-    x = check_numeric_columns(pd.DataFrame({"score": s}), ["score"], file=name, by="position")
-    x = x["score"]
+    x = check_numeric_columns(
+        pd.DataFrame({col: s}), [col], file=name, by="position", show_column=named
+    )[col]
     inf = np.isinf(x.to_numpy())
     if inf.any():
         pos = int(np.flatnonzero(inf)[0])
@@ -381,8 +384,8 @@ def score_drift(
     DataError
         Not a mapping of at least two periods, a missing period key; a
         period's scores that are not a 1-d sequence of numbers (the message
-        names the period, position and value), an infinite score, or fewer than
-        2 scores; a threshold that is not a positive number.
+        names the period, position and value), a complex score, an infinite
+        score, or fewer than 2 scores; a threshold that is not a positive number.
 
     Notes
     -----
