@@ -17,6 +17,7 @@ change the results (a run ending 5 minutes after 10:00 is not slow).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -457,6 +458,36 @@ def test_write_monitoring_writes_both_files_or_neither(planted, tmp_path, monkey
     with pytest.raises(RuntimeError):
         mon.write_monitoring(m, out)
     assert js.read_text(encoding="utf-8") == before and page.is_file()
+    assert sorted(p.name for p in out.iterdir()) == ["monitoring.html", "monitoring.json"]
+
+
+def test_a_failed_move_leaves_the_earlier_pair_and_no_temporary(planted, tmp_path, monkeypatch):
+    """Review of f29105b: the two files were replaced one after the other, so a move that
+    failed on the second (a full disk, a locked page) left a new monitoring.json beside the
+    old page, and a .tmp file. Now both temporaries are written first, a failed move puts
+    the earlier json back, and no temporary stays; in a fresh folder neither file appears."""
+    out = tmp_path / "mon"
+    js, page = mon.write_monitoring(mon.monitor(planted), out)
+    before = {p.name: p.read_bytes() for p in (js, page)}
+    later = mon.monitor(planted, now="2031-01-01T00:00:00Z")  # another generated_at
+    real = os.replace
+
+    def full_disk(src, dst):
+        if Path(dst).name == "monitoring.html":
+            raise OSError(28, "No space left on device")
+        real(src, dst)
+
+    monkeypatch.setattr(mon.os, "replace", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        mon.write_monitoring(later, out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    fresh = tmp_path / "fresh"
+    with pytest.raises(OSError, match="No space left"):
+        mon.write_monitoring(later, fresh)
+    assert list(fresh.iterdir()) == []
+    monkeypatch.setattr(mon.os, "replace", real)
+    mon.write_monitoring(later, out)
+    assert json.loads(js.read_text(encoding="utf-8"))["generated_at"] == "2031-01-01T00:00:00Z"
     assert sorted(p.name for p in out.iterdir()) == ["monitoring.html", "monitoring.json"]
 
 

@@ -50,6 +50,7 @@ cannot be read (not JSON, or not the expected shape) is left out, named in a
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -1232,13 +1233,51 @@ def write_monitoring(
     -------
     (Path, Path)
         ``monitoring.json`` and ``monitoring.html``.
+
+    Notes
+    -----
+    Both files change or neither: the page is rendered and both are written to
+    temporaries before either replaces its earlier version; a failed move puts
+    the earlier file back (see :func:`_replace_together`).
     """
     tag = _page_lang(m, lang)
     texts = {"monitoring.json": m.to_json(), "monitoring.html": _html(m, tag)}  # both, or none
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for name, text in texts.items():
-        tmp = out / f".{name}.tmp"
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, out / name)
+    _replace_together(out, texts)
     return out / "monitoring.json", out / "monitoring.html"
+
+
+def _replace_together(out: Path, texts: Mapping[str, str]) -> None:
+    """Write ``texts`` (file name -> text) into ``out``: all the files, or none changed.
+
+    Every new file is written to a temporary beside it first; only then are
+    they moved into place (``os.replace``, atomic one by one).  If writing or
+    moving fails, the files already moved get their earlier text back (or go,
+    if there was none) and the temporaries are removed; the error is raised.
+    """
+    targets = {name: out / name for name in texts}
+    earlier = {
+        name: path.read_bytes() if path.is_file() else None for name, path in targets.items()
+    }
+    tmps = {name: out / f".{name}.tmp" for name in texts}
+    moved: list[str] = []
+    try:
+        for name, text in texts.items():
+            tmps[name].write_text(text, encoding="utf-8")
+        for name in texts:
+            os.replace(tmps[name], targets[name])
+            moved.append(name)
+    except BaseException:
+        for name in moved:  # put back what was there
+            with contextlib.suppress(OSError):
+                if earlier[name] is None:
+                    targets[name].unlink()
+                else:
+                    tmps[name].write_bytes(earlier[name])
+                    os.replace(tmps[name], targets[name])
+        raise
+    finally:
+        for tmp in tmps.values():
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
