@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import pandas as pd
@@ -216,3 +217,25 @@ def test_find_run_and_result(reg):
         _run(reg, "r2", outcome="failed")
     with pytest.raises(RegistryError, match="already in the run log"):
         _run(reg, "r1")
+
+
+@pytest.mark.parametrize(
+    ("finished_at", "why"),
+    [
+        ("2025-07-01T01:00:00", r"expected an ISO 8601 date-time with a time zone"),
+        ("soon", r"expected an ISO 8601 date-time with a time zone"),
+        ("2025-06-30T23:59:59Z", r"is before started_at='2025-07-01T00:00:00Z' \(a negative"),
+        ("2025-07-01T07:00:00+08:00", r"is before started_at"),  # 2025-06-30T23:00Z
+    ],
+)
+def test_a_run_end_is_a_zoned_time_not_before_the_start(reg, finished_at, why):
+    """Review of 744b0a2: ``add_run(finished_at=)`` was stored unchecked, so a time without
+    a zone, not a time at all, or one before the start went into the run log (the monitor
+    then read a negative duration). Each is refused naming the run, and nothing is stored;
+    a good end in any zone is stored in UTC (08:30+08:00 = 00:30Z, 30 min after the start)."""
+    given = re.escape(repr(finished_at))
+    with pytest.raises(RegistryError, match=rf"run 'r1': finished_at={given}.*{why}"):
+        _run(reg, "r1", finished_at=finished_at)
+    assert reg.runs().empty
+    _run(reg, "r1", finished_at="2025-07-01T08:30:00+08:00")
+    assert reg.runs()["finished_at"].tolist() == ["2025-07-01T00:30:00Z"]

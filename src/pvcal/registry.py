@@ -319,6 +319,37 @@ def utcnow() -> str:
     return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _end_time(run_id: str, started_at: Any, finished_at: Any) -> str:
+    """A run's given end time as ISO 8601 UTC (``...Z``); a RegistryError naming the run else.
+
+    Refused: not a date-time, one without a time zone, or one before the run's
+    start (a start without a zone is read as UTC; one that is not a date-time
+    is not compared).
+    """
+    try:
+        end = pd.Timestamp(finished_at)
+    except (TypeError, ValueError):
+        end = pd.NaT
+    if pd.isna(end) or end.tzinfo is None:
+        raise RegistryError(
+            f"run {run_id!r}: finished_at={finished_at!r}: expected an ISO 8601 date-time with "
+            "a time zone, such as '2026-12-04T10:45:00Z'"
+        )
+    try:
+        start = pd.Timestamp(started_at)
+    except (TypeError, ValueError):
+        start = pd.NaT
+    if not pd.isna(start):
+        if start.tzinfo is None:
+            start = start.tz_localize("UTC")
+        if end < start:
+            raise RegistryError(
+                f"run {run_id!r}: finished_at={finished_at!r} is before started_at="
+                f"{started_at!r} (a negative duration); expected the time the run ended"
+            )
+    return end.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 #: The registry's file name inside a reports folder.
 REGISTRY_FILE = "registry.sqlite"
 
@@ -513,16 +544,22 @@ class Registry:
         discipline, period : str, optional
         message : str, optional
         finished_at : str, optional
-            ISO 8601 UTC end time; default now (:func:`utcnow`).  Given by
+            ISO 8601 end time with a time zone (stored in UTC,
+            ``2026-12-04T10:45:00Z``); default now (:func:`utcnow`).  Given by
             callers that keep their own clock (tests pin it).
 
         Raises
         ------
         RegistryError
-            If ``run_id`` exists or ``outcome`` is not allowed.
+            If ``run_id`` exists, ``outcome`` is not allowed, or ``finished_at``
+            is not a date-time with a time zone or is before ``started_at``.
         """
         if outcome not in ("published", "unchanged"):
             raise RegistryError(f"run outcome {outcome!r} is not 'published' or 'unchanged'")
+        if finished_at is None:
+            finished_at = utcnow()
+        else:
+            finished_at = _end_time(run_id, started_at, finished_at)
         try:
             with self._write() as con:
                 con.execute(
@@ -532,7 +569,7 @@ class Registry:
                     (
                         run_id,
                         started_at,
-                        utcnow() if finished_at is None else finished_at,
+                        finished_at,
                         command,
                         discipline,
                         period,
