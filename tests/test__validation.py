@@ -6,10 +6,14 @@ offending cell in row order, named by its index label).
 
 from __future__ import annotations
 
+import inspect
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from pvcal import _validation
 from pvcal._validation import DataError, check_numeric_columns
 
 
@@ -42,3 +46,36 @@ def test_numbers_pass_with_a_repeated_label():
     np.testing.assert_array_equal(out["x"].to_numpy(), [1.0, 2.0, np.nan])
     np.testing.assert_array_equal(out["y"].to_numpy(), [1.0, 0.0, 1.0])
     assert out.index.tolist() == [0, 0, 1]
+
+
+def _documented(doc: str) -> set[str]:
+    """Parameter names of a numpydoc ``Parameters`` section (``a, b : type`` lines)."""
+    section = doc.split("Parameters\n----------\n", 1)[1]
+    section = re.split(r"\n\w+\n-+\n", section, maxsplit=1)[0]
+    names = set()
+    for line in section.splitlines():
+        if line and not line[0].isspace():
+            names.update(n.strip() for n in line.split(" : ", 1)[0].split(","))
+    return names
+
+
+_WITH_PARAMETERS = [
+    name
+    for name in _validation.__all__
+    if inspect.isfunction(getattr(_validation, name))
+    and "Parameters\n----------" in (inspect.getdoc(getattr(_validation, name)) or "")
+]
+
+
+@pytest.mark.parametrize("name", _WITH_PARAMETERS)
+def test_every_parameter_of_a_documented_check_is_documented(name):
+    """Project rule (numpydoc docstrings): a check with a Parameters section lists every
+    parameter. Review of cc8bf53: check_id_column's ``error=`` was missing (and
+    check_numeric_columns' ``error=``)."""
+    doc = inspect.getdoc(getattr(_validation, name))
+    assert set(inspect.signature(getattr(_validation, name)).parameters) == _documented(doc)
+
+
+def test_the_documented_checks_include_the_id_and_numeric_checks():
+    """The parametrized test above covers the checks this review was about."""
+    assert {"check_id_column", "check_numeric_columns"} <= set(_WITH_PARAMETERS)

@@ -132,6 +132,8 @@ def check_id_column(
     optional : bool, default False
         An absent column is allowed (returns False): a default name that a
         file need not have.
+    error : type, default DataError
+        The exception class raised (a :class:`PvcalError` subclass).
 
     Returns
     -------
@@ -143,6 +145,7 @@ def check_id_column(
     DataError
         The column is absent (and not optional): the message names the file
         and the column and lists (the first eight of) the columns there are.
+        (``error`` instead when given.)
     """
     if id_column is None:
         return False
