@@ -119,6 +119,45 @@ def test_failed_unit_records_no_password(pg_url, tmp_path):
     assert not _leaks(dump)
 
 
+def test_failed_unit_and_failed_audit_record_no_password(pg_url, tmp_path, monkeypatch):
+    """A unit failing with the password in its error while the audit log cannot be written
+    either, that error quoting the URL and the password: run.json's error, traceback and
+    audit_error, and the outcome message, hold neither (both failure paths of the runner:
+    a failing unit, and publish_unit failing before any notebook)."""
+    reports = tmp_path / "reports"
+
+    def no_audit(self, *args, **kwargs):
+        raise RuntimeError(f"audit log unreachable: {pg_url} (password {PASSWORD!r})")
+
+    def register(reg, unit, run_id):
+        raise RuntimeError(f"cannot reach {pg_url}: token {PASSWORD} refused")
+
+    def periods(folder):
+        raise PvcalError(f"{pg_url}: rules for {folder.name} unreadable ({PASSWORD})")
+
+    monkeypatch.setattr(Registry, "add_audit_event", no_audit)
+    monkeypatch.setattr(runner, "ensure_kernel", lambda name=None: "unused")
+    monkeypatch.setattr(runner, "discipline_periods", periods)
+    with Registry(pg_url) as reg:
+        unit = runner._run_unit(
+            reports=reports, registry=reg, command="publish", discipline="d", period="p",
+            input_hash="h", inputs={}, parameters={}, notebooks=[], final_rel="d/p",
+            kernel="unused", register=register,
+        )  # fmt: skip
+    early = runner.publish_unit(tmp_path / "lab", "2025H2", reports_dir=reports)
+    records = []
+    for o in (unit, early):
+        assert o.outcome == "failed" and "postgresql://postgres:***@" in o.message
+        assert not _leaks(o.message)
+        path = reports / "_failed" / o.run_id / "run.json"
+        records.append(json.loads(path.read_text(encoding="utf-8")))
+        assert records[-1]["error"] == o.message
+        assert "audit log unreachable: postgresql://postgres:***@" in records[-1]["audit_error"]
+    assert "token *** refused" in records[0]["traceback"]
+    assert "unreadable (***)" in records[1]["error"]
+    assert _files_with_password(reports) == []
+
+
 @pytest.mark.slow
 @pytest.mark.notebook
 def test_publish_on_postgres_writes_no_password(pg_url, tmp_path, capsys):

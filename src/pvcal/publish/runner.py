@@ -140,8 +140,8 @@ def _run_unit(
                 "traceback": redact_dsn(traceback.format_exc(), registry.path),
                 "finished_at": utcnow()}  # fmt: skip
         not_audited = audit_failure(registry, info, data_dir=data_dir)
-        if not_audited:
-            info["audit_error"] = not_audited
+        if not_audited:  # the registry's own error may quote its URL
+            info["audit_error"] = redact_dsn(not_audited, registry.path)
         kept = keep_failed(stage, reports, run_id, info)
         return UnitOutcome(discipline, period, run_id, "failed", reason, kept)
     # committed: from here on the run is published; if moving the files fails (or the
@@ -279,14 +279,15 @@ def publish_unit(
             input_hash, inputs = hash_inputs(folder, parameters)
         except PvcalError as exc:
             run_id = new_run_id(folder.name, period)
+            reason = redact_dsn(str(exc), registry.path)  # run.json, the audit log, the output
             info = {"run_id": run_id, "command": "publish", "discipline": folder.name,
-                    "period": period, "outcome": "failed", "error": str(exc),
+                    "period": period, "outcome": "failed", "error": reason,
                     "code_version": code_version(), "started_at": utcnow()}  # fmt: skip
             not_audited = audit_failure(registry, info, data_dir=folder)
             if not_audited:
-                info["audit_error"] = not_audited
+                info["audit_error"] = redact_dsn(not_audited, registry.path)
             kept = keep_failed(reports / STAGING / run_id, reports, run_id, info)
-            return UnitOutcome(folder.name, period, run_id, "failed", str(exc), kept)
+            return UnitOutcome(folder.name, period, run_id, "failed", reason, kept)
         nb_params = {
             **parameters,
             "data_dir": str(folder.resolve()),
