@@ -158,6 +158,39 @@ def test_failed_unit_and_failed_audit_record_no_password(pg_url, tmp_path, monke
     assert _files_with_password(reports) == []
 
 
+def test_monitor_hides_passwords_of_older_records(pg_url, tmp_path):
+    """Failed runs recorded before passwords were hidden (a run.json under _failed/ and an
+    audit-log run_failed row, both quoting the URL and the password) reach the monitoring
+    page, its JSON and the Monitoring object without them."""
+    from pvcal.publish.monitor import monitor, write_monitoring
+
+    reports = tmp_path / "reports"
+    folder = reports / "_failed" / "20261201T000000Z-old-abc123"
+    folder.mkdir(parents=True)
+    folder.joinpath("run.json").write_text(
+        json.dumps({"run_id": folder.name, "command": "publish", "discipline": "d",
+                    "period": "p", "started_at": "2026-12-01T00:00:00Z",
+                    "finished_at": "2026-12-01T00:01:00Z", "outcome": "failed",
+                    "error": f"cannot reach {pg_url} ({PASSWORD})"}),
+        encoding="utf-8",
+    )  # fmt: skip
+    with Registry(pg_url) as reg:
+        reg.add_audit_event(
+            "run_failed", object_type="run", object_id="20261202T000000Z-older-def456",
+            actor="pvcal", detail={"command": "publish", "discipline": "e", "period": "q",
+                                   "started_at": "2026-12-02T00:00:00Z",
+                                   "failed_at": "2026-12-02T00:01:00Z",
+                                   "error": f"token {PASSWORD} refused by {pg_url}"},
+        )  # fmt: skip
+    m = monitor(reports, now="2026-12-04T10:00:00Z")
+    out = tmp_path / "page"
+    write_monitoring(m, out)
+    messages = [str(x) for x in m.runs["message"]]
+    assert len(messages) == 2 and all("***" in x for x in messages)
+    assert not _leaks(_rows_text(m.runs)) and not _leaks(m.to_json())
+    assert _files_with_password(out) == []
+
+
 @pytest.mark.slow
 @pytest.mark.notebook
 def test_publish_on_postgres_writes_no_password(pg_url, tmp_path, capsys):

@@ -519,6 +519,9 @@ def _collect_runs(
                 "code_version": rec.get("code_version"),
             }
         )
+    for row in rows:  # records written before passwords were hidden (run.json, audit log)
+        if isinstance(row.get("message"), str):
+            row["message"] = redact_dsn(row["message"], registry.path)
     frame = pd.DataFrame(rows, columns=list(_RUN_COLUMNS))
     if len(frame):
         frame = frame.sort_values(["started", "run_id"], na_position="first", kind="stable")
@@ -1065,7 +1068,10 @@ def monitor(
     ``run.json``
     (:func:`pvcal.publish.runs.run_facts`); a run published before they were
     recorded shows them empty.  Periods are ordered by their first
-    publication (the base period comes first by construction).
+    publication (the base period comes first by construction).  Run messages
+    and notes are shown with database passwords hidden
+    (:func:`pvcal.registry_backends.redact_dsn` with the registry's URL), also
+    those of records written before the runner hid them.
     """
     generated_at = _timestamp(now)
     reports = Path(reports_dir)
@@ -1099,7 +1105,9 @@ def monitor(
         generated_at=generated_at,
         tables=tables,
         locales=locales,
-        notes=tuple(f"could not read {what}: {why}" for what, why in unreadable.items()),
+        notes=tuple(
+            redact_dsn(f"could not read {what}: {why}", path) for what, why in unreadable.items()
+        ),
     )
 
 
