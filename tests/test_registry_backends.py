@@ -65,7 +65,10 @@ def test_every_registry_command_takes_registry():
 
 def test_registry_option_reaches_registry_path(monkeypatch, tmp_path):
     """--registry sets PVCAL_REGISTRY, which registry_path returns instead of the file."""
-    monkeypatch.delenv("PVCAL_REGISTRY", raising=False)
+    # recorded first, so the value use_registry_option writes is undone after the test (a
+    # delenv of an absent variable records nothing: later tests would get the URL)
+    monkeypatch.setenv("PVCAL_REGISTRY", "")
+    monkeypatch.delenv("PVCAL_REGISTRY")
     parser = argparse.ArgumentParser()
     parser.add_argument("--reports")
     add_registry_option(parser)
