@@ -413,7 +413,7 @@ class Registry:
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise RegistryError(
-                f"{redact_dsn(self.path)}: not a usable pvcal registry "
+                f"{redact_dsn(self.path, self.path)}: not a usable pvcal registry "
                 f"({redact_dsn(str(exc), self.path)})"
             ) from exc
         self._in_tx = False
@@ -436,8 +436,8 @@ class Registry:
             current = int(con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0)
             if current > SCHEMA_VERSION:
                 raise RegistryError(
-                    f"{redact_dsn(self.path)}: registry schema version {current} is newer "
-                    f"than this pvcal understands ({SCHEMA_VERSION}); upgrade pvcal"
+                    f"{redact_dsn(self.path, self.path)}: registry schema version {current} is "
+                    f"newer than this pvcal understands ({SCHEMA_VERSION}); upgrade pvcal"
                 )
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 for statement in _statements(con, version):
@@ -502,7 +502,8 @@ class Registry:
         self.close()
 
     def __repr__(self) -> str:
-        return f"Registry({redact_dsn(self.path)!r})"  # a database URL without its password
+        # a database URL without its password
+        return f"Registry({redact_dsn(self.path, self.path)!r})"
 
     # -- writing ----------------------------------------------------------------
     def add_run(

@@ -430,8 +430,9 @@ def _registry_table(registry: Registry, table: str, read: Callable[[], pd.DataFr
         return read()
     except Exception as exc:  # noqa: BLE001 - re-raised as a pvcal error naming the table
         why = redact_dsn(f"{type(exc).__name__}: {exc}", registry.path)
+        where = redact_dsn(registry.path, registry.path)
         raise RegistryError(
-            f"{redact_dsn(registry.path)}: cannot read the registry table {table!r} ({why}); "
+            f"{where}: cannot read the registry table {table!r} ({why}); "
             "no monitoring report written"
         ) from exc
 
@@ -550,7 +551,7 @@ def _audited_failures(registry: Registry, unreadable: dict[str, str]) -> list[di
             _note(
                 unreadable,
                 f"the detail of audit-log event {r.get('event_id')} (run {r['object_id']}) "
-                f"in {redact_dsn(registry.path)}",
+                f"in {redact_dsn(registry.path, registry.path)}",
                 why,
             )
             detail = {"error": "the audit log's detail of this failed run could not be read"}
