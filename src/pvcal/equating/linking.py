@@ -286,8 +286,11 @@ def _item_location(items: pd.DataFrame) -> np.ndarray:
     """One location per item: b (dichotomous) or the mean threshold (polytomous)."""
     cols = _location_columns(items)
     vals = items[cols].to_numpy(float)
-    with np.errstate(all="ignore"):
-        return np.nanmean(vals, axis=1)
+    seen = ~np.isnan(vals)
+    n = seen.sum(axis=1)
+    total = np.where(seen, vals, 0.0).sum(axis=1)
+    # as np.nanmean; NaN for an item without any location (np.nanmean would warn "empty slice")
+    return np.divide(total, n, out=np.full(len(vals), np.nan), where=n > 0)
 
 
 def _moment_constants(base: pd.DataFrame, new: pd.DataFrame, method: str) -> tuple[float, float]:
