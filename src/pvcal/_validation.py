@@ -253,6 +253,40 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def check_aware_time(value: Any, what: str, *, error=PvcalError) -> pd.Timestamp:
+    """A date-time with a time zone, converted to UTC, or ``error`` naming ``what``.
+
+    Parameters
+    ----------
+    value : str, datetime or Timestamp
+        E.g. ``"2026-12-04T10:45:00Z"``.
+    what : str
+        How the message names the value (e.g. ``"run 'r1': finished_at='x'"``).
+    error : type, default PvcalError
+        The exception class raised (a pvcal ``ValueError`` subclass).
+
+    Returns
+    -------
+    pandas.Timestamp
+        In UTC.
+
+    Raises
+    ------
+    PvcalError
+        (or ``error``) ``value`` is not a date-time, or has no time zone.
+    """
+    try:
+        t = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        t = pd.NaT
+    if pd.isna(t) or t.tzinfo is None:
+        raise error(
+            f"{what}: expected an ISO 8601 date-time with a time zone, such as "
+            "'2026-12-04T10:45:00Z'"
+        )
+    return t.tz_convert("UTC")
+
+
 def check_periods(
     name: str, value: Any, *, min_periods: int = 2, what: str = "data", error=DataError
 ) -> list[Any]:

@@ -50,7 +50,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._validation import RegistryError
+from ._validation import RegistryError, check_aware_time
 from .registry_backends import RegistryURL, connect, is_database_url, redact_dsn
 from .rules import GRADES as _GRADES
 from .serialize import dumps
@@ -326,15 +326,9 @@ def _end_time(run_id: str, started_at: Any, finished_at: Any) -> str:
     start (a start without a zone is read as UTC; one that is not a date-time
     is not compared).
     """
-    try:
-        end = pd.Timestamp(finished_at)
-    except (TypeError, ValueError):
-        end = pd.NaT
-    if pd.isna(end) or end.tzinfo is None:
-        raise RegistryError(
-            f"run {run_id!r}: finished_at={finished_at!r}: expected an ISO 8601 date-time with "
-            "a time zone, such as '2026-12-04T10:45:00Z'"
-        )
+    end = check_aware_time(
+        finished_at, f"run {run_id!r}: finished_at={finished_at!r}", error=RegistryError
+    )
     try:
         start = pd.Timestamp(started_at)
     except (TypeError, ValueError):
@@ -347,7 +341,7 @@ def _end_time(run_id: str, started_at: Any, finished_at: Any) -> str:
                 f"run {run_id!r}: finished_at={finished_at!r} is before started_at="
                 f"{started_at!r} (a negative duration); expected the time the run ended"
             )
-    return end.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+    return end.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 #: The registry's file name inside a reports folder.

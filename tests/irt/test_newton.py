@@ -164,44 +164,33 @@ def test_float32_orders_agree_after_the_step():
     assert ll_a == pytest.approx(ll_b, rel=1e-10)
 
 
-def test_a_step_that_lowers_the_posterior_is_refused(design, monkeypatch):
-    """A bad step (gradient blown up 1e4 times) is refused; the EM point is kept, with a reason."""
+@pytest.mark.parametrize(
+    ("factor", "reasons"),
+    [
+        # a step 1e4 times too long: leaves the parameter space or lowers the posterior
+        (1e4, ("the log posterior rose by", "the step leaves")),
+        # the right size in the wrong direction: the posterior falls by ~1.5 x the predicted
+        # gain (~1e-6), far below 1e-9 of it (the old tolerance), refused by Armijo's rule
+        (-1.0, ("the log posterior rose by",)),
+    ],
+)
+def test_a_bad_step_is_refused(design, monkeypatch, factor, reasons):
+    """A step from a corrupted gradient (scaled by ``factor``) is refused; EM's point is kept,
+    with the reason."""
     nodes = _nodes()
     em = est.fit_em(design, nodes=nodes, priors={}, tol=1e-4, final_loglik=False)
     state = em.params + [em.latent]
     real = newton.final_pass
 
-    def bad(design, state, nodes, priors, what="cross"):
+    def corrupted(design, state, nodes, priors, what="cross"):
         fp = real(design, state, nodes, priors, what=what)
         if fp.grad is not None:
-            object.__setattr__(fp, "grad", fp.grad * 1e4)
+            object.__setattr__(fp, "grad", fp.grad * factor)
         return fp
 
-    monkeypatch.setattr(newton, "final_pass", bad)
+    monkeypatch.setattr(newton, "final_pass", corrupted)
     pol = newton.polish(design, state, nodes, {}, steps=1)
-    assert pol.steps == ()
-    assert pol.refused.startswith(("the log posterior rose by", "the step leaves"))
-    np.testing.assert_array_equal(_flat(pol.state), _flat(state))
-
-
-def test_a_step_against_the_gradient_is_refused(design, monkeypatch):
-    """A step of the right size in the wrong direction (gradient negated) lowers the log
-    posterior by about 1.5 x the predicted gain: refused by the sufficient-increase rule, even
-    though the fall (~1e-6) is far below 1e-9 of the log posterior (the old tolerance)."""
-    nodes = _nodes()
-    em = est.fit_em(design, nodes=nodes, priors={}, tol=1e-4, final_loglik=False)
-    state = em.params + [em.latent]
-    real = newton.final_pass
-
-    def negated(design, state, nodes, priors, what="cross"):
-        fp = real(design, state, nodes, priors, what=what)
-        if fp.grad is not None:
-            object.__setattr__(fp, "grad", -fp.grad)
-        return fp
-
-    monkeypatch.setattr(newton, "final_pass", negated)
-    pol = newton.polish(design, state, nodes, {}, steps=1)
-    assert pol.steps == () and pol.refused.startswith("the log posterior rose by")
+    assert pol.steps == () and pol.refused.startswith(reasons)
     np.testing.assert_array_equal(_flat(pol.state), _flat(state))
 
 

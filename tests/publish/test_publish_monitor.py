@@ -501,5 +501,5 @@ def test_the_report_time_is_given_or_the_pinned_clock(planted, wall_clock):
     later = mon.monitor(planted, now=pd.Timestamp("2031-01-01", tz="UTC"))
     assert later.alerts == m.alerts
     for bad in ("2026-12-05T09:30:00", "yesterday", 5):
-        with pytest.raises(PvcalError, match="expected a date-time with a time zone"):
+        with pytest.raises(PvcalError, match="expected an ISO 8601 date-time with a time zone"):
             mon.monitor(planted, now=bad)

@@ -62,7 +62,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .._validation import DataWarning, PvcalError, RegistryError, SchemaError
+from .._validation import DataWarning, PvcalError, RegistryError, SchemaError, check_aware_time
 from ..registry import Registry, registry_path, utcnow
 from ..registry_backends import redact_dsn
 from ..report.i18n import N_
@@ -1005,15 +1005,7 @@ def _timestamp(now: Any) -> str:
     """``now`` (None: the current time) as ISO 8601 UTC with seconds, ``...Z``."""
     if now is None:
         return utcnow()
-    try:
-        t = pd.Timestamp(now)
-    except (TypeError, ValueError):
-        t = pd.NaT
-    if pd.isna(t) or t.tzinfo is None:
-        raise PvcalError(
-            f"now={now!r}: expected a date-time with a time zone, such as '2026-12-04T10:45:00Z'"
-        )
-    return t.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+    return check_aware_time(now, f"now={now!r}").strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def monitor(
