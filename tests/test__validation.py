@@ -39,6 +39,21 @@ def test_a_list_cell_or_a_repeated_label_is_named_not_a_crash(frame, allow_missi
         check_numeric_columns(frame, ["x"], file="scores", allow_missing=allow_missing)
 
 
+def test_an_integer_beyond_float_range_and_repeated_columns_are_named():
+    """Review: 10**400 in an object column made pd.to_numeric raise a bare OverflowError; a
+    repeated column label made df[c] a frame. Both are now DataErrors naming the cell or the
+    columns (drift's score_drift goes through the same check)."""
+    with pytest.raises(DataError, match=r"row 1, column 'a': 1000.*; expected a number$"):
+        check_numeric_columns(pd.DataFrame({"a": [1, 10**400]}), ["a"])
+    twice = pd.concat([pd.DataFrame({"a": [1]}), pd.DataFrame({"a": [2]})], axis=1)
+    with pytest.raises(DataError, match=r"column\(s\) \['a'\] appear more than once"):
+        check_numeric_columns(twice, ["a"])
+    from pvcal.drift import score_drift
+
+    with pytest.raises(DataError, match="period 'P1', position 2"):
+        score_drift({"P1": [1, 2, 10**400], "P2": [1, 2, 3]})
+
+
 def test_numbers_pass_with_a_repeated_label():
     """Text numbers and booleans become floats; a repeated label does not matter."""
     frame = pd.DataFrame({"x": ["1", 2, None], "y": [True, False, True]}, index=[0, 0, 1])

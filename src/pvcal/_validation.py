@@ -8,6 +8,7 @@ Never use bare ``assert`` for input checks: they vanish under ``python -O``.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "check_aware_time",
     "PvcalError",
     "DataError",
     "SchemaError",
@@ -220,19 +222,25 @@ def check_numeric_columns(
             return (head[:-2] + ", " if head else "") + f"position {row}: "
         return where(file, row=row, column=col)
 
+    dup = sorted({str(c) for c in df.columns[df.columns.duplicated()] if c in set(columns)})
+    if dup:
+        raise error(f"{where(file)}column(s) {dup[:5]} appear more than once; expected one each")
     out = {}
     for c in columns:
         raw = df[c]
         if pd.api.types.is_bool_dtype(raw):
             num = raw.astype(float)
         else:
-            num = pd.to_numeric(raw, errors="coerce")
+            try:
+                num = pd.to_numeric(raw, errors="coerce")
+            except OverflowError:  # an integer beyond float range (10**400): not a number here
+                num = pd.Series([_float_or_nan(v) for v in raw], index=raw.index, dtype=float)
         bad = (num.isna() & (raw.notna() if allow_missing else True)).to_numpy()
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])  # by position: an index label may repeat
             value = raw.iloc[pos]
             missing = np.ndim(value) == 0 and bool(pd.isna(value))  # a cell may hold a list
-            got = "a missing value" if missing else f"{_plain(value)!r}"
+            got = "a missing value" if missing else reprlib.repr(_plain(value))
             expected = "a number" if allow_missing else "a number (not missing)"
             raise error(f"{at(pos, c)}{got}; expected {expected}")
         if pd.api.types.is_complex_dtype(num):
@@ -246,6 +254,14 @@ def check_numeric_columns(
             num = pd.Series(values.real, index=num.index)
         out[c] = num.astype(float)
     return pd.DataFrame(out, index=df.index)
+
+
+def _float_or_nan(value: Any) -> float:
+    """``float(value)``, NaN where that fails (text, a list, an integer beyond float range)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        return np.nan
 
 
 def _plain(value: Any) -> Any:

@@ -74,19 +74,24 @@ REDACTED = "***"
 _SECRET_PARAMS = ("password", "sslpassword")
 #: Passwords at least this long are hidden wherever they appear (:func:`redact_dsn`).
 _LONG_SECRET = 8
-# what may close a URL or a value inside a sentence: kept out of it when only such characters
-# stand between it and white space (or the end): "'postgresql://u@db/x'," keeps "',"
-_CLOSERS = r"""["'<>()\[\]{},;.!]*(?:\s|$)"""
-# a database URL inside a text: the shortest run of non-space characters ending before white
-# space or the end (a quote, '<' or '>' inside it, as in a typed password, stays in it)
-_URL_IN_TEXT = re.compile(rf"postgres(?:ql)?(?:\+psycopg)?://\S*?(?={_CLOSERS})", re.IGNORECASE)
+# what may close a URL or a value inside a sentence ("'postgresql://u@db/x'," keeps "',"
+# out): a URL or value ends at its last character that is not one of these before white
+# space or the end (greedy, then one character back: linear time on any input)
+_NOT_CLOSER = r"""[^\s"'<>()\[\]{},;.!]"""
+# a database URL inside a text (a quote, '<' or '>' inside it, as in a typed password, stays)
+_URL_IN_TEXT = re.compile(
+    rf"postgres(?:ql)?(?:\+psycopg)?://(?:\S*{_NOT_CLOSER})?", re.IGNORECASE
+)
 # password=... and sslpassword=... (URL query or key=value connection string) inside a text:
 # a quoted value, or one running to white space or '&' (a quote inside it stays in it)
 _SECRET_KEY = re.compile(
     r"(?<![A-Za-z0-9_])((?:ssl)?password\s*=\s*)"
-    r"('(?:[^'\\]|\\.)*'|[^\s&]+?(?=[\"'<>()\[\]{},;.!]*(?:[\s&]|$)))",
+    r"('(?:[^'\\]|\\.)*'|[^\s&]*[^\s&\"'<>()\[\]{},;.!]|[^\s&])",
     re.IGNORECASE,
 )
+# a "URL" longer than this is not one a person typed: everything after :// is hidden
+# (the user-info search below tries the host pattern after every '@')
+_LONGEST_URL = 2048
 
 
 # what may follow the user info: host(s) and port(s), a database name, a query of key=value
@@ -146,6 +151,8 @@ def _secret_spans(url: str) -> list[tuple[int, int]]:
     """
     offset = url.index("://") + 3
     rest = url[offset:]
+    if len(rest) > _LONGEST_URL:
+        return [(offset, len(url))]
     spans = []
     at = _userinfo_end(rest)
     if at >= 0:
@@ -156,7 +163,7 @@ def _secret_spans(url: str) -> list[tuple[int, int]]:
     if query >= 0:
         spans += [(offset + a, offset + b) for a, b in _query_spans(rest, query + 1)]
     early = rest.find("?")
-    if at >= 0 and 0 <= early < at and _HOST_PART.fullmatch(rest):
+    if at >= 0 and 0 <= early < at:
         # also read without user info: the '@' may be inside a query value (?password=p@ss)
         spans += [(offset + a, offset + b) for a, b in _query_spans(rest, early + 1)]
     merged: list[tuple[int, int]] = []

@@ -29,3 +29,15 @@ def test_scores_as_text_are_encoded():
     """Scores written as text ("1") encode as the numbers; NaN is -1 (the module's code)."""
     frame = pd.DataFrame({"Q1": ["0", "1", None], "Q2": [1.0, np.nan, 0.0]})
     np.testing.assert_array_equal(encode(frame), [[0, 1], [1, -1], [-1, 0]])
+
+
+def test_overflowing_scores_and_repeated_item_columns_are_named():
+    """Review of 3bcdbc2: an integer beyond float range raised a bare OverflowError (not
+    caught with TypeError/ValueError); repeated item labels a bare TypeError. Both are
+    DataErrors naming the cell or the columns."""
+    with pytest.raises(DataError, match=r"row 0, column 'b': 1000.*; expected a number"):
+        encode(pd.DataFrame({"a": [1, 0], "b": [10**400, 0]}))
+    periods = pd.DataFrame({"a": pd.period_range("2020", periods=2, freq="Y")})
+    twice = pd.concat([pd.DataFrame({"a": [1, 0]}), periods], axis=1)
+    with pytest.raises(DataError, match=r"item column\(s\) \['a'\] appear more than once"):
+        encode(twice, file="w.csv")

@@ -69,9 +69,15 @@ def encode(frame: pd.DataFrame, *, file: str | None = None) -> np.ndarray:
         persons with no response (naming the rows); a column of values that
         do not convert to floats (such as pandas periods; naming the column).
     """
+    dup = frame.columns[frame.columns.duplicated()]
+    if len(dup):
+        raise DataError(
+            f"{where(file)}item column(s) {sorted(map(str, set(dup)))[:5]} appear more than "
+            "once; expected one column per item"
+        )
     try:
         X = frame.to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, OverflowError) as err:
         text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
         check_numeric_columns(frame, text, file=file)  # raises naming the row, column and value
         raise _not_scores(frame, file, err) from err
