@@ -52,7 +52,7 @@ def _flat(state) -> np.ndarray:
 def test_gradient_is_the_derivative_of_the_loglik(design):
     """Σ n s (Fisher's identity) equals central differences of the float64 log-likelihood."""
     nodes = _nodes()
-    em = est.fit_em(design, nodes=nodes, priors={}, tol=1e-3, final_loglik=False)
+    em = est.fit_em(design, nodes=nodes, priors={}, tol=1e-3)
     state = em.params + [em.latent]
     fp = final_pass(design, state, nodes, {}, what="grad")
     x0 = fp.fm.get(state)
@@ -125,9 +125,9 @@ def test_one_step_lands_near_the_maximum(design):
     ``N^(-1/2)``: about 0.1 here (N = 3000), 0.01 at N = 100,000.
     """
     nodes = _nodes()
-    tight = est.fit_em(design, nodes=nodes, priors={}, tol=1e-9, final_loglik=False)
+    tight = est.fit_em(design, nodes=nodes, priors={}, tol=1e-9)
     mle = _flat(tight.params + [tight.latent])
-    em = est.fit_em(design, nodes=nodes, priors={}, tol=1e-4, final_loglik=False)
+    em = est.fit_em(design, nodes=nodes, priors={}, tol=1e-4)
     state = em.params + [em.latent]
     pol = newton.polish(design, state, nodes, {}, steps=1)
     assert pol.refused == "" and len(pol.steps) == 1
@@ -153,7 +153,7 @@ def test_float32_orders_agree_after_the_step():
             rev = slice(None, None, -1)
             design.Y, design.counts = design.Y[rev].copy(), design.counts[rev].copy()
             design.gcode, design.patterns = design.gcode[rev].copy(), design.patterns[rev]
-        em = est.fit_em(design, nodes=nodes, priors={}, single=True, final_loglik=False)
+        em = est.fit_em(design, nodes=nodes, priors={}, single=True)
         state = em.params + [em.latent]
         pol = newton.polish(design, state, nodes, {}, steps=1)
         fits.append((_flat(state), _flat(pol.state), pol.loglik))
@@ -178,7 +178,7 @@ def test_a_bad_step_is_refused(design, monkeypatch, factor, reasons):
     """A step from a corrupted gradient (scaled by ``factor``) is refused; EM's point is kept,
     with the reason."""
     nodes = _nodes()
-    em = est.fit_em(design, nodes=nodes, priors={}, tol=1e-4, final_loglik=False)
+    em = est.fit_em(design, nodes=nodes, priors={}, tol=1e-4)
     state = em.params + [em.latent]
     real = newton.final_pass
 

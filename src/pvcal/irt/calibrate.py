@@ -421,7 +421,6 @@ def calibrate(
             accelerate=accelerate,
             start=start,
             progress=bar,
-            final_loglik=False,
         )
         # the float64 pass at EM's point, then the Newton step(s) (pvcal.irt.newton)
         pol = polish(
@@ -433,13 +432,7 @@ def calibrate(
             need_info=se_method == "crossprod",
         )
     state = pol.state
-    em = replace(
-        em,
-        params=state[:-1],
-        latent=state[-1],
-        loglik=pol.loglik,
-        log_prior=log_prior_total(design, state[:-1], pri),
-    )
+    em = replace(em, params=state[:-1], latent=state[-1])
 
     frame_of, latent_sd, vector_of, shared_var = _reporter(design)
     items = frame_of(em.params)
@@ -510,8 +503,8 @@ def calibrate(
     return Calibration(
         items=items,
         latent=latent,
-        loglik=em.loglik,
-        log_prior=em.log_prior,
+        loglik=pol.loglik,
+        log_prior=log_prior_total(design, em.params, pri),
         n_persons=design.n_persons,
         n_params=n_free,
         n_iter=em.n_iter,

@@ -61,6 +61,7 @@ __all__ = [
     "group_codes",
     "e_step",
     "e_step_partial",
+    "exp_log_joint",
     "reduced_log_p",
     "m_step",
     "start_values",
@@ -573,6 +574,41 @@ def release_work_buffers(prefix: str) -> None:
         del cache[slot]
 
 
+def exp_log_joint(YT, counts, gcode, logp, shift, out: np.ndarray, floor: float):
+    """A chunk's joint likelihoods over the nodes, scaled per pattern, and its log-likelihood.
+
+    ``out`` (nodes x patterns, its dtype the arithmetic's) receives
+    ``exp(max(log joint - its maximum, floor))`` per pattern; the floor keeps
+    denormals out of the products that follow (see :data:`_LOG_FLOOR`).
+    ``YT`` is the transposed reduced indicators (a view is fine) in that
+    dtype; ``logp`` and ``shift`` as for :func:`e_step_partial`.
+
+    Returns
+    -------
+    LL : ndarray
+        ``out``, filled.
+    total : ndarray
+        Per pattern, the sum over the nodes (float64): ``LL / total`` is the
+        posterior.
+    loglik : float
+        ``Σ counts log(marginal likelihood)``.
+    """
+    dtype = out.dtype
+    # nodes x patterns layout: the reductions over nodes run along columns of
+    # long contiguous rows (about 20% faster than patterns x nodes)
+    LL = np.matmul(logp.T.astype(dtype), YT, out=out)
+    if len(shift) == 1:
+        LL += shift[0].astype(dtype)[:, None]
+    else:
+        LL += shift.T.astype(dtype)[:, gcode]
+    m = LL.max(axis=0)
+    np.subtract(LL, m, out=LL)
+    np.maximum(LL, floor, out=LL)
+    np.exp(LL, out=LL)
+    total = LL.sum(axis=0, dtype=np.float64)
+    return LL, total, float(counts @ (np.log(total) + m))
+
+
 def e_step_partial(Y, counts, gcode, logp, shift, single: bool = False):
     """E-step sums over one chunk of patterns: ``(loglik, Y.T @ weighted, group node counts)``.
 
@@ -581,19 +617,8 @@ def e_step_partial(Y, counts, gcode, logp, shift, single: bool = False):
     """
     dtype = np.dtype(np.float32 if single else np.float64)
     Yd = Y if Y.dtype == dtype else Y.astype(dtype)
-    # nodes x patterns layout: the reductions over nodes run along columns of
-    # long contiguous rows (about 20% faster than patterns x nodes)
-    LL = np.matmul(logp.T.astype(dtype), Yd.T, out=work_buffer((logp.shape[1], len(Yd)), dtype))
-    if len(shift) == 1:
-        LL += shift[0].astype(dtype)[:, None]
-    else:
-        LL += shift.T.astype(dtype)[:, gcode]
-    m = LL.max(axis=0)
-    np.subtract(LL, m, out=LL)
-    np.maximum(LL, _LOG_FLOOR[dtype], out=LL)
-    np.exp(LL, out=LL)
-    s = LL.sum(axis=0, dtype=np.float64)
-    loglik = float(counts @ (np.log(s) + m))
+    out = work_buffer((logp.shape[1], len(Yd)), dtype)
+    LL, s, loglik = exp_log_joint(Yd.T, counts, gcode, logp, shift, out, _LOG_FLOOR[dtype])
     LL *= (counts / s).astype(dtype)
     Rred = np.ascontiguousarray((LL @ Yd).T, dtype=float)
     if len(shift) == 1:
@@ -760,8 +785,6 @@ class EMFit:
 
     params: list[np.ndarray]
     latent: np.ndarray  # (G, 2): mean and SD per group
-    loglik: float
-    log_prior: float
     n_iter: int
     converged: bool
     max_change: float
@@ -832,7 +855,6 @@ def fit_em(
     latent_start=None,
     progress=None,
     single: bool | None = None,
-    final_loglik: bool = True,
 ) -> EMFit:
     """Run Bock–Aitkin EM (with SQUAREM) to convergence.
 
@@ -840,9 +862,8 @@ def fit_em(
     (fixed at 0 and 1 for the reference group unless items are fixed).
     Convergence: the largest absolute change of any parameter in one plain
     EM step is below ``tol`` (R mirt's ``TOL`` criterion, default 1e-4).
-    The final log-likelihood is recomputed in float64 unless
-    ``final_loglik=False`` (the caller's final pass computes it; ``loglik``
-    is then NaN).
+    The float64 log-likelihood at the final state is the caller's
+    (:func:`pvcal.irt.newton.polish`); ``history`` holds the E-steps' own.
     """
     t0 = time.perf_counter()
     if single is None:  # float32 E-steps only where they pay off
@@ -901,11 +922,6 @@ def fit_em(
                     candidate = snew
         state = candidate if candidate is not None else s2
     params, latent = state[:-1], state[-1]
-    ll = (
-        e_step(design, params, nodes, latent_log_weights(latent, nodes))[0]
-        if final_loglik
-        else np.nan
-    )
     if not converged:
         warnings.warn(
             f"EM did not converge in {max_iter} iterations (last max parameter change "
@@ -916,8 +932,6 @@ def fit_em(
     return EMFit(
         params=params,
         latent=latent,
-        loglik=ll,
-        log_prior=log_prior_total(design, params, priors),
         n_iter=n_iter,
         converged=converged,
         max_change=change,

@@ -32,6 +32,7 @@ import numpy as np
 
 from .estimate import (
     Design,
+    exp_log_joint,
     latent_log_weights,
     map_patterns,
     prior_terms,
@@ -278,19 +279,10 @@ def pass_partial(Y, counts, gcode, plan: ScorePlan, what: str = "cross"):
     # reused per-thread work arrays: fresh ones per chunk cost page faults
     YT = work_buffer((Y.shape[1], n), np.float64, "pass_y")
     np.copyto(YT, np.asarray(Y).T)
-    LL = np.matmul(plan.logp.T, YT, out=work_buffer((len(plan.U), n), np.float64, "pass_post"))
-    if len(plan.shift) == 1:
-        LL += plan.shift[0][:, None]
-    else:
-        LL += plan.shift.T[:, gcode]
-    m = LL.max(axis=0)
-    LL -= m
+    post = work_buffer((len(plan.U), n), np.float64, "pass_post")
     # floor at exp(-300): posterior weights times the derivative columns stay
     # normal floats (denormal products made the next product ~3x slower)
-    np.maximum(LL, -300.0, out=LL)
-    np.exp(LL, out=LL)
-    total = LL.sum(axis=0)
-    loglik = float(counts @ (np.log(total) + m))
+    LL, total, loglik = exp_log_joint(YT, counts, gcode, plan.logp, plan.shift, post, -300.0)
     if what == "loglik":
         return loglik, 0.0, 0.0
     LL /= total
