@@ -407,8 +407,7 @@ class Registry:
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise RegistryError(
-                f"{redact_dsn(self.path, self.path)}: not a usable pvcal registry "
-                f"({redact_dsn(str(exc), self.path)})"
+                f"{self.shown}: not a usable pvcal registry ({redact_dsn(str(exc), self.path)})"
             ) from exc
         self._in_tx = False
 
@@ -430,7 +429,7 @@ class Registry:
             current = int(con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0)
             if current > SCHEMA_VERSION:
                 raise RegistryError(
-                    f"{redact_dsn(self.path, self.path)}: registry schema version {current} is "
+                    f"{self.shown}: registry schema version {current} is "
                     f"newer than this pvcal understands ({SCHEMA_VERSION}); upgrade pvcal"
                 )
             for version in range(current + 1, SCHEMA_VERSION + 1):
@@ -495,9 +494,13 @@ class Registry:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def shown(self) -> str:
+        """The registry's path or URL as messages may show it (a URL's password hidden)."""
+        return redact_dsn(self.path, self.path)
+
     def __repr__(self) -> str:
-        # a database URL without its password
-        return f"Registry({redact_dsn(self.path, self.path)!r})"
+        return f"Registry({self.shown!r})"
 
     # -- writing ----------------------------------------------------------------
     def add_run(

@@ -430,9 +430,8 @@ def _registry_table(registry: Registry, table: str, read: Callable[[], pd.DataFr
         return read()
     except Exception as exc:  # noqa: BLE001 - re-raised as a pvcal error naming the table
         why = redact_dsn(f"{type(exc).__name__}: {exc}", registry.path)
-        where = redact_dsn(registry.path, registry.path)
         raise RegistryError(
-            f"{where}: cannot read the registry table {table!r} ({why}); "
+            f"{registry.shown}: cannot read the registry table {table!r} ({why}); "
             "no monitoring report written"
         ) from exc
 
@@ -551,7 +550,7 @@ def _audited_failures(registry: Registry, unreadable: dict[str, str]) -> list[di
             _note(
                 unreadable,
                 f"the detail of audit-log event {r.get('event_id')} (run {r['object_id']}) "
-                f"in {redact_dsn(registry.path, registry.path)}",
+                f"in {registry.shown}",
                 why,
             )
             detail = {"error": "the audit log's detail of this failed run could not be read"}
